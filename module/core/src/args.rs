@@ -1,0 +1,99 @@
+//! One argument parser for every command, so that every command words its errors the same way.
+
+use crate::error::CommandError;
+use crate::integer::parse_i64;
+
+/// A cursor over a command's arguments (the command name excluded), as byte strings.
+///
+/// ```
+/// use pottery_core::args::Args;
+/// let raw: [&[u8]; 3] = [b"10", b"FROM", b"5"];
+/// let mut args = Args::new(&raw);
+/// assert_eq!(args.next_i64().unwrap(), 10);
+/// assert!(args.eat_keyword("from"));
+/// assert_eq!(args.next_i64().unwrap(), 5);
+/// args.finish().unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Args<'a> {
+    items: &'a [&'a [u8]],
+    position: usize,
+}
+
+impl<'a> Args<'a> {
+    /// A cursor at the first of `items`.
+    pub fn new(items: &'a [&'a [u8]]) -> Self {
+        Args { items, position: 0 }
+    }
+
+    /// How many arguments are left.
+    pub fn remaining(&self) -> usize {
+        self.items.len().saturating_sub(self.position)
+    }
+
+    /// The next argument as bytes; `ERR syntax error` when there is none (arity is checked by
+    /// Redis before the command runs, so a missing argument here follows an optional keyword).
+    pub fn next_bytes(&mut self) -> Result<&'a [u8], CommandError> {
+        let item = self.items.get(self.position).ok_or(CommandError::Syntax)?;
+        self.position += 1;
+        Ok(item)
+    }
+
+    /// The next argument as a signed 64-bit integer, with Redis's error text otherwise.
+    pub fn next_i64(&mut self) -> Result<i64, CommandError> {
+        parse_i64(self.next_bytes()?).ok_or(CommandError::NotAnInteger)
+    }
+
+    /// Consumes the next argument if it is `keyword` (ASCII case-insensitive).
+    pub fn eat_keyword(&mut self, keyword: &str) -> bool {
+        match self.items.get(self.position) {
+            Some(item) if item.eq_ignore_ascii_case(keyword.as_bytes()) => {
+                self.position += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `ERR syntax error` if any argument is left unread.
+    pub fn finish(&self) -> Result<(), CommandError> {
+        if self.remaining() == 0 {
+            Ok(())
+        } else {
+            Err(CommandError::Syntax)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_extra_arguments_are_syntax_errors() {
+        let raw: [&[u8]; 1] = [b"FROM"];
+        let mut args = Args::new(&raw);
+        assert!(args.eat_keyword("FROM"));
+        assert_eq!(args.next_i64(), Err(CommandError::Syntax));
+
+        let raw: [&[u8]; 2] = [b"1", b"extra"];
+        let mut args = Args::new(&raw);
+        assert_eq!(args.next_i64(), Ok(1));
+        assert_eq!(args.finish(), Err(CommandError::Syntax));
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive_and_not_consumed_on_mismatch() {
+        let raw: [&[u8]; 1] = [b"fRoM"];
+        let mut args = Args::new(&raw);
+        assert!(!args.eat_keyword("TO"));
+        assert!(args.eat_keyword("FROM"));
+        assert_eq!(args.remaining(), 0);
+    }
+
+    #[test]
+    fn non_integers_get_redis_text() {
+        let raw: [&[u8]; 1] = [b"1.5"];
+        assert_eq!(Args::new(&raw).next_i64(), Err(CommandError::NotAnInteger));
+    }
+}

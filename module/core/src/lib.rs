@@ -1,0 +1,20 @@
+//! Pure logic of the pottery Redis module.
+//!
+//! Nothing here touches Redis types, so unit and property tests exercise it directly, without a
+//! server and without the module's Redis allocator. The module crate (`pottery-module`) is a thin
+//! layer that turns Redis arguments into calls to this crate and its results into replies.
+//!
+//! - [`spec`] describes commands (flags, key specs, arguments); [`catalog`] lists every command
+//!   once, and that one table drives registration, `POTTERY.HELP` and `COMMAND DOCS`.
+//! - [`args`] parses arguments with Redis's own error texts ([`error::CommandError`]).
+//! - [`integer`] parses and formats integers exactly like Redis (`string2ll`).
+//! - [`nextid`] is the per-master logic of the distributed NextID protocol.
+
+pub mod args;
+pub mod catalog;
+pub mod error;
+pub mod integer;
+pub mod nextid;
+pub mod spec;
+
+pub use error::CommandError;

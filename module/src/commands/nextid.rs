@@ -1,0 +1,74 @@
+//! `POTTERY.NEXTID` and `POTTERY.NEXTID.CLAIM`: one master's part of distributed NextID.
+
+use super::arg_bytes;
+use crate::strings::CounterKey;
+use crate::write::{commit, Propagation};
+use pottery_core::args::Args;
+use pottery_core::catalog::{NEXTID, NEXTID_CLAIM};
+use pottery_core::nextid::{claim as decide_claim, increment, Claim};
+use pottery_core::CommandError;
+use redis_module::{Context, NotifyEvent, RedisString, RedisValue};
+
+/// The key is always argv[1]: Redis has checked the arity before calling us.
+fn key_of<'a>(
+    args: &'a [RedisString],
+    command: &'static str,
+) -> Result<&'a RedisString, CommandError> {
+    args.get(1).ok_or(CommandError::WrongArity { command })
+}
+
+/// `POTTERY.NEXTID key`: increments the counter and replies the new value.
+pub fn nextid(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, NEXTID.name)?;
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    parsed.finish()?;
+
+    let key = CounterKey::open(ctx, name)?;
+    let next = increment(key.get()?)?;
+    key.set(next)?;
+    commit(
+        ctx,
+        name,
+        NotifyEvent::STRING,
+        NEXTID.name,
+        Propagation::Verbatim,
+    );
+    Ok(RedisValue::Integer(next))
+}
+
+/// `POTTERY.NEXTID.CLAIM key value [FROM first]`: replies `[1, value]` when stored, else
+/// `[0, current]`.
+pub fn claim(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, NEXTID_CLAIM.name)?;
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let value = parsed.next_i64()?;
+    let first = if parsed.eat_keyword("FROM") {
+        parsed.next_i64()?
+    } else {
+        value
+    };
+    parsed.finish()?;
+
+    let key = CounterKey::open(ctx, name)?;
+    let reply = match decide_claim(key.get()?, value, first)? {
+        Claim::Won(stored) => {
+            key.set(stored)?;
+            commit(
+                ctx,
+                name,
+                NotifyEvent::STRING,
+                NEXTID_CLAIM.name,
+                Propagation::Verbatim,
+            );
+            [1, stored]
+        }
+        Claim::Lost(current) => [0, current],
+    };
+    Ok(RedisValue::Array(
+        reply.into_iter().map(RedisValue::Integer).collect(),
+    ))
+}

@@ -1,0 +1,239 @@
+//! Registers the command table with Redis: `RedisModule_CreateCommand` for flags and legacy key
+//! positions, then `RedisModule_SetCommandInfo` for arity, key specs, arguments and docs.
+//!
+//! Key specs are set explicitly because on Redis 7.0 module commands belong to no ACL category:
+//! key-based permissions (`%R~*`, `%W~*`) and cluster routing follow the key specs alone.
+
+use crate::dispatch::Command;
+use pottery_core::catalog;
+use pottery_core::spec::{Arg, ArgKind, CommandSpec, KeyFlag};
+use redis_module::{raw, Context};
+use std::ffi::CString;
+use std::mem::MaybeUninit;
+use std::os::raw::c_int;
+use std::ptr;
+
+const INFO_VERSION: raw::RedisModuleCommandInfoVersion = raw::RedisModuleCommandInfoVersion {
+    version: 1,
+    sizeof_historyentry: std::mem::size_of::<raw::RedisModuleCommandHistoryEntry>(),
+    sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
+    sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
+};
+
+/// Registers every command, after checking that the table matches the catalog one to one.
+pub fn register_all(ctx: &Context, commands: &[Command]) -> Result<(), String> {
+    let table: Vec<&str> = commands.iter().map(|command| command.spec.name).collect();
+    let expected: Vec<&str> = catalog::COMMANDS.iter().map(|spec| spec.name).collect();
+    if table != expected {
+        return Err(format!(
+            "command table {table:?} does not match the catalog {expected:?}"
+        ));
+    }
+    for command in commands {
+        register(ctx, command)?;
+    }
+    Ok(())
+}
+
+fn c_string(text: &str) -> Result<CString, String> {
+    CString::new(text).map_err(|_| format!("{text:?} contains a NUL byte"))
+}
+
+fn register(ctx: &Context, command: &Command) -> Result<(), String> {
+    let spec = command.spec;
+    let name = c_string(spec.name)?;
+    let flags = c_string(spec.flags)?;
+    let (first_key, last_key, key_step) = spec.key_range();
+    let (create, get, set_info) = unsafe {
+        (
+            raw::RedisModule_CreateCommand,
+            raw::RedisModule_GetCommand,
+            raw::RedisModule_SetCommandInfo,
+        )
+    };
+    let (Some(create), Some(get), Some(set_info)) = (create, get, set_info) else {
+        return Err("this Redis lacks the command registration API (needs 7.0)".into());
+    };
+    let created = unsafe {
+        create(
+            ctx.ctx,
+            name.as_ptr(),
+            Some(command.callback),
+            flags.as_ptr(),
+            first_key,
+            last_key,
+            key_step,
+        )
+    };
+    if created != raw::Status::Ok as c_int {
+        return Err(format!("could not create command {}", spec.name));
+    }
+    let handle = unsafe { get(ctx.ctx, name.as_ptr()) };
+    if handle.is_null() {
+        return Err(format!(
+            "could not find command {} after creating it",
+            spec.name
+        ));
+    }
+
+    let mut docs = Docs::default();
+    let info = docs.info(spec)?;
+    if unsafe { set_info(handle, &info) } != raw::Status::Ok as c_int {
+        return Err(format!("Redis rejected the command info of {}", spec.name));
+    }
+    Ok(())
+}
+
+/// Owns the C strings and arrays that a `RedisModuleCommandInfo` points into until Redis has
+/// copied them.
+#[derive(Default)]
+struct Docs {
+    strings: Vec<CString>,
+    arg_arrays: Vec<Vec<raw::RedisModuleCommandArg>>,
+    key_specs: Vec<raw::RedisModuleCommandKeySpec>,
+}
+
+impl Docs {
+    fn text(&mut self, text: &str) -> Result<*const std::os::raw::c_char, String> {
+        let owned = c_string(text)?;
+        // The CString's buffer does not move when `strings` grows.
+        let pointer = owned.as_ptr();
+        self.strings.push(owned);
+        Ok(pointer)
+    }
+
+    fn info(&mut self, spec: &CommandSpec) -> Result<raw::RedisModuleCommandInfo, String> {
+        for key in spec.key_specs {
+            let flags = key.flags.iter().fold(0u64, |bits, flag| {
+                bits | u64::from(match flag {
+                    KeyFlag::ReadOnly => raw::REDISMODULE_CMD_KEY_RO,
+                    KeyFlag::ReadWrite => raw::REDISMODULE_CMD_KEY_RW,
+                    KeyFlag::Overwrite => raw::REDISMODULE_CMD_KEY_OW,
+                    KeyFlag::Remove => raw::REDISMODULE_CMD_KEY_RM,
+                    KeyFlag::Access => raw::REDISMODULE_CMD_KEY_ACCESS,
+                    KeyFlag::Update => raw::REDISMODULE_CMD_KEY_UPDATE,
+                    KeyFlag::Insert => raw::REDISMODULE_CMD_KEY_INSERT,
+                    KeyFlag::Delete => raw::REDISMODULE_CMD_KEY_DELETE,
+                })
+            });
+            self.key_specs.push(raw::RedisModuleCommandKeySpec {
+                notes: ptr::null(),
+                flags,
+                begin_search_type:
+                    raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX,
+                bs: raw::RedisModuleCommandKeySpec__bindgen_ty_1 {
+                    index: raw::RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_1 {
+                        pos: key.index,
+                    },
+                },
+                find_keys_type: raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE,
+                fk: raw::RedisModuleCommandKeySpec__bindgen_ty_2 {
+                    range: raw::RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 {
+                        lastkey: 0,
+                        keystep: 1,
+                        limit: 0,
+                    },
+                },
+            });
+        }
+        // Both arrays end with an all-zero entry.
+        self.key_specs.push(zeroed());
+        let key_specs = if spec.key_specs.is_empty() {
+            ptr::null_mut()
+        } else {
+            self.key_specs.as_mut_ptr()
+        };
+        let args = self.args(spec.args)?;
+        Ok(raw::RedisModuleCommandInfo {
+            version: &INFO_VERSION,
+            summary: self.text(spec.summary)?,
+            complexity: self.text(spec.complexity)?,
+            since: self.text(spec.since)?,
+            history: ptr::null_mut(),
+            tips: ptr::null(),
+            arity: spec.arity(),
+            key_specs,
+            args,
+        })
+    }
+
+    fn args(&mut self, args: &[Arg]) -> Result<*mut raw::RedisModuleCommandArg, String> {
+        if args.is_empty() {
+            return Ok(ptr::null_mut());
+        }
+        let mut array = Vec::with_capacity(args.len() + 1);
+        for arg in args {
+            let (type_, key_spec_index, subargs) = match arg.kind {
+                ArgKind::Key(index) => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY,
+                    index as c_int,
+                    ptr::null_mut(),
+                ),
+                ArgKind::String => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING,
+                    -1,
+                    ptr::null_mut(),
+                ),
+                ArgKind::Integer => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER,
+                    -1,
+                    ptr::null_mut(),
+                ),
+                ArgKind::Double => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_DOUBLE,
+                    -1,
+                    ptr::null_mut(),
+                ),
+                ArgKind::PureToken => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN,
+                    -1,
+                    ptr::null_mut(),
+                ),
+                ArgKind::OneOf(parts) => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_ONEOF,
+                    -1,
+                    self.args(parts)?,
+                ),
+                ArgKind::Block(parts) => (
+                    raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_BLOCK,
+                    -1,
+                    self.args(parts)?,
+                ),
+            };
+            let mut flags = raw::REDISMODULE_CMD_ARG_NONE;
+            if arg.optional {
+                flags |= raw::REDISMODULE_CMD_ARG_OPTIONAL;
+            }
+            if arg.multiple {
+                flags |= raw::REDISMODULE_CMD_ARG_MULTIPLE;
+            }
+            let token = match arg.token {
+                Some(token) => self.text(token)?,
+                None => ptr::null(),
+            };
+            array.push(raw::RedisModuleCommandArg {
+                name: self.text(arg.name)?,
+                type_,
+                key_spec_index,
+                token,
+                summary: ptr::null(),
+                since: ptr::null(),
+                flags: flags as c_int,
+                deprecated_since: ptr::null(),
+                subargs,
+                display_text: ptr::null(),
+            });
+        }
+        array.push(zeroed());
+        // The inner Vec's buffer does not move when `arg_arrays` grows.
+        let pointer = array.as_mut_ptr();
+        self.arg_arrays.push(array);
+        Ok(pointer)
+    }
+}
+
+/// The all-zero terminator Redis expects at the end of key-spec and argument arrays.
+fn zeroed<T: Copy>() -> T {
+    // Only used for plain C structs of pointers and integers, for which all-zero is valid.
+    unsafe { MaybeUninit::zeroed().assume_init() }
+}

@@ -1,0 +1,36 @@
+//! The module's one command table: each catalog entry paired with its handler.
+//!
+//! Adding a command means describing it in `pottery_core::catalog` and adding one line here;
+//! registration refuses to load the module if this table and the catalog disagree.
+
+use crate::commands::{help, nextid};
+use crate::dispatch::{Command, Handler};
+use pottery_core::catalog;
+use redis_module::raw;
+use std::os::raw::c_int;
+
+/// Pairs a spec with its handler through a per-command C callback, so that dispatch costs no
+/// lookup at run time.
+macro_rules! command {
+    ($spec:expr, $handler:path) => {{
+        extern "C" fn callback(
+            ctx: *mut raw::RedisModuleCtx,
+            argv: *mut *mut raw::RedisModuleString,
+            argc: c_int,
+        ) -> c_int {
+            const HANDLER: Handler = $handler;
+            crate::dispatch::run(ctx, argv, argc, &$spec, HANDLER)
+        }
+        Command {
+            spec: &$spec,
+            callback,
+        }
+    }};
+}
+
+/// Every command, in the catalog's order.
+pub static COMMANDS: &[Command] = &[
+    command!(catalog::HELP, help::help),
+    command!(catalog::NEXTID, nextid::nextid),
+    command!(catalog::NEXTID_CLAIM, nextid::claim),
+];
