@@ -1,0 +1,77 @@
+# Shared by scripts/serve, scripts/test and scripts/bench. Sourced, not run.
+# Installs what is missing (Debian, as root), builds the module, prepares the Python venv.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+MODULE_SO="$TARGET_DIR/release/libpottery_module.so"
+VENV="$ROOT/.venv"
+# What the interoperability tests and benchmarks run beside us.
+PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        log "need root to run: $*"; return 1
+    fi
+}
+
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" -eq 0 ]; then
+        log "apt-get update"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        apt_updated=1
+    fi
+    log "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# System packages the build and the tests need, installed only when missing.
+ensure_system_packages() {
+    local missing=()
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v redis-cli >/dev/null || missing+=(redis-tools)
+    command -v cc >/dev/null || missing+=(gcc libc6-dev)
+    # bindgen (through redis-module) needs libclang at build time.
+    if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 &&
+        ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* /usr/lib/aarch64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
+        missing+=(libclang-dev)
+    fi
+    command -v taskset >/dev/null || missing+=(util-linux)
+    command -v python3 >/dev/null || missing+=(python3)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install ca-certificates "${missing[@]}"
+    fi
+    if ! command -v cargo >/dev/null; then
+        log "cargo is missing: install a Rust toolchain (rustup) first"
+        return 1
+    fi
+}
+
+build_module() {
+    log "building the module (release)"
+    (cd "$ROOT" && cargo build --release -p pottery-module --quiet)
+    [ -f "$MODULE_SO" ] || { log "no $MODULE_SO after the build"; return 1; }
+    export POTTERY_MODULE="$MODULE_SO"
+}
+
+# A virtual environment with Python pottery, for interoperability tests and benchmarks.
+ensure_venv() {
+    local stamp="$VENV/.pottery-packages"
+    if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "${PYTHON_PACKAGES[*]}" ]; then
+        export POTTERY_PYTHON="$VENV/bin/python"
+        return 0
+    fi
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        apt_install python3-venv
+    fi
+    log "creating $VENV with ${PYTHON_PACKAGES[*]}"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
+    echo "${PYTHON_PACKAGES[*]}" >"$stamp"
+    export POTTERY_PYTHON="$VENV/bin/python"
+}

@@ -1,0 +1,131 @@
+//! Test harness for pottery: real `redis-server` processes with the pottery module loaded.
+//!
+//! Every integration test (`tests/tests/*.rs`) and the benchmarks start their servers here:
+//!
+//! ```no_run
+//! use pottery_tests::{wait_for_replication, Server};
+//!
+//! // One server with the module, no persistence, on a free loopback port.
+//! let server = Server::start();
+//! let _: () = server.cmd(&["SET", "k", "v"]).unwrap();
+//! let client: redis::Client = server.client(); // for the pottery client / async code
+//!
+//! // Durable server: restart keeps the data.
+//! let durable = Server::builder().aof(true).fsync_always(true).start();
+//! let _: i64 = durable.cmd(&["POTTERY.NEXTID", "nextid:current"]).unwrap();
+//! durable.kill();
+//! durable.restart();
+//!
+//! // A replica.
+//! let replica = Server::start();
+//! replica.replicate_from(&server);
+//! let _: () = server.cmd(&["SET", "k", "w"]).unwrap();
+//! wait_for_replication(&server, &replica);
+//!
+//! // Several masters (started concurrently), e.g. for Redlock.
+//! let masters = Server::start_many(3);
+//! masters[0].pause();
+//! masters[0].resume();
+//! // Everything is killed and cleaned up on drop, also when the test panics.
+//! ```
+//!
+//! Servers bind 127.0.0.1 only, on random ports reserved across threads and processes (so
+//! `cargo test`'s threads and nextest's processes never clash), each with its own temporary data
+//! dir. The module is found by [`module_path`]. Environment variables:
+//! - `POTTERY_MODULE`: the module `.so` to load (default: the workspace's `target/`);
+//! - `POTTERY_KEEP_DATA`: keep the servers' data dirs (with `redis.log`) after the test;
+//! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`).
+
+mod ports;
+mod process;
+mod replication;
+mod server;
+
+use std::path::{Path, PathBuf};
+
+pub use ports::{free_port, reserve_port, PortReservation};
+pub use process::pid_alive;
+pub use replication::wait_for_replication;
+pub use server::{info_field, Server, ServerBuilder, DEFAULT_IO_TIMEOUT, DEFAULT_READY_TIMEOUT};
+
+/// The `redis` crate this harness is built on, so tests use the same version.
+pub use redis;
+
+/// File name of the module built by `cargo build -p pottery-module`.
+pub const MODULE_FILE_NAME: &str = "libpottery_module.so";
+
+/// The pottery module to load: env `POTTERY_MODULE` if set, else
+/// `<target>/release/libpottery_module.so`, else `<target>/debug/libpottery_module.so`, where
+/// `<target>` is `CARGO_TARGET_DIR` if set (relative to the workspace root) and otherwise the
+/// workspace's `target/` (or the target dir this test binary was built into).
+///
+/// Panics if none exists, telling to run `cargo build --release -p pottery-module`.
+///
+/// ```no_run
+/// let so = pottery_tests::module_path();
+/// assert!(so.ends_with("libpottery_module.so"));
+/// ```
+pub fn module_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("POTTERY_MODULE").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "pottery-tests: POTTERY_MODULE={p:?} does not exist (build it with `cargo build --release -p pottery-module`)"
+        );
+        return p;
+    }
+    let dirs = target_dirs();
+    for profile in ["release", "debug"] {
+        for dir in &dirs {
+            let p = dir.join(profile).join(MODULE_FILE_NAME);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "pottery-tests: the pottery module is not built: no {MODULE_FILE_NAME} in {}. \
+         Run `cargo build --release -p pottery-module` first (or set POTTERY_MODULE to the .so).",
+        dirs.iter()
+            .flat_map(|d| [d.join("release"), d.join("debug")])
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+/// Candidate target directories, most specific first, without duplicates.
+fn target_dirs() -> Vec<PathBuf> {
+    let root = workspace_root();
+    let mut dirs = Vec::new();
+    let env_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .or_else(|| option_env!("CARGO_TARGET_DIR").map(Into::into))
+        .filter(|d| !d.is_empty());
+    if let Some(d) = env_dir {
+        dirs.push(root.join(d));
+    }
+    // This binary lives in <target>/<profile>/deps/ (or <target>/<triple>/<profile>/deps/).
+    if let Ok(exe) = std::env::current_exe() {
+        for anc in exe.ancestors().skip(1) {
+            if anc.join("CACHEDIR.TAG").is_file() {
+                dirs.push(anc.to_path_buf());
+                break;
+            }
+        }
+    }
+    dirs.push(root.join("target"));
+    let mut unique: Vec<PathBuf> = Vec::new();
+    for d in dirs {
+        let d = std::path::absolute(&d).unwrap_or(d);
+        if !unique.contains(&d) {
+            unique.push(d);
+        }
+    }
+    unique
+}
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> &'static Path {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir)
+}
