@@ -1,0 +1,219 @@
+//! The one error type of the crate, [`Error`], and its [`Result`] alias.
+//!
+//! Every fallible call in `pottery` returns [`Result<T>`]; match on the [`Error`] variants to
+//! react to a specific failure. The enum is `#[non_exhaustive]`: later versions add variants.
+
+use std::time::Duration;
+
+/// Everything that can go wrong in `pottery`.
+///
+/// Masters are named by their position in the list given to the builder (`master` = 0 is the
+/// first one), so an error never needs to print a URL that may carry a password.
+///
+/// # Example
+///
+/// ```no_run
+/// use pottery::{Error, NextId};
+///
+/// let mut ids = NextId::builder().masters(["redis://127.0.0.1:6379/"]).build()?;
+/// match ids.next_id() {
+///     Ok(id) => println!("got {id}"),
+///     Err(Error::QuorumNotAchieved { granted, quorum, .. }) => {
+///         eprintln!("only {granted} of the {quorum} masters needed agreed; try later")
+///     }
+///     Err(other) => return Err(other),
+/// }
+/// # Ok::<(), pottery::Error>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error from the `redis` crate: a reply that is a Redis error (`WRONGTYPE ...`,
+    /// `ERR ...`), a failed connection, an invalid URL.
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+
+    /// Not enough masters agreed before the call's deadline.
+    ///
+    /// `granted` of the `masters` configured masters agreed in the last attempt, and `quorum`
+    /// were needed (a majority, or all of them for operations such as
+    /// [`NextId::reset`](crate::NextId::reset) that need every master). `last_error` is the
+    /// last per-master failure seen, if any (a master that simply refused has none).
+    #[error("quorum not achieved: {granted} of {masters} masters agreed, {quorum} needed")]
+    QuorumNotAchieved {
+        /// Masters that agreed in the last attempt.
+        granted: usize,
+        /// Masters that had to agree.
+        quorum: usize,
+        /// Masters configured.
+        masters: usize,
+        /// The last per-master error of the last attempt, if any.
+        #[source]
+        last_error: Option<Box<Error>>,
+    },
+
+    /// A 64-bit signed integer would overflow (for example a NextId counter at `i64::MAX`).
+    #[error("64-bit integer overflow")]
+    Overflow,
+
+    /// An argument given to `pottery` is invalid; nothing was sent to Redis.
+    #[error("{argument}: {problem}")]
+    InvalidArgument {
+        /// The argument's name, as in the method signature.
+        argument: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+
+    /// A master did not answer within the per-master timeout.
+    #[error("master {master} did not answer within {timeout:?}")]
+    Timeout {
+        /// Position of the master in the builder's list.
+        master: usize,
+        /// The per-master timeout that elapsed.
+        timeout: Duration,
+    },
+
+    /// A master was not even tried; see [`Unavailable`] for why.
+    #[error("master {master} is unavailable: {reason}")]
+    MasterUnavailable {
+        /// Position of the master in the builder's list.
+        master: usize,
+        /// Why it was not tried.
+        reason: Unavailable,
+    },
+
+    /// A reply had a shape the command never produces (a server without the pottery module,
+    /// or a different module version).
+    #[error("unexpected reply to {command}")]
+    UnexpectedReply {
+        /// The command that got the reply.
+        command: &'static str,
+    },
+}
+
+/// Why a master was not tried (see [`Error::MasterUnavailable`]).
+///
+/// # Example
+///
+/// ```
+/// use pottery::{Error, Unavailable};
+///
+/// fn is_permanent(error: &Error) -> bool {
+///     matches!(
+///         error,
+///         Error::MasterUnavailable { reason: Unavailable::ConnectionBroken, .. }
+///     )
+/// }
+/// # assert!(!is_permanent(&Error::Overflow));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Unavailable {
+    /// The master was given as an already open connection, which broke. `pottery` cannot
+    /// reopen a connection it did not open: give a URL, a `redis::ConnectionInfo` or a
+    /// `redis::Client` to get reconnection.
+    ConnectionBroken,
+    /// A recent attempt to reach the master failed or timed out; `pottery` waits a short,
+    /// growing backoff (up to about 2 s) before it connects again, so that a dead master does
+    /// not cost a connect timeout on every call.
+    Backoff,
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::ConnectionBroken => "its open connection broke and cannot be reopened",
+            Self::Backoff => "waiting before reconnecting after a failure",
+        })
+    }
+}
+
+/// `Result` with [`Error`] as the error type.
+///
+/// # Example
+///
+/// ```
+/// fn parse_count(text: &str) -> pottery::Result<usize> {
+///     text.parse().map_err(|_| pottery::Error::InvalidArgument {
+///         argument: "text",
+///         problem: "not a count",
+///     })
+/// }
+/// assert_eq!(parse_count("3").ok(), Some(3));
+/// ```
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether retrying the same request later may succeed: timeouts, unreachable masters,
+    /// dropped connections and transient server states (`LOADING`, `BUSY`, `TRYAGAIN`...).
+    /// Errors that every retry would repeat (`WRONGTYPE`, `ERR ...`, an unknown command, a
+    /// reply of the wrong shape, an invalid argument) are not transient.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::MasterUnavailable { .. } => true,
+            Self::Redis(error) => {
+                error.is_io_error()
+                    || error.is_timeout()
+                    || !matches!(error.retry_method(), redis::RetryMethod::NoRetry)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_the_master_and_the_numbers() {
+        let error = Error::QuorumNotAchieved {
+            granted: 1,
+            quorum: 3,
+            masters: 5,
+            last_error: Some(Box::new(Error::Timeout {
+                master: 4,
+                timeout: Duration::from_millis(50),
+            })),
+        };
+        assert_eq!(
+            error.to_string(),
+            "quorum not achieved: 1 of 5 masters agreed, 3 needed"
+        );
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("master 4 did not answer within 50ms")
+        );
+        let unavailable = Error::MasterUnavailable {
+            master: 2,
+            reason: Unavailable::Backoff,
+        };
+        assert_eq!(
+            unavailable.to_string(),
+            "master 2 is unavailable: waiting before reconnecting after a failure"
+        );
+    }
+
+    #[test]
+    fn server_errors_that_repeat_are_not_transient() {
+        let server_error = |resp: &[u8]| match redis::parse_redis_value(resp) {
+            Ok(redis::Value::ServerError(error)) => Error::Redis(error.into()),
+            other => panic!("not a server error: {other:?}"),
+        };
+        assert!(!server_error(b"-WRONGTYPE Operation against a key\r\n").is_transient());
+        assert!(!server_error(b"-ERR unknown command\r\n").is_transient());
+        assert!(server_error(b"-LOADING Redis is loading\r\n").is_transient());
+        let reset =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(Error::Redis(reset).is_transient());
+        assert!(Error::Timeout {
+            master: 0,
+            timeout: Duration::from_millis(1)
+        }
+        .is_transient());
+        assert!(!Error::UnexpectedReply { command: "X" }.is_transient());
+        assert!(!Error::Overflow.is_transient());
+    }
+}

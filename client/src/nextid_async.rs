@@ -1,0 +1,276 @@
+//! [`AsyncNextId`]: the same distributed ID sequence as [`NextId`](crate::NextId), on tokio.
+//!
+//! One `redis::aio::MultiplexedConnection` per master, opened on the first call (with the
+//! per-master timeout as both connection and response timeout) and reopened after it breaks.
+//! A call sends its claim to every master concurrently and returns as soon as a majority
+//! granted it; the requests still in flight are dropped, which a multiplexed connection
+//! tolerates. The redis crate drives each multiplexed connection with a tokio task of its own.
+
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::nextid::{Attempt, Reset, Sequence, Settings, Timing};
+use crate::quorum::AsyncMasters;
+
+/// A distributed sequence of unique, increasing `i64` IDs, agreed by a majority of Redis
+/// masters (async, tokio).
+///
+/// Same protocol, keys, defaults and errors as the sync [`NextId`](crate::NextId), which
+/// documents them; built by [`NextIdBuilder::build_async`](crate::NextIdBuilder::build_async).
+/// Calls take `&mut self`; the returned futures are `Send`. They must run inside a tokio
+/// runtime with I/O and time enabled (`enable_all`, as `#[tokio::main]` does).
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run() -> pottery::Result<()> {
+/// let mut ids = pottery::NextId::builder()
+///     .name("orders")
+///     .masters(["redis://127.0.0.1:6379/", "redis://127.0.0.1:6380/", "redis://127.0.0.1:6381/"])
+///     .build_async().await?;
+/// let id = ids.next_id().await?;
+/// let block = ids.next_ids(100).await?;
+/// assert!(*block.start() > id);
+/// # Ok(()) }
+/// ```
+pub struct AsyncNextId {
+    key: String,
+    timing: Timing,
+    masters: AsyncMasters,
+    sequence: Sequence,
+}
+
+impl fmt::Debug for AsyncNextId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AsyncNextId")
+            .field("key", &self.key)
+            .field("masters", &self.masters.len())
+            .field("timing", &self.timing)
+            .field("sequence", &self.sequence)
+            .finish()
+    }
+}
+
+impl AsyncNextId {
+    pub(crate) fn new(settings: Settings, masters: AsyncMasters) -> Self {
+        Self {
+            key: settings.key,
+            timing: settings.timing,
+            masters,
+            sequence: Sequence::default(),
+        }
+    }
+
+    /// The key on every master: `nextid:<name>`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let ids = pottery::NextId::builder()
+    ///     .name("orders")
+    ///     .master("redis://127.0.0.1:6379/")
+    ///     .build_async().await?;
+    /// assert_eq!(ids.key(), "nextid:orders");
+    /// # Ok::<(), pottery::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The number of masters configured.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let ids = pottery::NextId::builder().master("redis://127.0.0.1:6379/").build_async().await?;
+    /// assert_eq!(ids.masters(), 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn masters(&self) -> usize {
+        self.masters.len()
+    }
+
+    /// The number of masters that must agree on each ID: floor(masters / 2) + 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let ids = pottery::NextId::builder()
+    ///     .masters(["redis://127.0.0.1:6379/", "redis://127.0.0.1:6380/"])
+    ///     .build_async().await?;
+    /// assert_eq!(ids.quorum(), 2);
+    /// # Ok::<(), pottery::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn quorum(&self) -> usize {
+        crate::quorum::majority(self.masters.len())
+    }
+
+    /// Returns the next ID; see [`NextId::next_id`](crate::NextId::next_id).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let mut ids = pottery::NextId::builder().master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let first = ids.next_id().await?;
+    /// assert!(ids.next_id().await? > first);
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_id(&mut self) -> Result<i64> {
+        self.claim(1).await.map(|block| *block.start())
+    }
+
+    /// Claims a block of `n` consecutive IDs; see [`NextId::next_ids`](crate::NextId::next_ids).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let mut ids = pottery::NextId::builder().master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let block = ids.next_ids(100).await?;
+    /// assert_eq!(block.clone().count(), 100);
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_ids(&mut self, n: usize) -> Result<RangeInclusive<i64>> {
+        self.claim(n).await
+    }
+
+    /// Deletes the counter on every master; see [`NextId::reset`](crate::NextId::reset) (needs
+    /// every master, not linearizable with concurrent calls).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let mut ids = pottery::NextId::builder().master("redis://127.0.0.1:6379/").build_async().await?;
+    /// ids.reset().await?;
+    /// assert_eq!(ids.next_id().await?, 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn reset(&mut self) -> Result<()> {
+        let mut reset = Reset::new(self.masters.len());
+        let mut command = redis::cmd("DEL");
+        command.arg(&self.key);
+        self.masters
+            .round(&command, |_, reply| reset.record(reply))
+            .await;
+        reset.finish()?;
+        self.sequence.reset();
+        Ok(())
+    }
+
+    async fn claim(&mut self, count: usize) -> Result<RangeInclusive<i64>> {
+        let start = Instant::now();
+        let mut earlier_error = None;
+        loop {
+            let proposal = self.sequence.propose(count)?;
+            let command = proposal.command(&self.key);
+            let mut attempt = Attempt::new(proposal, self.masters.len(), earlier_error.take());
+            self.masters
+                .round(&command, |_, reply| attempt.record(reply))
+                .await;
+            self.sequence.learn(&attempt);
+            match attempt.outcome() {
+                Ok(block) => return Ok(block),
+                Err(Some(error)) => return Err(error),
+                Err(None) => {}
+            }
+            match self.timing.pause_before_retry(start, attempt.overtaken()) {
+                Some(pause) => tokio::time::sleep(pause).await,
+                None => return Err(attempt.into_error()),
+            }
+            earlier_error = attempt.take_last_error();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::FutureExt;
+
+    use crate::{Error, NextId};
+
+    fn assert_send<T: Send>(value: T) -> T {
+        value
+    }
+
+    #[test]
+    fn both_flavours_can_move_between_threads() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<crate::AsyncNextId>();
+        fn send<T: Send>() {}
+        send::<crate::NextId>();
+        send::<crate::Error>();
+        send_and_sync::<crate::Error>();
+    }
+
+    #[test]
+    fn builds_without_a_runtime_and_rejects_sync_connections() {
+        // Building opens nothing, so it completes on its first poll, without a runtime.
+        let built = NextId::builder()
+            .masters([
+                "redis://127.0.0.1:1/",
+                "redis://127.0.0.1:2/",
+                "redis://127.0.0.1:3/",
+            ])
+            .build_async()
+            .now_or_never();
+        let Some(Ok(ids)) = built else {
+            panic!("valid");
+        };
+        assert_eq!((ids.masters(), ids.quorum()), (3, 2));
+        assert!(matches!(
+            NextId::builder().build_async().now_or_never(),
+            Some(Err(Error::InvalidArgument {
+                argument: "masters",
+                ..
+            }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn unreachable_masters_give_quorum_not_achieved_by_the_deadline() {
+        let Ok(mut ids) = NextId::builder()
+            .masters([
+                "redis://127.0.0.1:1/",
+                "redis://127.0.0.1:2/",
+                "redis://127.0.0.1:3/",
+            ])
+            .deadline(Duration::from_millis(30))
+            .retry_delay(Duration::from_millis(5))
+            .build_async()
+            .await
+        else {
+            panic!("valid");
+        };
+        let error = assert_send(ids.next_id()).await;
+        assert!(matches!(
+            error,
+            Err(Error::QuorumNotAchieved {
+                granted: 0,
+                quorum: 2,
+                masters: 3,
+                last_error: Some(_)
+            })
+        ));
+        assert!(matches!(
+            ids.next_ids(0).await,
+            Err(Error::InvalidArgument { argument: "n", .. })
+        ));
+        assert!(matches!(
+            assert_send(ids.reset()).await,
+            Err(Error::QuorumNotAchieved { quorum: 3, .. })
+        ));
+    }
+}

@@ -1,0 +1,323 @@
+//! Majorities over independent masters: one request to every master in parallel, each with its
+//! own timeout, and the outcome known as soon as enough replies are in.
+//!
+//! NextId and Redlock share this piece. A *round* sends one command to every master and hands
+//! each reply (or per-master error) to a callback, which tallies it and says whether the outcome
+//! is decided; the round then stops waiting for the other masters.
+//!
+//! - Sync ([`SyncMasters`]): no threads. The command is written to every master first (open
+//!   connections first, so their requests travel while broken ones reconnect), then the replies
+//!   are read one master after another with the socket read timeout set to what is left of the
+//!   round, masters that have not answered on their connection yet last. Replies left unread
+//!   when the round stops early are skipped before the connection's next reply, and a
+//!   connection with several of them is read first to drain it (see
+//!   [`SyncMaster::read_pass`](crate::master::SyncMaster::read_pass)).
+//! - Async ([`AsyncMasters`]): one future per master in a `FuturesUnordered`, each bounded by the
+//!   round's end; the futures still running when the outcome is decided are dropped, which a
+//!   multiplexed connection tolerates.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use redis::Value;
+
+use crate::error::{Error, Result};
+use crate::master::{AsyncMaster, Master, SyncMaster, READ_PASSES};
+
+/// The number of masters that form a majority of `masters`: floor(n/2) + 1.
+///
+/// Any two majorities of the same masters share at least one master, which is what makes a
+/// value agreed by a majority visible to every later majority.
+pub(crate) const fn majority(masters: usize) -> usize {
+    masters / 2 + 1
+}
+
+/// Counts the masters that agreed and those that did not, for one round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tally {
+    masters: usize,
+    needed: usize,
+    granted: usize,
+    failed: usize,
+}
+
+impl Tally {
+    /// A tally that needs a majority of `masters`.
+    pub(crate) const fn majority(masters: usize) -> Self {
+        Self::needing(majority(masters), masters)
+    }
+
+    /// A tally that needs `needed` of `masters` (for example all of them).
+    pub(crate) const fn needing(needed: usize, masters: usize) -> Self {
+        Self {
+            masters,
+            needed,
+            granted: 0,
+            failed: 0,
+        }
+    }
+
+    pub(crate) fn grant(&mut self) {
+        self.granted += 1;
+    }
+
+    pub(crate) fn fail(&mut self) {
+        self.failed += 1;
+    }
+
+    pub(crate) const fn granted(&self) -> usize {
+        self.granted
+    }
+
+    pub(crate) const fn needed(&self) -> usize {
+        self.needed
+    }
+
+    pub(crate) const fn masters(&self) -> usize {
+        self.masters
+    }
+
+    /// Enough masters agreed.
+    pub(crate) const fn succeeded(&self) -> bool {
+        self.granted >= self.needed
+    }
+
+    /// So many masters failed that the others can no longer make up the number needed.
+    pub(crate) const fn failed_for_sure(&self) -> bool {
+        self.failed > self.masters.saturating_sub(self.needed)
+    }
+
+    /// The outcome is known; further replies cannot change it.
+    pub(crate) const fn decided(&self) -> bool {
+        self.succeeded() || self.failed_for_sure()
+    }
+
+    /// `Break` once decided, for returning from a round's callback.
+    pub(crate) const fn flow(&self) -> ControlFlow<()> {
+        if self.decided() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}
+
+/// Resolves the builder's masters into connection slots, refusing an empty list.
+fn resolve<T>(
+    masters: Vec<Master>,
+    mut resolve_one: impl FnMut(Master, usize) -> Result<T>,
+) -> Result<Vec<T>> {
+    if masters.is_empty() {
+        return Err(Error::InvalidArgument {
+            argument: "masters",
+            problem: "at least one master is required",
+        });
+    }
+    masters
+        .into_iter()
+        .enumerate()
+        .map(|(index, master)| resolve_one(master, index))
+        .collect()
+}
+
+/// The masters of a sync type, and the per-master timeout.
+pub(crate) struct SyncMasters {
+    masters: Vec<SyncMaster>,
+    timeout: Duration,
+}
+
+impl SyncMasters {
+    /// Validates and resolves `masters` (at least one; URLs must parse). Connects nothing.
+    pub(crate) fn new(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
+        let masters = resolve(masters, |master, index| master.into_sync(index, timeout))?;
+        Ok(Self { masters, timeout })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.masters.len()
+    }
+
+    /// Sends `packed` (one command in RESP) to every master and hands each master's reply to
+    /// `on_reply(master index, reply)` until it returns `Break`. Waits at most the per-master
+    /// timeout for replies (a master that must be reconnected first shares that time).
+    pub(crate) fn round(
+        &mut self,
+        packed: &[u8],
+        mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
+    ) {
+        let round_end = Instant::now() + self.timeout;
+        let _ = self.send_and_receive(packed, round_end, &mut on_reply);
+        for master in &mut self.masters {
+            master.in_round = false;
+            master.abandon();
+        }
+    }
+
+    fn send_and_receive(
+        &mut self,
+        packed: &[u8],
+        round_end: Instant,
+        on_reply: &mut impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        // Open connections first: their requests are on the wire while the others reconnect.
+        for connected_pass in [true, false] {
+            for master in &mut self.masters {
+                if master.in_round || master.is_connected() != connected_pass {
+                    continue;
+                }
+                master.in_round = true;
+                if let Err(error) = master.send(packed, round_end) {
+                    on_reply(master.index(), Err(error))?;
+                }
+            }
+        }
+        for pass in READ_PASSES {
+            for master in &mut self.masters {
+                if master.is_awaiting() && master.read_pass() == pass {
+                    let reply = master.receive(round_end);
+                    on_reply(master.index(), reply)?;
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The masters of an async type, and the per-master timeout.
+pub(crate) struct AsyncMasters {
+    masters: Vec<AsyncMaster>,
+    timeout: Duration,
+}
+
+impl AsyncMasters {
+    /// Validates and resolves `masters` (at least one; URLs must parse). Connects nothing.
+    pub(crate) fn new(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
+        let masters = resolve(masters, |master, index| master.into_async(index, timeout))?;
+        Ok(Self { masters, timeout })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.masters.len()
+    }
+
+    /// Sends `command` to every master concurrently and hands each reply to `on_reply(master
+    /// index, reply)` in the order they arrive, until it returns `Break` or the per-master
+    /// timeout is over (masters still silent then get [`Error::Timeout`]).
+    pub(crate) async fn round(
+        &mut self,
+        command: &redis::Cmd,
+        mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
+    ) {
+        let timeout = self.timeout;
+        let round_end = tokio::time::Instant::now() + timeout;
+        let mut replies: FuturesUnordered<_> = self
+            .masters
+            .iter_mut()
+            .map(|master| async move {
+                let index = master.index();
+                let reply = tokio::time::timeout_at(round_end, master.request(command))
+                    .await
+                    .unwrap_or(Err(Error::Timeout {
+                        master: index,
+                        timeout,
+                    }));
+                (index, reply)
+            })
+            .collect();
+        while let Some((index, reply)) = replies.next().await {
+            if on_reply(index, reply).is_break() {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majority_is_more_than_half() {
+        let expected = [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (6, 4), (7, 4)];
+        for (masters, quorum) in expected {
+            assert_eq!(majority(masters), quorum, "{masters} masters");
+            // Two majorities always overlap.
+            assert!(2 * majority(masters) > masters);
+        }
+    }
+
+    #[test]
+    fn tally_decides_as_soon_as_the_outcome_is_certain() {
+        let mut tally = Tally::majority(5);
+        tally.grant();
+        tally.fail();
+        tally.grant();
+        assert!(!tally.decided());
+        tally.grant();
+        assert!(tally.succeeded() && tally.decided());
+        assert!(tally.flow().is_break());
+
+        let mut tally = Tally::majority(5);
+        tally.fail();
+        tally.fail();
+        assert!(!tally.decided());
+        tally.fail();
+        assert!(tally.failed_for_sure() && !tally.succeeded());
+        assert!(tally.flow().is_break());
+
+        let mut all = Tally::needing(3, 3);
+        all.grant();
+        all.grant();
+        assert!(!all.decided());
+        all.fail();
+        assert!(all.failed_for_sure());
+
+        let single = Tally::majority(1);
+        assert_eq!(single.needed(), 1);
+        assert!(single.flow().is_continue());
+    }
+
+    #[test]
+    fn no_masters_is_an_invalid_argument() {
+        let error = SyncMasters::new(Vec::new(), Duration::from_millis(10)).err();
+        assert!(matches!(
+            error,
+            Some(Error::InvalidArgument {
+                argument: "masters",
+                ..
+            })
+        ));
+        let error = AsyncMasters::new(Vec::new(), Duration::from_millis(10)).err();
+        assert!(matches!(error, Some(Error::InvalidArgument { .. })));
+    }
+
+    #[test]
+    fn a_round_reports_every_unreachable_master() {
+        let masters = [
+            "redis://127.0.0.1:1/",
+            "redis://127.0.0.1:2/",
+            "redis://127.0.0.1:3/",
+        ]
+        .into_iter()
+        .map(Master::from)
+        .collect();
+        let Ok(mut masters) = SyncMasters::new(masters, Duration::from_millis(50)) else {
+            panic!("valid urls");
+        };
+        let mut seen = Vec::new();
+        masters.round(b"*1\r\n$4\r\nPING\r\n", |index, reply| {
+            seen.push((index, reply.is_err()));
+            ControlFlow::Continue(())
+        });
+        assert_eq!(seen, [(0, true), (1, true), (2, true)]);
+
+        // A callback that stops early is not called again in that round.
+        let mut calls = 0;
+        masters.round(b"*1\r\n$4\r\nPING\r\n", |_, _| {
+            calls += 1;
+            ControlFlow::Break(())
+        });
+        assert_eq!(calls, 1);
+    }
+}
