@@ -10,8 +10,12 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 fn python() -> String {
-    let python = std::env::var("POTTERY_PYTHON")
-        .unwrap_or_else(|_| workspace_root().join(".venv/bin/python").display().to_string());
+    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
+        workspace_root()
+            .join(".venv/bin/python")
+            .display()
+            .to_string()
+    });
     assert!(
         std::path::Path::new(&python).exists(),
         "no Python with pottery at {python}: run scripts/test, which creates the venv"
@@ -25,7 +29,12 @@ fn pottery_ids(servers: &[Server], name: &str, threads: usize, count: usize) -> 
     let output: Output = Command::new(python())
         .arg(workspace_root().join("tests/python/nextid_worker.py"))
         .args(["ids", "--ports", &ports.join(","), "--name", name])
-        .args(["--threads", &threads.to_string(), "--count", &count.to_string()])
+        .args([
+            "--threads",
+            &threads.to_string(),
+            "--count",
+            &count.to_string(),
+        ])
         .output()
         .expect("Python runs");
     assert!(
@@ -108,10 +117,21 @@ fn python_and_rust_interleaved_never_hand_out_an_id_twice() {
         python_failures,
         rust.len()
     );
-    assert_eq!(python.len() + python_failures, 3 * 300, "every Python attempt accounted for");
-    assert!(!python.is_empty(), "Python pottery handed out nothing: the test proves nothing");
+    assert_eq!(
+        python.len() + python_failures,
+        3 * 300,
+        "every Python attempt accounted for"
+    );
+    assert!(
+        !python.is_empty(),
+        "Python pottery handed out nothing: the test proves nothing"
+    );
     let python_set: HashSet<i64> = python.iter().copied().collect();
-    assert_eq!(python_set.len(), python.len(), "Python handed out an ID twice");
+    assert_eq!(
+        python_set.len(),
+        python.len(),
+        "Python handed out an ID twice"
+    );
     let mut all: HashSet<i64> = python_set;
     for id in &rust {
         assert!(all.insert(*id), "ID {id} was handed out twice");

@@ -1,0 +1,154 @@
+//! What every suite shares: options, the median-of-3 rate, Python pottery's rate, the table.
+
+use pottery_tests::{workspace_root, Server};
+use std::process::Command;
+use std::time::Instant;
+
+/// Command-line options common to every suite.
+pub struct Options {
+    /// Servers and clients on CPU 0.
+    pub pinned: bool,
+    /// Operations per run.
+    pub count: usize,
+}
+
+pub fn exit_with(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(2)
+}
+
+pub fn pin_to_cpu_zero() {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; we pass its exact size.
+    let pinned = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if pinned != 0 {
+        exit_with("could not pin the benchmark to CPU 0");
+    }
+}
+
+pub fn start_servers(n: usize, options: &Options) -> Vec<Server> {
+    let mut builder = Server::builder();
+    if options.pinned {
+        builder = builder.cpu(0);
+    }
+    builder.start_many(n)
+}
+
+/// Runs `operation` `count` times per run after a warm-up, 3 runs; the median rate per second.
+pub fn median_rate(count: usize, mut operation: impl FnMut()) -> f64 {
+    for _ in 0..count / 10 + 1 {
+        operation();
+    }
+    let mut rates: Vec<f64> = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..count {
+                operation();
+            }
+            count as f64 / started.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[1]
+}
+
+/// Python pottery's rate for the same work on the same servers: median of its 3 runs.
+pub fn pottery_rate(script: &str, mode_args: &[String], options: &Options) -> f64 {
+    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
+        workspace_root()
+            .join(".venv/bin/python")
+            .display()
+            .to_string()
+    });
+    let script = workspace_root().join("tests/python").join(script);
+    let mut command = if options.pinned {
+        let mut taskset = Command::new("taskset");
+        taskset.args(["-c", "0", &python]);
+        taskset
+    } else {
+        Command::new(&python)
+    };
+    let output = command
+        .arg(&script)
+        .args(mode_args)
+        .output()
+        .unwrap_or_else(|error| {
+            exit_with(&format!(
+                "cannot run {python}: {error} (run scripts/bench, which creates the venv)"
+            ))
+        });
+    if !output.status.success() {
+        exit_with(&format!(
+            "Python pottery failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let mut rates: Vec<f64> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("rate ")?.parse().ok())
+        .collect();
+    if rates.len() != 3 {
+        exit_with("Python pottery printed no rates");
+    }
+    rates.sort_by(f64::total_cmp);
+    rates[1]
+}
+
+pub struct Row {
+    /// What was measured.
+    pub case: String,
+    /// Masters (servers) involved.
+    pub masters: usize,
+    /// Calls per second, median of 3 runs.
+    pub calls_per_second: f64,
+    /// Items (IDs, elements) per call; 0 for a baseline without items.
+    pub ids_per_call: usize,
+}
+
+pub fn print_table(suite: &str, options: &Options, rows: &[Row]) {
+    let pottery = |masters: usize| {
+        rows.iter()
+            .find(|row| row.case.starts_with("Python pottery") && row.masters == masters)
+            .map(|row| row.calls_per_second)
+    };
+    let floor = rows
+        .iter()
+        .find(|row| row.case.starts_with("PING"))
+        .map(|row| row.calls_per_second);
+    println!(
+        "\n{suite}: one sequential client, warm, median of 3 runs{}\n",
+        if options.pinned {
+            ", pinned to CPU 0"
+        } else {
+            ""
+        }
+    );
+    println!("| case | masters | calls/s | IDs/s | vs pottery (same masters) | vs PING |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let ids = row.calls_per_second * row.ids_per_call as f64;
+        let versus_pottery = match (pottery(row.masters), row.ids_per_call) {
+            (Some(python), 1..) => format!("{:.1}x", ids / python),
+            _ => "".into(),
+        };
+        let versus_ping = floor
+            .map(|ping| format!("{:.2}", row.calls_per_second / ping))
+            .unwrap_or_default();
+        println!(
+            "| {} | {} | {:.0} | {} | {} | {} |",
+            row.case,
+            row.masters,
+            row.calls_per_second,
+            if row.ids_per_call == 0 {
+                String::new()
+            } else {
+                format!("{ids:.0}")
+            },
+            versus_pottery,
+            versus_ping
+        );
+    }
+}
