@@ -36,6 +36,7 @@
 //! - `POTTERY_KEEP_DATA`: keep the servers' data dirs (with `redis.log`) after the test;
 //! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`).
 
+pub mod fuzz;
 mod ports;
 mod process;
 mod replication;
