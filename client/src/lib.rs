@@ -33,13 +33,20 @@
 //! # Ok::<(), pottery::Error>(())
 //! ```
 
+pub mod codec;
+// Used by the containers built on it, which come in the next commits.
+#[allow(dead_code)]
+mod connector;
 mod error;
+#[allow(dead_code)]
+mod key;
 mod master;
 mod nextid;
 mod nextid_async;
 mod quorum;
 mod resp;
 
+pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::error::{Error, Result, Unavailable};
 pub use crate::master::Master;
 pub use crate::nextid::{NextId, NextIdBuilder};

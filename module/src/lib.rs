@@ -5,6 +5,7 @@
 
 mod commands;
 mod dispatch;
+mod lists;
 mod registration;
 mod strings;
 mod table;

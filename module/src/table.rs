@@ -3,7 +3,7 @@
 //! Adding a command means describing it in `pottery_core::catalog` and adding one line here;
 //! registration refuses to load the module if this table and the catalog disagree.
 
-use crate::commands::{help, nextid};
+use crate::commands::{help, list, nextid};
 use crate::dispatch::{Command, Handler};
 use pottery_core::catalog;
 use redis_module::raw;
@@ -33,4 +33,9 @@ pub static COMMANDS: &[Command] = &[
     command!(catalog::HELP, help::help),
     command!(catalog::NEXTID, nextid::nextid),
     command!(catalog::NEXTID_CLAIM, nextid::claim),
+    command!(catalog::DEQUE_ROTATE, list::deque_rotate),
+    command!(catalog::DEQUE_PUSH, list::deque_push),
+    command!(catalog::LIST_INSERT, list::list_insert),
+    command!(catalog::LIST_POP, list::list_pop),
+    command!(catalog::LIST_SETSLICE, list::list_setslice),
 ];

@@ -54,8 +54,106 @@ pub const NEXTID_CLAIM: CommandSpec = CommandSpec {
     since: SINCE,
 };
 
+/// A list key at argv position 1 that the command reads and rewrites in place.
+const UPDATED_LIST: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Update],
+}];
+
+/// A list key at argv position 1 that gains elements (and may lose some to a trim).
+const GROWN_LIST: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Insert],
+}];
+
+/// A list key at argv position 1 that hands out and removes an element.
+const POPPED_LIST: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Delete],
+}];
+
+const LEFT_OR_RIGHT: &[Arg] = &[Arg::keyword("LEFT"), Arg::keyword("RIGHT")];
+
+/// `POTTERY.DEQUE.ROTATE key n`.
+pub const DEQUE_ROTATE: CommandSpec = CommandSpec {
+    name: "pottery.deque.rotate",
+    flags: "write",
+    key_specs: UPDATED_LIST,
+    args: &[Arg::key("key", 0), Arg::integer("n")],
+    summary: "Python deque.rotate(n): rotates the list n steps to the right (negative: left); replies the length.",
+    complexity: "O(min(K, N-K)) where K is n modulo the list length N",
+    since: SINCE,
+};
+
+/// `POTTERY.DEQUE.PUSH key LEFT|RIGHT maxlen value [value ...]`.
+pub const DEQUE_PUSH: CommandSpec = CommandSpec {
+    name: "pottery.deque.push",
+    flags: "write deny-oom fast",
+    key_specs: GROWN_LIST,
+    args: &[
+        Arg::key("key", 0),
+        Arg::one_of("end", LEFT_OR_RIGHT),
+        Arg::integer("maxlen"),
+        Arg::string("value").multiple(),
+    ],
+    summary: "Python deque extend (RIGHT) or extendleft (LEFT), then trims the other end to maxlen (-1: unbounded); replies the length.",
+    complexity: "O(M + T) for M values and T trimmed elements",
+    since: SINCE,
+};
+
+/// `POTTERY.LIST.INSERT key index value`.
+pub const LIST_INSERT: CommandSpec = CommandSpec {
+    name: "pottery.list.insert",
+    flags: "write deny-oom",
+    key_specs: GROWN_LIST,
+    args: &[
+        Arg::key("key", 0),
+        Arg::integer("index"),
+        Arg::string("value"),
+    ],
+    summary: "Python list.insert(index, value): negative counts from the end, out of range clamps; replies the length.",
+    complexity: "O(N) where N is the distance to the nearest end",
+    since: SINCE,
+};
+
+/// `POTTERY.LIST.POP key [index]`.
+pub const LIST_POP: CommandSpec = CommandSpec {
+    name: "pottery.list.pop",
+    flags: "write fast",
+    key_specs: POPPED_LIST,
+    args: &[Arg::key("key", 0), Arg::integer("index").optional()],
+    summary: "Python list.pop(index), index default -1: removes and replies the element, nil when out of range.",
+    complexity: "O(N) where N is the distance to the nearest end",
+    since: SINCE,
+};
+
+/// `POTTERY.LIST.SETSLICE key start stop [value ...]`.
+pub const LIST_SETSLICE: CommandSpec = CommandSpec {
+    name: "pottery.list.setslice",
+    flags: "write deny-oom",
+    key_specs: UPDATED_LIST,
+    args: &[
+        Arg::key("key", 0),
+        Arg::integer("start"),
+        Arg::integer("stop"),
+        Arg::string("value").optional().multiple(),
+    ],
+    summary: "Python l[start:stop] = values (stop exclusive; no values deletes the slice); replies the length.",
+    complexity: "O(N + M) where N is the slice's distance to the head plus its length and M the values",
+    since: SINCE,
+};
+
 /// Every command, in registration and help order.
-pub const COMMANDS: &[CommandSpec] = &[HELP, NEXTID, NEXTID_CLAIM];
+pub const COMMANDS: &[CommandSpec] = &[
+    HELP,
+    NEXTID,
+    NEXTID_CLAIM,
+    DEQUE_ROTATE,
+    DEQUE_PUSH,
+    LIST_INSERT,
+    LIST_POP,
+    LIST_SETSLICE,
+];
 
 /// The reply of `POTTERY.HELP`: each command's syntax, then its summary indented, as Redis's
 /// own `HELP` subcommands format their lines.
@@ -88,6 +186,11 @@ mod tests {
         assert_eq!(HELP.arity(), 1);
         assert_eq!(NEXTID.arity(), 2);
         assert_eq!(NEXTID_CLAIM.arity(), -3);
+        assert_eq!(DEQUE_ROTATE.arity(), 3);
+        assert_eq!(DEQUE_PUSH.arity(), -5);
+        assert_eq!(LIST_INSERT.arity(), 4);
+        assert_eq!(LIST_POP.arity(), -2);
+        assert_eq!(LIST_SETSLICE.arity(), -4);
     }
 
     #[test]
@@ -95,5 +198,14 @@ mod tests {
         let lines = help_lines();
         assert!(lines.contains(&"POTTERY.NEXTID key".to_string()));
         assert!(lines.contains(&"POTTERY.NEXTID.CLAIM key value [FROM first]".to_string()));
+        for syntax in [
+            "POTTERY.DEQUE.ROTATE key n",
+            "POTTERY.DEQUE.PUSH key LEFT|RIGHT maxlen value [value ...]",
+            "POTTERY.LIST.INSERT key index value",
+            "POTTERY.LIST.POP key [index]",
+            "POTTERY.LIST.SETSLICE key start stop [value [value ...]]",
+        ] {
+            assert!(lines.contains(&syntax.to_string()), "{syntax}");
+        }
     }
 }

@@ -9,11 +9,14 @@
 //! - [`args`] parses arguments with Redis's own error texts ([`error::CommandError`]).
 //! - [`integer`] parses and formats integers exactly like Redis (`string2ll`).
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
+//! - [`list`] is Python `list`/`deque` semantics (indexes, slices, rotation, maxlen) over any
+//!   list store.
 
 pub mod args;
 pub mod catalog;
 pub mod error;
 pub mod integer;
+pub mod list;
 pub mod nextid;
 pub mod spec;
 
