@@ -5,6 +5,7 @@
 
 mod commands;
 mod dispatch;
+mod lock_key;
 mod registration;
 mod strings;
 mod table;

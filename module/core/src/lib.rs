@@ -8,12 +8,14 @@
 //!   once, and that one table drives registration, `POTTERY.HELP` and `COMMAND DOCS`.
 //! - [`args`] parses arguments with Redis's own error texts ([`error::CommandError`]).
 //! - [`integer`] parses and formats integers exactly like Redis (`string2ll`).
+//! - [`lock`] decides the Redlock commands (one master's part of a distributed lock).
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
 
 pub mod args;
 pub mod catalog;
 pub mod error;
 pub mod integer;
+pub mod lock;
 pub mod nextid;
 pub mod spec;
 

@@ -3,6 +3,7 @@
 //! [`crate::write`] and returns the reply.
 
 pub mod help;
+pub mod lock;
 pub mod nextid;
 
 use redis_module::RedisString;
