@@ -8,6 +8,8 @@
 //! So far the crate has:
 //! - [`NextId`] / [`AsyncNextId`]: distributed, unique, increasing IDs agreed by a majority of
 //!   Redis masters (one master is fine too), built with [`NextId::builder`];
+//! - [`Redlock`] / [`AsyncRedlock`]: a distributed lock (Redlock) with guards that release on
+//!   drop, extension, opt-in auto-renewal and fencing tokens, built with [`Redlock::builder`];
 //! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
 //!   connection);
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
@@ -44,6 +46,9 @@ mod master;
 mod nextid;
 mod nextid_async;
 mod quorum;
+mod redlock;
+mod redlock_async;
+mod redlock_protocol;
 mod resp;
 
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
@@ -51,3 +56,6 @@ pub use crate::error::{Error, Result, Unavailable};
 pub use crate::master::Master;
 pub use crate::nextid::{NextId, NextIdBuilder};
 pub use crate::nextid_async::AsyncNextId;
+pub use crate::redlock::{LockGuard, Redlock};
+pub use crate::redlock_async::{AsyncLockGuard, AsyncRedlock};
+pub use crate::redlock_protocol::{Holder, RedlockBuilder};

@@ -6,6 +6,7 @@
 mod commands;
 mod dispatch;
 mod lists;
+mod lock_key;
 mod registration;
 mod strings;
 mod table;

@@ -3,7 +3,7 @@
 //! Adding a command means describing it in `pottery_core::catalog` and adding one line here;
 //! registration refuses to load the module if this table and the catalog disagree.
 
-use crate::commands::{help, list, nextid};
+use crate::commands::{help, list, lock, nextid};
 use crate::dispatch::{Command, Handler};
 use pottery_core::catalog;
 use redis_module::raw;
@@ -38,4 +38,12 @@ pub static COMMANDS: &[Command] = &[
     command!(catalog::LIST_INSERT, list::list_insert),
     command!(catalog::LIST_POP, list::list_pop),
     command!(catalog::LIST_SETSLICE, list::list_setslice),
+    command!(catalog::LOCK, lock::lock),
+    command!(catalog::LOCK_FENCED, lock::lock_fenced),
+    command!(catalog::LOCK_FENCE, lock::lock_fence),
+    command!(catalog::UNLOCK, lock::unlock),
+    command!(catalog::EXTEND, lock::extend),
+    command!(catalog::LOCKED, lock::locked),
+    command!(catalog::LOCK_HOLDER, lock::lock_holder),
+    command!(catalog::FENCE_CHECK, lock::fence_check_command),
 ];

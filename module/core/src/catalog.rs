@@ -143,6 +143,154 @@ pub const LIST_SETSLICE: CommandSpec = CommandSpec {
     since: SINCE,
 };
 
+/// A lock key at argv position 1 that is read, then created, updated or deleted.
+const LOCK_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+}];
+
+/// A lock key at 1 that is created or updated, and a fence counter at 2 that is updated.
+const LOCK_AND_FENCE_KEYS: &[KeySpec] = &[
+    KeySpec {
+        index: 1,
+        flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+    },
+    KeySpec {
+        index: 2,
+        flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+    },
+];
+
+/// A lock key at 1 that is only read, and a fence counter at 2 that is updated.
+const HELD_LOCK_AND_FENCE_KEYS: &[KeySpec] = &[
+    KeySpec {
+        index: 1,
+        flags: &[KeyFlag::ReadOnly, KeyFlag::Access],
+    },
+    KeySpec {
+        index: 2,
+        flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+    },
+];
+
+/// A lock key at 1 that is deleted if it holds the token.
+const RELEASED_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Delete],
+}];
+
+/// A key at 1 that is only read.
+const READ_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadOnly, KeyFlag::Access],
+}];
+
+/// `POTTERY.LOCK key token ttl_ms`.
+pub const LOCK: CommandSpec = CommandSpec {
+    name: "pottery.lock",
+    flags: "write deny-oom fast",
+    key_specs: LOCK_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::string("token"),
+        Arg::integer("ttl_ms"),
+    ],
+    summary: "Sets key to token with a TTL if absent, or resets the TTL if it holds token already; replies 1 acquired, 0 held by another.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms`.
+pub const LOCK_FENCED: CommandSpec = CommandSpec {
+    name: "pottery.lock.fenced",
+    flags: "write deny-oom fast",
+    key_specs: LOCK_AND_FENCE_KEYS,
+    args: &[
+        Arg::key("key", 0),
+        Arg::key("fencekey", 1),
+        Arg::string("token"),
+        Arg::integer("ttl_ms"),
+    ],
+    summary: "As POTTERY.LOCK, and a new acquisition increments the counter at fencekey; replies the counter when held by token, 0 when held by another.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCK.FENCE key fencekey token value`.
+pub const LOCK_FENCE: CommandSpec = CommandSpec {
+    name: "pottery.lock.fence",
+    flags: "write fast",
+    key_specs: HELD_LOCK_AND_FENCE_KEYS,
+    args: &[
+        Arg::key("key", 0),
+        Arg::key("fencekey", 1),
+        Arg::string("token"),
+        Arg::integer("value"),
+    ],
+    summary: "If key holds token, raises the counter at fencekey to value; replies [1, value], [0, current] if above, [-1, current] if not held.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.UNLOCK key token`.
+pub const UNLOCK: CommandSpec = CommandSpec {
+    name: "pottery.unlock",
+    flags: "write fast",
+    key_specs: RELEASED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("token")],
+    summary: "Deletes key if it holds token; replies 1 deleted, 0 not held by token.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.EXTEND key token ttl_ms`.
+pub const EXTEND: CommandSpec = CommandSpec {
+    name: "pottery.extend",
+    flags: "write fast",
+    key_specs: LOCK_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::string("token"),
+        Arg::integer("ttl_ms"),
+    ],
+    summary: "Resets the TTL of key if it holds token (never re-creates it); replies 1 extended, 0 not held by token.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCKED key token`.
+pub const LOCKED: CommandSpec = CommandSpec {
+    name: "pottery.locked",
+    flags: "readonly fast",
+    key_specs: READ_KEY,
+    args: &[Arg::key("key", 0), Arg::string("token")],
+    summary: "Replies the milliseconds left if key holds token, -1 if it holds it without expiry, 0 if not held by token.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCK.HOLDER key`.
+pub const LOCK_HOLDER: CommandSpec = CommandSpec {
+    name: "pottery.lock.holder",
+    flags: "readonly fast",
+    key_specs: READ_KEY,
+    args: &[Arg::key("key", 0)],
+    summary: "Replies [token, ms_left] for the lock's holder (ms_left -1 without expiry), or nil when not held.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.FENCE.CHECK key token`.
+pub const FENCE_CHECK: CommandSpec = CommandSpec {
+    name: "pottery.fence.check",
+    flags: "write fast",
+    key_specs: UPDATED_KEY,
+    args: &[Arg::key("key", 0), Arg::integer("token")],
+    summary: "For the protected resource: stores the fencing token if not below the stored one (absent = 0); replies 1 accepted, 0 stale.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
 /// Every command, in registration and help order.
 pub const COMMANDS: &[CommandSpec] = &[
     HELP,
@@ -153,6 +301,14 @@ pub const COMMANDS: &[CommandSpec] = &[
     LIST_INSERT,
     LIST_POP,
     LIST_SETSLICE,
+    LOCK,
+    LOCK_FENCED,
+    LOCK_FENCE,
+    UNLOCK,
+    EXTEND,
+    LOCKED,
+    LOCK_HOLDER,
+    FENCE_CHECK,
 ];
 
 /// The reply of `POTTERY.HELP`: each command's syntax, then its summary indented, as Redis's
@@ -186,6 +342,15 @@ mod tests {
         assert_eq!(HELP.arity(), 1);
         assert_eq!(NEXTID.arity(), 2);
         assert_eq!(NEXTID_CLAIM.arity(), -3);
+        assert_eq!(LOCK.arity(), 4);
+        assert_eq!(LOCK_FENCED.arity(), 5);
+        assert_eq!(LOCK_FENCE.arity(), 5);
+        assert_eq!(UNLOCK.arity(), 3);
+        assert_eq!(EXTEND.arity(), 4);
+        assert_eq!(LOCKED.arity(), 3);
+        assert_eq!(LOCK_HOLDER.arity(), 2);
+        assert_eq!(FENCE_CHECK.arity(), 3);
+        assert_eq!(LOCK_FENCED.key_range(), (1, 2, 1));
         assert_eq!(DEQUE_ROTATE.arity(), 3);
         assert_eq!(DEQUE_PUSH.arity(), -5);
         assert_eq!(LIST_INSERT.arity(), 4);

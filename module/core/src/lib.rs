@@ -8,6 +8,7 @@
 //!   once, and that one table drives registration, `POTTERY.HELP` and `COMMAND DOCS`.
 //! - [`args`] parses arguments with Redis's own error texts ([`error::CommandError`]).
 //! - [`integer`] parses and formats integers exactly like Redis (`string2ll`).
+//! - [`lock`] decides the Redlock commands (one master's part of a distributed lock).
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
 //! - [`list`] is Python `list`/`deque` semantics (indexes, slices, rotation, maxlen) over any
 //!   list store.
@@ -17,6 +18,7 @@ pub mod catalog;
 pub mod error;
 pub mod integer;
 pub mod list;
+pub mod lock;
 pub mod nextid;
 pub mod spec;
 

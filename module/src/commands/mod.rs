@@ -4,6 +4,7 @@
 
 pub mod help;
 pub mod list;
+pub mod lock;
 pub mod nextid;
 
 use redis_module::RedisString;
