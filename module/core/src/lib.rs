@@ -8,12 +8,19 @@
 //!   once, and that one table drives registration, `POTTERY.HELP` and `COMMAND DOCS`.
 //! - [`args`] parses arguments with Redis's own error texts ([`error::CommandError`]).
 //! - [`integer`] parses and formats integers exactly like Redis (`string2ll`).
+//! - [`bloom`] sizes, hashes and grows Bloom filters; [`bloom_dump`] is their serialized form.
+//! - [`hll`] answers HyperLogLog membership from Redis's register layout; [`murmur`] is the
+//!   MurmurHash64A both use.
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
 
 pub mod args;
+pub mod bloom;
+pub mod bloom_dump;
 pub mod catalog;
 pub mod error;
+pub mod hll;
 pub mod integer;
+pub mod murmur;
 pub mod nextid;
 pub mod spec;
 
