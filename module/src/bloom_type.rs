@@ -61,11 +61,16 @@ unsafe extern "C" fn rdb_save(rdb: *mut raw::RedisModuleIO, value: *mut c_void) 
     }
 }
 
-unsafe extern "C" fn rdb_load(rdb: *mut raw::RedisModuleIO, encoding_version: c_int) -> *mut c_void {
+unsafe extern "C" fn rdb_load(
+    rdb: *mut raw::RedisModuleIO,
+    encoding_version: c_int,
+) -> *mut c_void {
     match load(rdb, encoding_version) {
         Ok(filter) => Box::into_raw(Box::new(filter)).cast::<c_void>(),
         Err(problem) => {
-            logging::log_warning(format!("pottery: refusing a stored Bloom filter: {problem}"));
+            logging::log_warning(format!(
+                "pottery: refusing a stored Bloom filter: {problem}"
+            ));
             ptr::null_mut()
         }
     }
@@ -76,10 +81,15 @@ fn load(rdb: *mut raw::RedisModuleIO, encoding_version: c_int) -> Result<BloomFi
         return Err(format!("unknown encoding version {encoding_version}"));
     }
     let header = raw::load_string_buffer(rdb).map_err(|error| error.to_string())?;
-    let mut filter = decode_header(header.as_ref(), config::max_bytes()).map_err(|error| error.to_string())?;
+    let mut filter =
+        decode_header(header.as_ref(), config::max_bytes()).map_err(|error| error.to_string())?;
     drop(header);
     let mut offset = 0u64;
-    let sizes: Vec<u64> = filter.filters().iter().map(|sub| sub.bytes.len() as u64).collect();
+    let sizes: Vec<u64> = filter
+        .filters()
+        .iter()
+        .map(|sub| sub.bytes.len() as u64)
+        .collect();
     for size in sizes {
         let end = offset + size;
         while offset < end {

@@ -20,7 +20,11 @@ use redis_module::{redis_module, Context, ModuleOptions, RedisString, Status};
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     // Keys opened for writing must not signal WATCHers just by being opened: a command that
     // changes nothing signals nothing, so every write signals explicitly through `write`.
-    ctx.set_module_options(ModuleOptions::NO_IMPLICIT_SIGNAL_MODIFIED);
+    // HANDLE_IO_ERRORS: a corrupt RESTORE payload or a truncated RDB makes our loader return
+    // an error instead of Redis aborting on the first failed read.
+    ctx.set_module_options(
+        ModuleOptions::NO_IMPLICIT_SIGNAL_MODIFIED | ModuleOptions::HANDLE_IO_ERRORS,
+    );
     match registration::register_all(ctx, table::COMMANDS) {
         Ok(()) => Status::Ok,
         Err(problem) => {

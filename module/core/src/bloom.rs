@@ -168,7 +168,11 @@ impl Layout {
     /// assert_eq!(layout.bits, 9600); // ceil(9585.06) rounded up to whole words
     /// assert_eq!(layout.hashes, 7);
     /// ```
-    pub fn for_capacity(capacity: u64, error_rate: f64, max_bytes: u64) -> Result<Layout, BloomError> {
+    pub fn for_capacity(
+        capacity: u64,
+        error_rate: f64,
+        max_bytes: u64,
+    ) -> Result<Layout, BloomError> {
         check_error_rate(error_rate)?;
         if capacity == 0 {
             return Err(BloomError::BadCapacity);
@@ -183,11 +187,16 @@ impl Layout {
             return Err(BloomError::TooLarge);
         }
         let raw_bits = (exact_bits as u64).max(1);
-        let bits = raw_bits.div_ceil(64).checked_mul(64).ok_or(BloomError::TooLarge)?;
+        let bits = raw_bits
+            .div_ceil(64)
+            .checked_mul(64)
+            .ok_or(BloomError::TooLarge)?;
         if bits / 8 > max_bytes {
             return Err(BloomError::TooLarge);
         }
-        let hashes = (ln2 * raw_bits as f64 / items).ceil().clamp(1.0, MAX_HASHES as f64) as u32;
+        let hashes = (ln2 * raw_bits as f64 / items)
+            .ceil()
+            .clamp(1.0, MAX_HASHES as f64) as u32;
         Ok(Layout { bits, hashes })
     }
 
@@ -357,10 +366,11 @@ impl BloomFilter {
         let room = max_bytes.checked_sub(used).ok_or(BloomError::TooLarge)?;
         // Halving can underflow to zero after many sub-filters: that is a size problem, not a
         // bad argument of the user's.
-        let layout = Layout::for_capacity(capacity, error_rate, room).map_err(|error| match error {
-            BloomError::BadErrorRate => BloomError::TooLarge,
-            other => other,
-        })?;
+        let layout =
+            Layout::for_capacity(capacity, error_rate, room).map_err(|error| match error {
+                BloomError::BadErrorRate => BloomError::TooLarge,
+                other => other,
+            })?;
         self.filters
             .push(SubFilter::new(capacity, error_rate, layout));
         Ok(())
@@ -380,9 +390,9 @@ impl BloomFilter {
 
     /// Bytes of all bit arrays.
     pub fn bytes(&self) -> u64 {
-        self.filters
-            .iter()
-            .fold(0u64, |sum, filter| sum.saturating_add(filter.bytes.len() as u64))
+        self.filters.iter().fold(0u64, |sum, filter| {
+            sum.saturating_add(filter.bytes.len() as u64)
+        })
     }
 
     /// How the filter grows.
@@ -487,8 +497,21 @@ mod tests {
         assert!(tiniest.hashes <= MAX_HASHES && tiniest.bits < 20_000);
         assert_eq!(parse_error_rate(b"0.01"), Ok(0.01));
         assert_eq!(parse_error_rate(b"1e-3"), Ok(0.001));
-        for bad in [&b""[..], b" 0.1", b"abc", b"nan", b"inf", b"1", b"-0.1", b"\xff"] {
-            assert_eq!(parse_error_rate(bad), Err(BloomError::BadErrorRate), "{bad:?}");
+        for bad in [
+            &b""[..],
+            b" 0.1",
+            b"abc",
+            b"nan",
+            b"inf",
+            b"1",
+            b"-0.1",
+            b"\xff",
+        ] {
+            assert_eq!(
+                parse_error_rate(bad),
+                Err(BloomError::BadErrorRate),
+                "{bad:?}"
+            );
         }
     }
 
@@ -501,7 +524,8 @@ mod tests {
         };
         for i in 0..20u32 {
             // The same sum in 128-bit arithmetic, reduced to 64 bits first.
-            let wrapped = (u128::from(hashes.h1) + u128::from(i) * u128::from(hashes.h2)) % (1u128 << 64);
+            let wrapped =
+                (u128::from(hashes.h1) + u128::from(i) * u128::from(hashes.h2)) % (1u128 << 64);
             assert_eq!(u128::from(hashes.bit(i, bits)), wrapped % u128::from(bits));
         }
         // Positions above 2^32 are reached: nothing is truncated to 32 bits.
@@ -522,7 +546,9 @@ mod tests {
         };
         let mut filter = BloomFilter::new(params, MIB).unwrap();
         for n in 0..200u32 {
-            filter.insert(&ItemHashes::of(&n.to_le_bytes()), MIB).unwrap();
+            filter
+                .insert(&ItemHashes::of(&n.to_le_bytes()), MIB)
+                .unwrap();
         }
         let filters = filter.filters();
         assert!(filters.len() >= 3);
@@ -534,10 +560,7 @@ mod tests {
             assert_eq!(sub.hashes, layout.hashes);
         }
         assert_eq!(filter.params(), params);
-        assert_eq!(
-            filter.items(),
-            filters.iter().map(|f| f.items).sum::<u64>()
-        );
+        assert_eq!(filter.items(), filters.iter().map(|f| f.items).sum::<u64>());
     }
 
     #[test]
@@ -549,14 +572,20 @@ mod tests {
         };
         let mut filter = BloomFilter::new(params, MIB).unwrap();
         for n in 0..3u32 {
-            assert_eq!(filter.insert(&ItemHashes::of(&n.to_le_bytes()), MIB), Ok(true));
+            assert_eq!(
+                filter.insert(&ItemHashes::of(&n.to_le_bytes()), MIB),
+                Ok(true)
+            );
         }
         assert_eq!(
             filter.insert(&ItemHashes::of(b"one more"), MIB),
             Err(BloomError::Full)
         );
         // An item that may be present is still answered without growing.
-        assert_eq!(filter.insert(&ItemHashes::of(&0u32.to_le_bytes()), MIB), Ok(false));
+        assert_eq!(
+            filter.insert(&ItemHashes::of(&0u32.to_le_bytes()), MIB),
+            Ok(false)
+        );
     }
 
     #[test]
@@ -614,4 +643,3 @@ mod tests {
         }
     }
 }
-

@@ -25,7 +25,9 @@
 //! Everything a header claims is checked before anything is allocated: a corrupt or hostile
 //! header is refused, never trusted with a size.
 
-use crate::bloom::{BloomError, BloomFilter, Growth, SubFilter, MAX_EXPANSION, MAX_FILTERS, MAX_HASHES};
+use crate::bloom::{
+    BloomError, BloomFilter, Growth, SubFilter, MAX_EXPANSION, MAX_FILTERS, MAX_HASHES,
+};
 use std::fmt;
 
 /// Largest data chunk we produce: 16 MiB.
@@ -103,7 +105,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self) -> Result<[u8; N], ChunkError> {
-        let (head, rest) = self.bytes.split_first_chunk::<N>().ok_or(ChunkError::Invalid)?;
+        let (head, rest) = self
+            .bytes
+            .split_first_chunk::<N>()
+            .ok_or(ChunkError::Invalid)?;
         self.bytes = rest;
         Ok(*head)
     }
@@ -171,12 +176,14 @@ pub fn decode_header(bytes: &[u8], max_bytes: u64) -> Result<BloomFilter, ChunkE
             && sub.error_rate < 1.0
             && (1..=MAX_HASHES).contains(&sub.hashes)
             && sub.bits >= 64
-            && sub.bits % 64 == 0
+            && sub.bits & 63 == 0
             && sub.items <= sub.capacity;
         if !valid {
             return Err(ChunkError::Invalid);
         }
-        total_items = total_items.checked_add(sub.items).ok_or(ChunkError::Invalid)?;
+        total_items = total_items
+            .checked_add(sub.items)
+            .ok_or(ChunkError::Invalid)?;
         total_bytes = total_bytes
             .checked_add(sub.bits / 8)
             .ok_or(ChunkError::TooLarge)?;
@@ -320,7 +327,9 @@ mod tests {
         };
         let mut filter = BloomFilter::new(params, MIB).unwrap();
         for n in 0..items {
-            filter.insert(&ItemHashes::of(&n.to_le_bytes()), MIB).unwrap();
+            filter
+                .insert(&ItemHashes::of(&n.to_le_bytes()), MIB)
+                .unwrap();
         }
         filter
     }
@@ -347,7 +356,11 @@ mod tests {
 
     #[test]
     fn scandump_round_trips() {
-        for filter in [filled(0, Growth::Scaling(2)), filled(400, Growth::Scaling(2)), filled(50, Growth::NonScaling)] {
+        for filter in [
+            filled(0, Growth::Scaling(2)),
+            filled(400, Growth::Scaling(2)),
+            filled(50, Growth::NonScaling),
+        ] {
             assert_eq!(round_trip(&filter), filter);
         }
     }
@@ -393,7 +406,11 @@ mod tests {
         patch(42, &0u64.to_le_bytes());
         patch(50, &51u64.to_le_bytes()); // items above capacity
         for case in cases {
-            assert_eq!(decode_header(&case, MIB), Err(ChunkError::Invalid), "{case:?}");
+            assert_eq!(
+                decode_header(&case, MIB),
+                Err(ChunkError::Invalid),
+                "{case:?}"
+            );
         }
     }
 
@@ -402,8 +419,14 @@ mod tests {
         let mut filter = filled(0, Growth::Scaling(2));
         let size = filter.bytes();
         assert_eq!(write_at(&mut filter, size, &[1]), Err(ChunkError::Invalid));
-        assert_eq!(write_at(&mut filter, size - 1, &[1, 2]), Err(ChunkError::Invalid));
-        assert_eq!(write_at(&mut filter, u64::MAX, &[1]), Err(ChunkError::Invalid));
+        assert_eq!(
+            write_at(&mut filter, size - 1, &[1, 2]),
+            Err(ChunkError::Invalid)
+        );
+        assert_eq!(
+            write_at(&mut filter, u64::MAX, &[1]),
+            Err(ChunkError::Invalid)
+        );
         assert_eq!(write_at(&mut filter, 0, &[]), Err(ChunkError::Invalid));
         assert_eq!(write_at(&mut filter, size - 1, &[1]), Ok(()));
         assert_eq!(chunk_offset(1, 1), Err(ChunkError::Invalid));
@@ -432,4 +455,3 @@ mod tests {
         }
     }
 }
-

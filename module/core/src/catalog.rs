@@ -295,6 +295,7 @@ mod tests {
         assert!(lines.contains(&"POTTERY.NEXTID key".to_string()));
         assert!(lines.contains(&"POTTERY.NEXTID.CLAIM key value [FROM first]".to_string()));
         assert!(lines.contains(&"POTTERY.BF.INSERT key [CAPACITY capacity] [ERROR error] [EXPANSION expansion] [NOCREATE] [NONSCALING] ITEMS item [item ...]".to_string()));
-        assert!(lines.contains(&"POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]".to_string()));
+        assert!(lines
+            .contains(&"POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]".to_string()));
     }
 }

@@ -111,7 +111,11 @@ fn decode_sparse(mut code: &[u8]) -> Result<Registers<'static>, HllError> {
             (usize::from(op & 0x03) + 1, ((op >> 2) & 0x1f) + 1, rest)
         } else if op & 0x40 != 0 {
             let (&low, rest) = rest.split_first().ok_or(HllError::Corrupt)?;
-            ((usize::from(op & 0x3f) << 8 | usize::from(low)) + 1, 0, rest)
+            (
+                (usize::from(op & 0x3f) << 8 | usize::from(low)) + 1,
+                0,
+                rest,
+            )
         } else {
             (usize::from(op & 0x3f) + 1, 0, rest)
         };
@@ -206,17 +210,27 @@ mod tests {
             }
         }
         let (index, count) = pattern(b"y");
-        assert!(Registers::parse(&dense_with(index, count)).unwrap().may_contain(b"y"));
-        assert!(!Registers::parse(&dense_with(index, count - 1)).unwrap().may_contain(b"y"));
+        assert!(Registers::parse(&dense_with(index, count))
+            .unwrap()
+            .may_contain(b"y"));
+        assert!(!Registers::parse(&dense_with(index, count - 1))
+            .unwrap()
+            .may_contain(b"y"));
     }
 
     #[test]
     fn invalid_and_corrupt_values_are_told_apart() {
         assert_eq!(Registers::parse(b"").unwrap_err(), HllError::NotHll);
-        assert_eq!(Registers::parse(b"not a hyperloglog value").unwrap_err(), HllError::NotHll);
+        assert_eq!(
+            Registers::parse(b"not a hyperloglog value").unwrap_err(),
+            HllError::NotHll
+        );
         let mut short_dense = header(DENSE);
         short_dense.resize(DENSE_BYTES - 1, 0);
-        assert_eq!(Registers::parse(&short_dense).unwrap_err(), HllError::NotHll);
+        assert_eq!(
+            Registers::parse(&short_dense).unwrap_err(),
+            HllError::NotHll
+        );
         assert_eq!(Registers::parse(&header(2)).unwrap_err(), HllError::NotHll);
         // Sparse bodies that cover too few or too many registers, or end inside an opcode.
         let mut cases = vec![header(SPARSE)];
@@ -230,7 +244,11 @@ mod tests {
         short.extend_from_slice(&[0x7f, 0xfe]);
         cases.push(short);
         for case in cases {
-            assert_eq!(Registers::parse(&case).unwrap_err(), HllError::Corrupt, "{case:?}");
+            assert_eq!(
+                Registers::parse(&case).unwrap_err(),
+                HllError::Corrupt,
+                "{case:?}"
+            );
         }
     }
 
@@ -245,4 +263,3 @@ mod tests {
         }
     }
 }
-

@@ -16,8 +16,8 @@ use pottery_core::bloom::{
 };
 use pottery_core::bloom_dump::{chunk_offset, decode_header, scan, write_at, Scan};
 use pottery_core::catalog::{
-    BF_ADD, BF_CARD, BF_EXISTS, BF_INFO, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_MEXISTS,
-    BF_RESERVE, BF_SCANDUMP,
+    BF_ADD, BF_CARD, BF_EXISTS, BF_INFO, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_MEXISTS, BF_RESERVE,
+    BF_SCANDUMP,
 };
 use pottery_core::integer::parse_i64;
 use pottery_core::spec::CommandSpec;
@@ -37,7 +37,10 @@ const NONSCALING_CONFLICT: CommandError = CommandError::Argument {
 };
 
 /// The key is argv[1]: Redis has checked the arity before calling us.
-fn key_of<'a>(args: &'a [RedisString], spec: &CommandSpec) -> Result<&'a RedisString, CommandError> {
+fn key_of<'a>(
+    args: &'a [RedisString],
+    spec: &CommandSpec,
+) -> Result<&'a RedisString, CommandError> {
     args.get(1)
         .ok_or(CommandError::WrongArity { command: spec.name })
 }
@@ -244,7 +247,9 @@ pub fn madd(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandEr
         });
     }
     let added = add_to(ctx, args, &BF_MADD, items, Some(default_params()?))?;
-    Ok(RedisValue::Array(added.replies.iter().map(reply_of).collect()))
+    Ok(RedisValue::Array(
+        added.replies.iter().map(reply_of).collect(),
+    ))
 }
 
 /// `POTTERY.BF.INSERT key [CAPACITY c] [ERROR e] [EXPANSION n] [NOCREATE] [NONSCALING] ITEMS
@@ -300,11 +305,15 @@ pub fn insert(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
         })
     };
     let added = add_to(ctx, args, &BF_INSERT, items, create)?;
-    Ok(RedisValue::Array(added.replies.iter().map(reply_of).collect()))
+    Ok(RedisValue::Array(
+        added.replies.iter().map(reply_of).collect(),
+    ))
 }
 
 fn contains(filter: Option<&BloomFilter>, item: &[u8]) -> i64 {
-    filter.map_or(0, |filter| i64::from(filter.contains(&ItemHashes::of(item))))
+    filter.map_or(0, |filter| {
+        i64::from(filter.contains(&ItemHashes::of(item)))
+    })
 }
 
 /// `POTTERY.BF.EXISTS key item`.
