@@ -3,7 +3,9 @@
 //! This file holds only the module declaration and `init`. Commands are listed once in
 //! [`table`], their handlers live in [`commands`], and their pure logic in `pottery-core`.
 
+mod bloom_type;
 mod commands;
+mod config;
 mod dispatch;
 mod lists;
 mod lock_key;
@@ -12,12 +14,19 @@ mod strings;
 mod table;
 mod write;
 
+use bloom_type::BLOOM_TYPE;
+use config::{ERROR_RATE, EXPANSION, INITIAL_CAPACITY, MAX_BYTES};
+use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, ModuleOptions, RedisString, Status};
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     // Keys opened for writing must not signal WATCHers just by being opened: a command that
     // changes nothing signals nothing, so every write signals explicitly through `write`.
-    ctx.set_module_options(ModuleOptions::NO_IMPLICIT_SIGNAL_MODIFIED);
+    // HANDLE_IO_ERRORS: a corrupt RESTORE payload or a truncated RDB makes our loader return
+    // an error instead of Redis aborting on the first failed read.
+    ctx.set_module_options(
+        ModuleOptions::NO_IMPLICIT_SIGNAL_MODIFIED | ModuleOptions::HANDLE_IO_ERRORS,
+    );
     match registration::register_all(ctx, table::COMMANDS) {
         Ok(()) => Status::Ok,
         Err(problem) => {
@@ -31,6 +40,20 @@ redis_module! {
     name: "pottery",
     version: pottery_core::catalog::MODULE_VERSION,
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
-    data_types: [],
+    data_types: [BLOOM_TYPE],
     init: init,
+    configurations: [
+        i64: [
+            ["bf-initial-capacity", &INITIAL_CAPACITY, config::INITIAL_CAPACITY_DEFAULT, 1, 1 << 40, ConfigurationFlags::DEFAULT, None],
+            ["bf-expansion", &EXPANSION, config::EXPANSION_DEFAULT, 1, 32768, ConfigurationFlags::DEFAULT, None],
+            ["bf-max-bytes", &MAX_BYTES, config::MAX_BYTES_DEFAULT, 8, config::MAX_BYTES_LIMIT, ConfigurationFlags::DEFAULT, None],
+        ],
+        string: [
+            ["bf-error-rate", &ERROR_RATE, config::ERROR_RATE_DEFAULT, ConfigurationFlags::DEFAULT, None],
+        ],
+        // The macro needs every section once the load arguments are read as configs.
+        bool: [],
+        enum: [],
+        module_args_as_configuration: true,
+    ]
 }

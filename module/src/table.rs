@@ -3,7 +3,7 @@
 //! Adding a command means describing it in `pottery_core::catalog` and adding one line here;
 //! registration refuses to load the module if this table and the catalog disagree.
 
-use crate::commands::{help, list, lock, nextid};
+use crate::commands::{bloom, help, hll, list, lock, nextid};
 use crate::dispatch::{Command, Handler};
 use pottery_core::catalog;
 use redis_module::raw;
@@ -46,4 +46,15 @@ pub static COMMANDS: &[Command] = &[
     command!(catalog::LOCKED, lock::locked),
     command!(catalog::LOCK_HOLDER, lock::lock_holder),
     command!(catalog::FENCE_CHECK, lock::fence_check_command),
+    command!(catalog::BF_RESERVE, bloom::reserve),
+    command!(catalog::BF_ADD, bloom::add),
+    command!(catalog::BF_MADD, bloom::madd),
+    command!(catalog::BF_INSERT, bloom::insert),
+    command!(catalog::BF_EXISTS, bloom::exists),
+    command!(catalog::BF_MEXISTS, bloom::mexists),
+    command!(catalog::BF_CARD, bloom::card),
+    command!(catalog::BF_INFO, bloom::info),
+    command!(catalog::BF_SCANDUMP, bloom::scandump),
+    command!(catalog::BF_LOADCHUNK, bloom::loadchunk),
+    command!(catalog::HLL_CONTAINS, hll::contains),
 ];

@@ -17,6 +17,24 @@ const UPDATED_KEY: &[KeySpec] = &[KeySpec {
     flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
 }];
 
+/// A key at argv position 1 that the command may create or add to.
+const INSERTED_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Insert],
+}];
+
+/// A key at argv position 1 whose value the command reads and returns data from.
+const ACCESSED_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadOnly, KeyFlag::Access],
+}];
+
+/// A key at argv position 1 of which the command reads only metadata.
+const READ_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadOnly],
+}];
+
 /// `POTTERY.HELP`.
 pub const HELP: CommandSpec = CommandSpec {
     name: "pottery.help",
@@ -179,12 +197,6 @@ const RELEASED_KEY: &[KeySpec] = &[KeySpec {
     flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Delete],
 }];
 
-/// A key at 1 that is only read.
-const READ_KEY: &[KeySpec] = &[KeySpec {
-    index: 1,
-    flags: &[KeyFlag::ReadOnly, KeyFlag::Access],
-}];
-
 /// `POTTERY.LOCK key token ttl_ms`.
 pub const LOCK: CommandSpec = CommandSpec {
     name: "pottery.lock",
@@ -262,7 +274,7 @@ pub const EXTEND: CommandSpec = CommandSpec {
 pub const LOCKED: CommandSpec = CommandSpec {
     name: "pottery.locked",
     flags: "readonly fast",
-    key_specs: READ_KEY,
+    key_specs: ACCESSED_KEY,
     args: &[Arg::key("key", 0), Arg::string("token")],
     summary: "Replies the milliseconds left if key holds token, -1 if it holds it without expiry, 0 if not held by token.",
     complexity: "O(1)",
@@ -273,7 +285,7 @@ pub const LOCKED: CommandSpec = CommandSpec {
 pub const LOCK_HOLDER: CommandSpec = CommandSpec {
     name: "pottery.lock.holder",
     flags: "readonly fast",
-    key_specs: READ_KEY,
+    key_specs: ACCESSED_KEY,
     args: &[Arg::key("key", 0)],
     summary: "Replies [token, ms_left] for the lock's holder (ms_left -1 without expiry), or nil when not held.",
     complexity: "O(1)",
@@ -288,6 +300,161 @@ pub const FENCE_CHECK: CommandSpec = CommandSpec {
     args: &[Arg::key("key", 0), Arg::integer("token")],
     summary: "For the protected resource: stores the fencing token if not below the stored one (absent = 0); replies 1 accepted, 0 stale.",
     complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]`.
+pub const BF_RESERVE: CommandSpec = CommandSpec {
+    name: "pottery.bf.reserve",
+    flags: "write deny-oom",
+    key_specs: INSERTED_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::double("error_rate"),
+        Arg::integer("capacity"),
+        Arg::integer("expansion").token("EXPANSION").optional(),
+        Arg::keyword("NONSCALING").optional(),
+    ],
+    summary: "Creates an empty Bloom filter for capacity items at error_rate; ERR item exists if the key exists.",
+    complexity: "O(1) plus zeroing the bit array",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.ADD key item`.
+pub const BF_ADD: CommandSpec = CommandSpec {
+    name: "pottery.bf.add",
+    flags: "write deny-oom fast",
+    key_specs: INSERTED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("item")],
+    summary: "Adds item (creating the filter with the configured defaults); 1 if it was new, 0 if it may have been added before.",
+    complexity: "O(K) where K is the number of hash functions",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.MADD key item [item ...]`.
+pub const BF_MADD: CommandSpec = CommandSpec {
+    name: "pottery.bf.madd",
+    flags: "write deny-oom",
+    key_specs: INSERTED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("item").multiple()],
+    summary: "Adds every item like POTTERY.BF.ADD; an array of 1/0, or an error entry per item that could not be added.",
+    complexity: "O(K * N) where N is the number of items",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.INSERT key [CAPACITY capacity] [ERROR error] [EXPANSION expansion] [NOCREATE]
+/// [NONSCALING] ITEMS item [item ...]`.
+pub const BF_INSERT: CommandSpec = CommandSpec {
+    name: "pottery.bf.insert",
+    flags: "write deny-oom",
+    key_specs: INSERTED_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::integer("capacity").token("CAPACITY").optional(),
+        Arg::double("error").token("ERROR").optional(),
+        Arg::integer("expansion").token("EXPANSION").optional(),
+        Arg::keyword("NOCREATE").optional(),
+        Arg::keyword("NONSCALING").optional(),
+        Arg::string("item").token("ITEMS").multiple(),
+    ],
+    summary: "Adds items, creating the filter with the given parameters unless NOCREATE; an array of 1/0.",
+    complexity: "O(K * N) where N is the number of items",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.EXISTS key item`.
+pub const BF_EXISTS: CommandSpec = CommandSpec {
+    name: "pottery.bf.exists",
+    flags: "readonly fast",
+    key_specs: ACCESSED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("item")],
+    summary: "1 if item may have been added, 0 if it certainly was not (also for a missing key).",
+    complexity: "O(K * F) where F is the number of sub-filters",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.MEXISTS key item [item ...]`.
+pub const BF_MEXISTS: CommandSpec = CommandSpec {
+    name: "pottery.bf.mexists",
+    flags: "readonly fast",
+    key_specs: ACCESSED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("item").multiple()],
+    summary: "POTTERY.BF.EXISTS for every item: an array of 1/0.",
+    complexity: "O(K * F * N) where N is the number of items",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.CARD key`.
+pub const BF_CARD: CommandSpec = CommandSpec {
+    name: "pottery.bf.card",
+    flags: "readonly fast",
+    key_specs: READ_KEY,
+    args: &[Arg::key("key", 0)],
+    summary: "Number of items added to the filter (0 for a missing key).",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// The fields `POTTERY.BF.INFO` can be asked for one at a time.
+const BF_INFO_FIELDS: &[Arg] = &[
+    Arg::keyword("CAPACITY"),
+    Arg::keyword("SIZE"),
+    Arg::keyword("FILTERS"),
+    Arg::keyword("ITEMS"),
+    Arg::keyword("EXPANSION"),
+];
+
+/// `POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]`.
+pub const BF_INFO: CommandSpec = CommandSpec {
+    name: "pottery.bf.info",
+    flags: "readonly fast",
+    key_specs: READ_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::one_of("field", BF_INFO_FIELDS).optional(),
+    ],
+    summary: "Capacity, Size (bytes of bit arrays), Number of filters, Number of items inserted, Expansion rate; or one of them.",
+    complexity: "O(F) where F is the number of sub-filters",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.SCANDUMP key iterator`.
+pub const BF_SCANDUMP: CommandSpec = CommandSpec {
+    name: "pottery.bf.scandump",
+    flags: "readonly",
+    key_specs: ACCESSED_KEY,
+    args: &[Arg::key("key", 0), Arg::integer("iterator")],
+    summary: "Dumps the filter in chunks: start at 0, pass each returned iterator back, done when it is 0.",
+    complexity: "O(S) where S is the chunk size (at most 16 MiB)",
+    since: SINCE,
+};
+
+/// `POTTERY.BF.LOADCHUNK key iterator data`.
+pub const BF_LOADCHUNK: CommandSpec = CommandSpec {
+    name: "pottery.bf.loadchunk",
+    flags: "write deny-oom",
+    key_specs: &[KeySpec {
+        index: 1,
+        flags: &[KeyFlag::ReadWrite, KeyFlag::Update],
+    }],
+    args: &[
+        Arg::key("key", 0),
+        Arg::integer("iterator"),
+        Arg::string("data"),
+    ],
+    summary: "Restores a filter from POTTERY.BF.SCANDUMP chunks, in order, each with the iterator it came with.",
+    complexity: "O(S) where S is the chunk size",
+    since: SINCE,
+};
+
+/// `POTTERY.HLL.CONTAINS key element [element ...]`.
+pub const HLL_CONTAINS: CommandSpec = CommandSpec {
+    name: "pottery.hll.contains",
+    flags: "readonly fast",
+    key_specs: ACCESSED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("element").multiple()],
+    summary: "Per element 1 if PFADD would not change the HyperLogLog (it may have been added), 0 if it certainly was not.",
+    complexity: "O(N) where N is the number of elements (plus decoding a sparse HyperLogLog)",
     since: SINCE,
 };
 
@@ -309,6 +476,17 @@ pub const COMMANDS: &[CommandSpec] = &[
     LOCKED,
     LOCK_HOLDER,
     FENCE_CHECK,
+    BF_RESERVE,
+    BF_ADD,
+    BF_MADD,
+    BF_INSERT,
+    BF_EXISTS,
+    BF_MEXISTS,
+    BF_CARD,
+    BF_INFO,
+    BF_SCANDUMP,
+    BF_LOADCHUNK,
+    HLL_CONTAINS,
 ];
 
 /// The reply of `POTTERY.HELP`: each command's syntax, then its summary indented, as Redis's
@@ -342,6 +520,17 @@ mod tests {
         assert_eq!(HELP.arity(), 1);
         assert_eq!(NEXTID.arity(), 2);
         assert_eq!(NEXTID_CLAIM.arity(), -3);
+        assert_eq!(BF_RESERVE.arity(), -4);
+        assert_eq!(BF_ADD.arity(), 3);
+        assert_eq!(BF_MADD.arity(), -3);
+        assert_eq!(BF_INSERT.arity(), -4);
+        assert_eq!(BF_EXISTS.arity(), 3);
+        assert_eq!(BF_MEXISTS.arity(), -3);
+        assert_eq!(BF_CARD.arity(), 2);
+        assert_eq!(BF_INFO.arity(), -2);
+        assert_eq!(BF_SCANDUMP.arity(), 3);
+        assert_eq!(BF_LOADCHUNK.arity(), 4);
+        assert_eq!(HLL_CONTAINS.arity(), -3);
         assert_eq!(LOCK.arity(), 4);
         assert_eq!(LOCK_FENCED.arity(), 5);
         assert_eq!(LOCK_FENCE.arity(), 5);
@@ -363,6 +552,9 @@ mod tests {
         let lines = help_lines();
         assert!(lines.contains(&"POTTERY.NEXTID key".to_string()));
         assert!(lines.contains(&"POTTERY.NEXTID.CLAIM key value [FROM first]".to_string()));
+        assert!(lines.contains(&"POTTERY.BF.INSERT key [CAPACITY capacity] [ERROR error] [EXPANSION expansion] [NOCREATE] [NONSCALING] ITEMS item [item ...]".to_string()));
+        assert!(lines
+            .contains(&"POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]".to_string()));
         for syntax in [
             "POTTERY.DEQUE.ROTATE key n",
             "POTTERY.DEQUE.PUSH key LEFT|RIGHT maxlen value [value ...]",

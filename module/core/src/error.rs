@@ -31,6 +31,9 @@ pub enum CommandError {
         /// What is wrong with it.
         problem: &'static str,
     },
+    /// An error with a fixed text of its own, complete with its code: RedisBloom's wording
+    /// (`ERR bad capacity`, `ERR item exists`) or Redis's HyperLogLog texts.
+    Reply(&'static str),
     /// A failure inside Redis that the command could not work around, such as a key that could
     /// not be written. The text is a complete error reply.
     Internal(&'static str),
@@ -54,7 +57,7 @@ impl fmt::Display for CommandError {
                 f.write_str("WRONGTYPE Operation against a key holding the wrong kind of value")
             }
             CommandError::Argument { argument, problem } => write!(f, "ERR {argument}: {problem}"),
-            CommandError::Internal(text) => f.write_str(text),
+            CommandError::Reply(text) | CommandError::Internal(text) => f.write_str(text),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! `pottery_core::args::Args`, calls pure logic from `pottery-core`, writes through
 //! [`crate::write`] and returns the reply.
 
+pub mod bloom;
 pub mod help;
+pub mod hll;
 pub mod list;
 pub mod lock;
 pub mod nextid;

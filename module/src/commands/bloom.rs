@@ -1,0 +1,467 @@
+//! `POTTERY.BF.*`: the Bloom filter commands over the native type of [`crate::bloom_type`].
+//!
+//! Creation replicates as a command with every parameter explicit (`POTTERY.BF.INSERT key
+//! CAPACITY c ERROR e EXPANSION x|NONSCALING ITEMS ...`, or `POTTERY.BF.RESERVE` with the same
+//! for an empty filter), because the defaults come from configs a replica or an AOF reload may
+//! not share. Writes to an existing filter are deterministic and replicate verbatim.
+
+use super::arg_bytes;
+use crate::bloom_type::BLOOM_TYPE;
+use crate::config;
+use crate::write::{commit, Effect, Propagation};
+use pottery_core::args::Args;
+use pottery_core::bloom::{
+    check_capacity, format_error_rate, parse_error_rate, BloomError, BloomFilter, Growth,
+    ItemHashes, Params,
+};
+use pottery_core::bloom_dump::{chunk_offset, decode_header, scan, write_at, Scan};
+use pottery_core::catalog::{
+    BF_ADD, BF_CARD, BF_EXISTS, BF_INFO, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_MEXISTS, BF_RESERVE,
+    BF_SCANDUMP,
+};
+use pottery_core::integer::parse_i64;
+use pottery_core::spec::CommandSpec;
+use pottery_core::CommandError;
+use redis_module::key::{RedisKey, RedisKeyWritable};
+use redis_module::{Context, KeyType, NotifyEvent, RedisString, RedisValue};
+
+const ITEM_EXISTS: CommandError = CommandError::Reply("ERR item exists");
+const NOT_FOUND: CommandError = CommandError::Reply("ERR not found");
+const NOCREATE_CONFLICT: CommandError = CommandError::Argument {
+    argument: "NOCREATE",
+    problem: "cannot be combined with CAPACITY or ERROR",
+};
+const NONSCALING_CONFLICT: CommandError = CommandError::Argument {
+    argument: "NONSCALING",
+    problem: "cannot be combined with EXPANSION",
+};
+
+/// The key is argv[1]: Redis has checked the arity before calling us.
+fn key_of<'a>(
+    args: &'a [RedisString],
+    spec: &CommandSpec,
+) -> Result<&'a RedisString, CommandError> {
+    args.get(1)
+        .ok_or(CommandError::WrongArity { command: spec.name })
+}
+
+/// The filter at a key opened for reading: `None` when absent, `WRONGTYPE` for other types.
+fn filter_ref(key: &RedisKey) -> Result<Option<&BloomFilter>, CommandError> {
+    key.get_value::<BloomFilter>(&BLOOM_TYPE)
+        .map_err(|_| CommandError::WrongType)
+}
+
+/// The filter at a key opened for writing: `None` when absent, `WRONGTYPE` for other types.
+fn filter_mut<'a>(key: &RedisKeyWritable) -> Result<Option<&'a mut BloomFilter>, CommandError> {
+    key.get_value::<BloomFilter>(&BLOOM_TYPE)
+        .map_err(|_| CommandError::WrongType)
+}
+
+fn store(key: &RedisKeyWritable, filter: BloomFilter) -> Result<(), CommandError> {
+    key.set_value(&BLOOM_TYPE, filter)
+        .map_err(|_| CommandError::Internal("ERR could not store the Bloom filter"))
+}
+
+fn parse_capacity(text: &[u8]) -> Result<u64, CommandError> {
+    let capacity = parse_i64(text).ok_or(BloomError::BadCapacity)?;
+    Ok(check_capacity(capacity)?)
+}
+
+fn parse_expansion(text: &[u8]) -> Result<Growth, CommandError> {
+    let expansion = parse_i64(text).ok_or(BloomError::BadExpansion)?;
+    Ok(Growth::scaling(expansion)?)
+}
+
+/// The explicit creation parameters as replication words them: `CAPACITY c ERROR e EXPANSION x`
+/// or `... NONSCALING`.
+fn creation_args(key: &RedisString, params: &Params) -> Vec<Vec<u8>> {
+    let mut out = vec![
+        key.as_slice().to_vec(),
+        b"CAPACITY".to_vec(),
+        params.capacity.to_string().into_bytes(),
+        b"ERROR".to_vec(),
+        format_error_rate(params.error_rate).into_bytes(),
+    ];
+    match params.growth {
+        Growth::Scaling(expansion) => {
+            out.push(b"EXPANSION".to_vec());
+            out.push(expansion.to_string().into_bytes());
+        }
+        Growth::NonScaling => out.push(b"NONSCALING".to_vec()),
+    }
+    out
+}
+
+fn default_params() -> Result<Params, CommandError> {
+    Ok(Params {
+        capacity: check_capacity(config::default_capacity())?,
+        error_rate: config::default_error_rate(),
+        growth: config::default_growth(),
+    })
+}
+
+/// `POTTERY.BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]`.
+pub fn reserve(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, &BF_RESERVE)?;
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let error_rate = parse_error_rate(parsed.next_bytes()?)?;
+    let capacity = parse_capacity(parsed.next_bytes()?)?;
+    let mut expansion = None;
+    let mut non_scaling = false;
+    while parsed.remaining() > 0 {
+        if parsed.eat_keyword("EXPANSION") {
+            expansion = Some(parse_expansion(parsed.next_bytes()?)?);
+        } else if parsed.eat_keyword("NONSCALING") {
+            non_scaling = true;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let growth = match (non_scaling, expansion) {
+        (true, Some(_)) => return Err(NONSCALING_CONFLICT),
+        (true, None) => Growth::NonScaling,
+        (false, Some(growth)) => growth,
+        (false, None) => config::default_growth(),
+    };
+
+    let key = ctx.open_key_writable(name);
+    match key.key_type() {
+        KeyType::Empty => {}
+        KeyType::Module if filter_mut(&key)?.is_some() => return Err(ITEM_EXISTS),
+        _ => return Err(CommandError::WrongType),
+    }
+    let params = Params {
+        capacity,
+        error_rate,
+        growth,
+    };
+    let filter = BloomFilter::new(params, config::max_bytes())?;
+    store(&key, filter)?;
+    let mut replicated = creation_args(name, &params);
+    // RESERVE's own order: key error_rate capacity, then the growth words.
+    replicated.drain(1..5);
+    replicated.insert(1, format_error_rate(params.error_rate).into_bytes());
+    replicated.insert(2, params.capacity.to_string().into_bytes());
+    let replicated: Vec<&[u8]> = replicated.iter().map(Vec::as_slice).collect();
+    commit(
+        ctx,
+        name,
+        NotifyEvent::MODULE,
+        BF_RESERVE.name,
+        Propagation::Effects(&[Effect {
+            command: "POTTERY.BF.RESERVE",
+            args: &replicated,
+        }]),
+    );
+    Ok(RedisValue::SimpleStringStatic("OK"))
+}
+
+/// The outcome of adding items, before it is replied.
+struct Added {
+    replies: Vec<Result<bool, BloomError>>,
+    changed: bool,
+}
+
+fn add_items(filter: &mut BloomFilter, items: &[&[u8]]) -> Added {
+    let max_bytes = config::max_bytes();
+    let replies: Vec<Result<bool, BloomError>> = items
+        .iter()
+        .map(|item| filter.insert(&ItemHashes::of(item), max_bytes))
+        .collect();
+    let changed = replies.iter().any(|reply| matches!(reply, Ok(true)));
+    Added { replies, changed }
+}
+
+fn reply_of(result: &Result<bool, BloomError>) -> RedisValue {
+    match result {
+        Ok(added) => RedisValue::Integer(i64::from(*added)),
+        Err(error) => RedisValue::StaticError(error.text()),
+    }
+}
+
+/// Adds `items` to the filter at `name`, creating it with `create` when absent (`None`: the
+/// key must exist), then replicates and notifies as `spec` if anything changed.
+fn add_to(
+    ctx: &Context,
+    args: &[RedisString],
+    spec: &CommandSpec,
+    items: &[&[u8]],
+    create: Option<Params>,
+) -> Result<Added, CommandError> {
+    let name = key_of(args, spec)?;
+    let key = ctx.open_key_writable(name);
+    let (filter, created) = match filter_mut(&key)? {
+        Some(filter) => (filter, None),
+        None => {
+            let params = create.ok_or(NOT_FOUND)?;
+            store(&key, BloomFilter::new(params, config::max_bytes())?)?;
+            let filter = filter_mut(&key)?.ok_or(CommandError::Internal(
+                "ERR could not store the Bloom filter",
+            ))?;
+            (filter, Some(params))
+        }
+    };
+    let added = add_items(filter, items);
+    match created {
+        Some(params) => {
+            let mut replicated = creation_args(name, &params);
+            replicated.push(b"ITEMS".to_vec());
+            replicated.extend(items.iter().map(|item| item.to_vec()));
+            let replicated: Vec<&[u8]> = replicated.iter().map(Vec::as_slice).collect();
+            let effect = Effect {
+                command: "POTTERY.BF.INSERT",
+                args: &replicated,
+            };
+            let propagation = Propagation::Effects(std::slice::from_ref(&effect));
+            commit(ctx, name, NotifyEvent::MODULE, spec.name, propagation);
+        }
+        None if added.changed => {
+            commit(
+                ctx,
+                name,
+                NotifyEvent::MODULE,
+                spec.name,
+                Propagation::Verbatim,
+            );
+        }
+        None => {}
+    }
+    Ok(added)
+}
+
+/// `POTTERY.BF.ADD key item`.
+pub fn add(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let item = parsed.next_bytes()?;
+    parsed.finish()?;
+    let added = add_to(ctx, args, &BF_ADD, &[item], Some(default_params()?))?;
+    match added.replies.first() {
+        Some(Ok(new)) => Ok(RedisValue::Integer(i64::from(*new))),
+        Some(Err(error)) => Err((*error).into()),
+        None => Err(CommandError::Syntax),
+    }
+}
+
+/// `POTTERY.BF.MADD key item [item ...]`.
+pub fn madd(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let raw = arg_bytes(args);
+    let items = raw.get(1..).unwrap_or(&[]);
+    if items.is_empty() {
+        return Err(CommandError::WrongArity {
+            command: BF_MADD.name,
+        });
+    }
+    let added = add_to(ctx, args, &BF_MADD, items, Some(default_params()?))?;
+    Ok(RedisValue::Array(
+        added.replies.iter().map(reply_of).collect(),
+    ))
+}
+
+/// `POTTERY.BF.INSERT key [CAPACITY c] [ERROR e] [EXPANSION n] [NOCREATE] [NONSCALING] ITEMS
+/// item [item ...]`.
+pub fn insert(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let (mut capacity, mut error_rate, mut expansion) = (None, None, None);
+    let (mut no_create, mut non_scaling) = (false, false);
+    loop {
+        if parsed.eat_keyword("ITEMS") {
+            break;
+        } else if parsed.eat_keyword("CAPACITY") {
+            capacity = Some(parse_capacity(parsed.next_bytes()?)?);
+        } else if parsed.eat_keyword("ERROR") {
+            error_rate = Some(parse_error_rate(parsed.next_bytes()?)?);
+        } else if parsed.eat_keyword("EXPANSION") {
+            expansion = Some(parse_expansion(parsed.next_bytes()?)?);
+        } else if parsed.eat_keyword("NOCREATE") {
+            no_create = true;
+        } else if parsed.eat_keyword("NONSCALING") {
+            non_scaling = true;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    let items = raw.get(raw.len() - parsed.remaining()..).unwrap_or(&[]);
+    if items.is_empty() {
+        return Err(CommandError::WrongArity {
+            command: BF_INSERT.name,
+        });
+    }
+    if no_create && (capacity.is_some() || error_rate.is_some()) {
+        return Err(NOCREATE_CONFLICT);
+    }
+    let growth = match (non_scaling, expansion) {
+        (true, Some(_)) => return Err(NONSCALING_CONFLICT),
+        (true, None) => Growth::NonScaling,
+        (false, Some(growth)) => growth,
+        (false, None) => config::default_growth(),
+    };
+    let create = if no_create {
+        None
+    } else {
+        Some(Params {
+            capacity: match capacity {
+                Some(capacity) => capacity,
+                None => check_capacity(config::default_capacity())?,
+            },
+            error_rate: error_rate.unwrap_or_else(config::default_error_rate),
+            growth,
+        })
+    };
+    let added = add_to(ctx, args, &BF_INSERT, items, create)?;
+    Ok(RedisValue::Array(
+        added.replies.iter().map(reply_of).collect(),
+    ))
+}
+
+fn contains(filter: Option<&BloomFilter>, item: &[u8]) -> i64 {
+    filter.map_or(0, |filter| {
+        i64::from(filter.contains(&ItemHashes::of(item)))
+    })
+}
+
+/// `POTTERY.BF.EXISTS key item`.
+pub fn exists(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, &BF_EXISTS)?;
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let item = parsed.next_bytes()?;
+    parsed.finish()?;
+    let key = ctx.open_key(name);
+    Ok(RedisValue::Integer(contains(filter_ref(&key)?, item)))
+}
+
+/// `POTTERY.BF.MEXISTS key item [item ...]`.
+pub fn mexists(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, &BF_MEXISTS)?;
+    let raw = arg_bytes(args);
+    let key = ctx.open_key(name);
+    let filter = filter_ref(&key)?;
+    Ok(RedisValue::Array(
+        raw.iter()
+            .skip(1)
+            .map(|item| RedisValue::Integer(contains(filter, item)))
+            .collect(),
+    ))
+}
+
+/// `POTTERY.BF.CARD key`.
+pub fn card(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, &BF_CARD)?;
+    let key = ctx.open_key(name);
+    let items = filter_ref(&key)?.map_or(0, BloomFilter::items);
+    Ok(RedisValue::Integer(saturating_i64(items)))
+}
+
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// `POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]`.
+pub fn info(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, &BF_INFO)?;
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let fields = [
+        ("CAPACITY", "Capacity"),
+        ("SIZE", "Size"),
+        ("FILTERS", "Number of filters"),
+        ("ITEMS", "Number of items inserted"),
+        ("EXPANSION", "Expansion rate"),
+    ];
+    let wanted = if parsed.remaining() == 0 {
+        None
+    } else {
+        let field = fields
+            .iter()
+            .position(|(keyword, _)| parsed.eat_keyword(keyword))
+            .ok_or(CommandError::Syntax)?;
+        parsed.finish()?;
+        Some(field)
+    };
+    let key = ctx.open_key(name);
+    let filter = filter_ref(&key)?.ok_or(NOT_FOUND)?;
+    let values = [
+        RedisValue::Integer(saturating_i64(filter.capacity())),
+        RedisValue::Integer(saturating_i64(filter.bytes())),
+        RedisValue::Integer(filter.filters().len() as i64),
+        RedisValue::Integer(saturating_i64(filter.items())),
+        filter
+            .growth()
+            .expansion()
+            .map_or(RedisValue::Null, |x| RedisValue::Integer(i64::from(x))),
+    ];
+    Ok(RedisValue::Array(match wanted {
+        Some(field) => values.into_iter().skip(field).take(1).collect(),
+        None => fields
+            .iter()
+            .zip(values)
+            .flat_map(|((_, label), value)| [RedisValue::SimpleStringStatic(label), value])
+            .collect(),
+    }))
+}
+
+/// `POTTERY.BF.SCANDUMP key iterator`.
+pub fn scandump(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, &BF_SCANDUMP)?;
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let iterator = parsed.next_i64()?;
+    parsed.finish()?;
+    let key = ctx.open_key(name);
+    let filter = filter_ref(&key)?.ok_or(NOT_FOUND)?;
+    let (next, chunk) = match scan(filter, iterator) {
+        None => {
+            return Err(CommandError::Argument {
+                argument: "iterator",
+                problem: "must not be negative",
+            })
+        }
+        Some(Scan::Header(header)) => (1, header),
+        Some(Scan::Data(next, chunk)) => (next, chunk.to_vec()),
+        Some(Scan::Done) => (0, Vec::new()),
+    };
+    Ok(RedisValue::Array(vec![
+        RedisValue::Integer(next),
+        RedisValue::StringBuffer(chunk),
+    ]))
+}
+
+/// `POTTERY.BF.LOADCHUNK key iterator data`.
+pub fn loadchunk(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = key_of(args, &BF_LOADCHUNK)?;
+    let raw = arg_bytes(args);
+    let mut parsed = Args::new(&raw);
+    parsed.next_bytes()?;
+    let iterator = parsed.next_i64()?;
+    let data = parsed.next_bytes()?;
+    parsed.finish()?;
+    let key = ctx.open_key_writable(name);
+    let existing = filter_mut(&key)?;
+    if iterator == 1 {
+        if existing.is_some() {
+            return Err(ITEM_EXISTS);
+        }
+        store(&key, decode_header(data, config::max_bytes())?)?;
+    } else {
+        let offset = chunk_offset(iterator, data.len())?;
+        let filter = existing.ok_or(NOT_FOUND)?;
+        write_at(filter, offset, data)?;
+    }
+    commit(
+        ctx,
+        name,
+        NotifyEvent::MODULE,
+        BF_LOADCHUNK.name,
+        Propagation::Verbatim,
+    );
+    Ok(RedisValue::SimpleStringStatic("OK"))
+}

@@ -1,0 +1,37 @@
+//! `POTTERY.HLL.CONTAINS`: HyperLogLog membership, read in place.
+//!
+//! The value is read through the key's string, never copied into a temporary key, and nothing
+//! is written: the keyspace, the value and its cached cardinality stay as they were.
+
+use super::arg_bytes;
+use pottery_core::catalog::HLL_CONTAINS;
+use pottery_core::hll::Registers;
+use pottery_core::CommandError;
+use redis_module::{Context, KeyType, RedisString, RedisValue};
+
+/// `POTTERY.HLL.CONTAINS key element [element ...]`: per element 1 if `PFADD` would not change
+/// the HyperLogLog, 0 if it certainly was not added. A missing key contains nothing.
+pub fn contains(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
+    let name = args.get(1).ok_or(CommandError::WrongArity {
+        command: HLL_CONTAINS.name,
+    })?;
+    let raw = arg_bytes(args);
+    let elements = raw.get(1..).unwrap_or(&[]);
+    let key = ctx.open_key(name);
+    let answers: Vec<RedisValue> = match key.key_type() {
+        KeyType::Empty => elements.iter().map(|_| RedisValue::Integer(0)).collect(),
+        KeyType::String => {
+            let value = key
+                .read()
+                .map_err(|_| CommandError::WrongType)?
+                .unwrap_or(&[]);
+            let registers = Registers::parse(value)?;
+            elements
+                .iter()
+                .map(|element| RedisValue::Integer(i64::from(registers.may_contain(element))))
+                .collect()
+        }
+        _ => return Err(CommandError::WrongType),
+    };
+    Ok(RedisValue::Array(answers))
+}

@@ -1,0 +1,1023 @@
+//! The Bloom filter module type end to end: commands, accuracy, limits, persistence (RDB, AOF,
+//! DUMP/RESTORE, COPY), replication with explicit parameters, SCANDUMP/LOADCHUNK and corrupt
+//! inputs, on real servers.
+
+use pottery_tests::{wait_for_replication, Server};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use redis::{ConnectionLike, Value};
+use std::time::{Duration, Instant};
+
+const BATCH: usize = 2000;
+
+/// Every chunk of `POTTERY.BF.SCANDUMP`, header first: equal dumps mean equal filters.
+fn dump(server: &Server, key: &str) -> Vec<(i64, Vec<u8>)> {
+    let mut connection = server.connection();
+    let mut chunks = Vec::new();
+    let mut iterator = 0i64;
+    loop {
+        let (next, chunk): (i64, Vec<u8>) = redis::cmd("POTTERY.BF.SCANDUMP")
+            .arg(key)
+            .arg(iterator)
+            .query(&mut connection)
+            .expect("SCANDUMP answers");
+        if next == 0 {
+            return chunks;
+        }
+        chunks.push((next, chunk));
+        iterator = next;
+    }
+}
+
+/// Restores `chunks` into `key` with `POTTERY.BF.LOADCHUNK`.
+fn load(server: &Server, key: &str, chunks: &[(i64, Vec<u8>)]) {
+    let mut connection = server.connection();
+    for (iterator, chunk) in chunks {
+        let _: () = redis::cmd("POTTERY.BF.LOADCHUNK")
+            .arg(key)
+            .arg(*iterator)
+            .arg(chunk.as_slice())
+            .query(&mut connection)
+            .expect("LOADCHUNK accepts its own dump");
+    }
+}
+
+/// The reply's error as `CODE detail`, exactly as Redis would print it.
+fn error_of(connection: &mut redis::Connection, args: &[&[u8]]) -> String {
+    let error = redis::cmd(std::str::from_utf8(args[0]).unwrap())
+        .arg(&args[1..])
+        .query::<Value>(connection)
+        .expect_err(&format!(
+            "{:?} must fail",
+            String::from_utf8_lossy(&args.concat())
+        ));
+    format!(
+        "{} {}",
+        error.code().unwrap_or("?"),
+        error.detail().unwrap_or("")
+    )
+}
+
+/// Adds `items` with MADD in batches and checks that every reply is 0 or 1.
+fn add_all(connection: &mut redis::Connection, key: &str, items: &[String]) {
+    for batch in items.chunks(BATCH) {
+        let replies: Vec<i64> = redis::cmd("POTTERY.BF.MADD")
+            .arg(key)
+            .arg(batch)
+            .query(connection)
+            .expect("MADD answers");
+        assert!(replies.iter().all(|r| *r == 0 || *r == 1));
+    }
+}
+
+/// How many of `items` MEXISTS reports as present.
+fn count_present(connection: &mut redis::Connection, key: &str, items: &[String]) -> usize {
+    items
+        .chunks(BATCH)
+        .map(|batch| {
+            let replies: Vec<i64> = redis::cmd("POTTERY.BF.MEXISTS")
+                .arg(key)
+                .arg(batch)
+                .query(connection)
+                .expect("MEXISTS answers");
+            replies.iter().filter(|r| **r == 1).count()
+        })
+        .sum()
+}
+
+fn random_items(rng: &mut StdRng, prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| format!("{prefix}:{:016x}", rng.random::<u64>()))
+        .collect()
+}
+
+/// A reply that is an array whose entries may be errors (`query` would turn an array with an
+/// error entry into an error, so the raw reply is read).
+fn entries(server: &Server, args: &[&str]) -> Vec<Value> {
+    let mut command = redis::cmd(args[0]);
+    command.arg(&args[1..]);
+    match server
+        .connection()
+        .req_command(&command)
+        .expect("the command answers")
+    {
+        Value::Array(entries) => entries,
+        other => panic!("not an array: {other:?}"),
+    }
+}
+
+fn info(server: &Server, key: &str) -> Vec<Value> {
+    server.cmd(&["POTTERY.BF.INFO", key]).expect("INFO answers")
+}
+
+fn info_field(server: &Server, key: &str, field: &str) -> i64 {
+    let values: Vec<i64> = server
+        .cmd(&["POTTERY.BF.INFO", key, field])
+        .expect("INFO field answers");
+    assert_eq!(values.len(), 1);
+    values[0]
+}
+
+/// The formula of DESIGN.md, written out independently of the module: bytes of the bit array
+/// for `capacity` items at `error_rate`, rounded up to whole 64-bit words.
+fn formula_bytes(capacity: f64, error_rate: f64) -> i64 {
+    let ln2 = std::f64::consts::LN_2;
+    let bits = (-capacity * error_rate.ln() / (ln2 * ln2)).ceil();
+    ((bits / 64.0).ceil() * 8.0) as i64
+}
+
+#[test]
+fn add_exists_card_and_info() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    // Missing keys: nothing is present, CARD is 0, INFO is an error.
+    assert_eq!(
+        server.cmd::<i64>(&["POTTERY.BF.EXISTS", "f", "a"]).unwrap(),
+        0
+    );
+    assert_eq!(
+        server
+            .cmd::<Vec<i64>>(&["POTTERY.BF.MEXISTS", "f", "a", "b"])
+            .unwrap(),
+        vec![0, 0]
+    );
+    assert_eq!(server.cmd::<i64>(&["POTTERY.BF.CARD", "f"]).unwrap(), 0);
+    assert_eq!(
+        error_of(&mut connection, &[b"POTTERY.BF.INFO", b"f"]),
+        "ERR not found"
+    );
+
+    // Items are bytes: empty, unicode and binary items all work.
+    let binary: Vec<u8> = (0..=255u8).collect();
+    let items: Vec<&[u8]> = vec![b"", "ключ-🔑".as_bytes(), &binary, b"plain"];
+    for item in &items {
+        let added: i64 = redis::cmd("POTTERY.BF.ADD")
+            .arg("f")
+            .arg(*item)
+            .query(&mut connection)
+            .unwrap();
+        assert_eq!(added, 1);
+        let again: i64 = redis::cmd("POTTERY.BF.ADD")
+            .arg("f")
+            .arg(*item)
+            .query(&mut connection)
+            .unwrap();
+        assert_eq!(again, 0);
+        let present: i64 = redis::cmd("POTTERY.BF.EXISTS")
+            .arg("f")
+            .arg(*item)
+            .query(&mut connection)
+            .unwrap();
+        assert_eq!(present, 1);
+    }
+    assert_eq!(server.cmd::<i64>(&["POTTERY.BF.CARD", "f"]).unwrap(), 4);
+    // Created with the defaults: capacity 100, error 0.01, expansion 2.
+    let expected = vec![
+        Value::SimpleString("Capacity".into()),
+        Value::Int(100),
+        Value::SimpleString("Size".into()),
+        Value::Int(formula_bytes(100.0, 0.005)),
+        Value::SimpleString("Number of filters".into()),
+        Value::Int(1),
+        Value::SimpleString("Number of items inserted".into()),
+        Value::Int(4),
+        Value::SimpleString("Expansion rate".into()),
+        Value::Int(2),
+    ];
+    assert_eq!(info(&server, "f"), expected);
+    assert_eq!(info_field(&server, "f", "items"), 4);
+
+    // NONSCALING: expansion is nil.
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "n", "0.001", "50", "NONSCALING"])
+        .unwrap();
+    let expansion: Vec<Option<i64>> = server.cmd(&["POTTERY.BF.INFO", "n", "EXPANSION"]).unwrap();
+    assert_eq!(expansion, vec![None]);
+    assert_eq!(info_field(&server, "n", "SIZE"), formula_bytes(50.0, 0.001));
+    let mixed: Vec<i64> = server
+        .cmd(&["POTTERY.BF.MADD", "n", "x", "y", "x"])
+        .unwrap();
+    assert_eq!(mixed, vec![1, 1, 0]);
+}
+
+#[test]
+fn false_positive_rate_at_capacity_non_scaling() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let capacity = 100_000;
+    let _: () = server
+        .cmd(&[
+            "POTTERY.BF.RESERVE",
+            "nonscaling",
+            "0.01",
+            &capacity.to_string(),
+            "NONSCALING",
+        ])
+        .unwrap();
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    let members = random_items(&mut rng, "member", capacity);
+    add_all(&mut connection, "nonscaling", &members);
+    assert_eq!(info_field(&server, "nonscaling", "FILTERS"), 1);
+    assert_eq!(
+        count_present(&mut connection, "nonscaling", &members),
+        capacity,
+        "false negatives"
+    );
+    let probes = random_items(&mut rng, "probe", 1_000_000);
+    let rate = count_present(&mut connection, "nonscaling", &probes) as f64 / probes.len() as f64;
+    assert!(
+        rate <= 0.01 * 1.05,
+        "false-positive rate {rate} above 1.05 x 0.01"
+    );
+    assert!(
+        rate > 0.002,
+        "a rate of {rate} means the filter is far larger than sized"
+    );
+}
+
+#[test]
+fn false_positive_rate_of_a_scaling_filter_at_8x() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let initial = 12_500;
+    let _: () = server
+        .cmd(&[
+            "POTTERY.BF.RESERVE",
+            "scaling",
+            "0.01",
+            &initial.to_string(),
+            "EXPANSION",
+            "2",
+        ])
+        .unwrap();
+    let mut rng = StdRng::seed_from_u64(0xb100f);
+    let members = random_items(&mut rng, "member", 8 * initial);
+    add_all(&mut connection, "scaling", &members);
+    // 12.5k + 25k + 50k hold 87.5k; the fourth sub-filter takes the rest.
+    assert_eq!(info_field(&server, "scaling", "FILTERS"), 4);
+    assert_eq!(
+        count_present(&mut connection, "scaling", &members),
+        members.len(),
+        "false negatives"
+    );
+    let probes = random_items(&mut rng, "probe", 1_000_000);
+    let rate = count_present(&mut connection, "scaling", &probes) as f64 / probes.len() as f64;
+    assert!(
+        rate <= 0.01 * 1.05,
+        "false-positive rate {rate} above 1.05 x 0.01"
+    );
+}
+
+#[test]
+fn info_size_is_the_sum_of_word_rounded_bit_arrays() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "s", "0.02", "77", "EXPANSION", "3"])
+        .unwrap();
+    let items: Vec<String> = (0..5000).map(|n| format!("item-{n}")).collect();
+    add_all(&mut connection, "s", &items);
+    let filters = info_field(&server, "s", "FILTERS");
+    assert!(filters >= 4, "{filters} sub-filters");
+    let expected_size: i64 = (0..filters)
+        .map(|i| formula_bytes(77.0 * 3f64.powi(i as i32), 0.02 * 0.5f64.powi(i as i32 + 1)))
+        .sum();
+    let expected_capacity: i64 = (0..filters).map(|i| 77 * 3i64.pow(i as u32)).sum();
+    assert_eq!(info_field(&server, "s", "SIZE"), expected_size);
+    assert_eq!(info_field(&server, "s", "CAPACITY"), expected_capacity);
+    assert_eq!(
+        info_field(&server, "s", "ITEMS"),
+        server.cmd::<i64>(&["POTTERY.BF.CARD", "s"]).unwrap()
+    );
+    // MEMORY USAGE counts the bit arrays too.
+    let usage: i64 = server.cmd(&["MEMORY", "USAGE", "s"]).unwrap();
+    assert!(
+        usage >= expected_size,
+        "MEMORY USAGE {usage} < {expected_size}"
+    );
+}
+
+#[test]
+fn bad_arguments_and_limits_are_refused() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let _: () = server.cmd(&["SET", "text", "hello"]).unwrap();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "exists", "0.1", "10"])
+        .unwrap();
+    let cases: Vec<(Vec<&[u8]>, &str)> = vec![
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0", b"100"],
+            "ERR bad error rate",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"1", b"100"],
+            "ERR bad error rate",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"-0.5", b"100"],
+            "ERR bad error rate",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"nan", b"100"],
+            "ERR bad error rate",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"abc", b"100"],
+            "ERR bad error rate",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0.01", b"0"],
+            "ERR bad capacity",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0.01", b"-5"],
+            "ERR bad capacity",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0.01", b"1099511627777"],
+            "ERR bad capacity",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0.01", b"1.5"],
+            "ERR bad capacity",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.RESERVE",
+                b"k",
+                b"0.01",
+                b"10",
+                b"EXPANSION",
+                b"0",
+            ],
+            "ERR bad expansion",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.RESERVE",
+                b"k",
+                b"0.01",
+                b"10",
+                b"EXPANSION",
+                b"32769",
+            ],
+            "ERR bad expansion",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.RESERVE",
+                b"k",
+                b"0.01",
+                b"10",
+                b"EXPANSION",
+                b"2",
+                b"NONSCALING",
+            ],
+            "ERR NONSCALING: cannot be combined with EXPANSION",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0.01", b"10", b"BOGUS"],
+            "ERR syntax error",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0.01", b"10", b"EXPANSION"],
+            "ERR syntax error",
+        ),
+        // 2^40 items at 0.01% need terabytes: refused before anything is allocated.
+        (
+            vec![b"POTTERY.BF.RESERVE", b"k", b"0.0001", b"1099511627776"],
+            "ERR capacity: filter would exceed pottery.bf-max-bytes",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"exists", b"0.01", b"10"],
+            "ERR item exists",
+        ),
+        (
+            vec![b"POTTERY.BF.RESERVE", b"text", b"0.01", b"10"],
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.INSERT",
+                b"k",
+                b"NOCREATE",
+                b"CAPACITY",
+                b"10",
+                b"ITEMS",
+                b"a",
+            ],
+            "ERR NOCREATE: cannot be combined with CAPACITY or ERROR",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.INSERT",
+                b"k",
+                b"ERROR",
+                b"0.1",
+                b"NOCREATE",
+                b"ITEMS",
+                b"a",
+            ],
+            "ERR NOCREATE: cannot be combined with CAPACITY or ERROR",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.INSERT",
+                b"k",
+                b"NONSCALING",
+                b"EXPANSION",
+                b"4",
+                b"ITEMS",
+                b"a",
+            ],
+            "ERR NONSCALING: cannot be combined with EXPANSION",
+        ),
+        (
+            vec![b"POTTERY.BF.INSERT", b"k", b"NOCREATE", b"ITEMS", b"a"],
+            "ERR not found",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.INSERT",
+                b"k",
+                b"CAPACITY",
+                b"0",
+                b"ITEMS",
+                b"a",
+            ],
+            "ERR bad capacity",
+        ),
+        (
+            vec![b"POTTERY.BF.INSERT", b"k", b"ERROR", b"2", b"ITEMS", b"a"],
+            "ERR bad error rate",
+        ),
+        (
+            vec![b"POTTERY.BF.INSERT", b"k", b"ITEMS"],
+            "ERR wrong number of arguments for 'pottery.bf.insert' command",
+        ),
+        (
+            vec![b"POTTERY.BF.INSERT", b"k", b"CAPACITY", b"10", b"a"],
+            "ERR syntax error",
+        ),
+        (
+            vec![b"POTTERY.BF.ADD", b"text", b"a"],
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+        ),
+        (
+            vec![b"POTTERY.BF.EXISTS", b"text", b"a"],
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+        ),
+        (
+            vec![b"POTTERY.BF.CARD", b"text"],
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+        ),
+        (
+            vec![b"POTTERY.BF.ADD", b"k"],
+            "ERR wrong number of arguments for 'pottery.bf.add' command",
+        ),
+        (
+            vec![b"POTTERY.BF.INFO", b"exists", b"BOGUS"],
+            "ERR syntax error",
+        ),
+        (
+            vec![b"POTTERY.BF.INFO", b"exists", b"SIZE", b"ITEMS"],
+            "ERR syntax error",
+        ),
+        (
+            vec![b"POTTERY.BF.SCANDUMP", b"exists", b"-1"],
+            "ERR iterator: must not be negative",
+        ),
+        (
+            vec![b"POTTERY.BF.SCANDUMP", b"missing", b"0"],
+            "ERR not found",
+        ),
+        (
+            vec![b"POTTERY.BF.SCANDUMP", b"exists", b"x"],
+            "ERR value is not an integer or out of range",
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_eq!(
+            error_of(&mut connection, &args),
+            expected,
+            "for {:?}",
+            args.iter()
+                .map(|a| String::from_utf8_lossy(a))
+                .collect::<Vec<_>>()
+        );
+    }
+    // Nothing was created by a failing command, and the server still answers.
+    assert_eq!(server.cmd::<i64>(&["EXISTS", "k"]).unwrap(), 0);
+    assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
+}
+
+#[test]
+fn full_filters_answer_per_item_errors() {
+    let server = Server::start();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "small", "0.01", "2", "NONSCALING"])
+        .unwrap();
+    let replies = entries(&server, &["POTTERY.BF.MADD", "small", "a", "b", "c", "a"]);
+    assert_eq!(replies[..2], [Value::Int(1), Value::Int(1)]);
+    assert!(
+        matches!(&replies[2], Value::ServerError(e) if e.details() == Some("non scaling filter is full")),
+        "{replies:?}"
+    );
+    assert_eq!(replies[3], Value::Int(0));
+    let mut connection = server.connection();
+    assert_eq!(
+        error_of(&mut connection, &[b"POTTERY.BF.ADD", b"small", b"d"]),
+        "ERR non scaling filter is full"
+    );
+    assert_eq!(server.cmd::<i64>(&["POTTERY.BF.CARD", "small"]).unwrap(), 2);
+
+    // A scaling filter stops at the byte limit, and at 64 sub-filters.
+    let limited = Server::builder()
+        .module_args(["bf-max-bytes", "4096"])
+        .start();
+    let _: () = limited
+        .cmd(&[
+            "POTTERY.BF.RESERVE",
+            "grow",
+            "0.01",
+            "100",
+            "EXPANSION",
+            "4",
+        ])
+        .unwrap();
+    let items: Vec<String> = (0..20_000).map(|n| n.to_string()).collect();
+    let replies = entries(
+        &limited,
+        &[
+            &["POTTERY.BF.MADD", "grow"][..],
+            &items.iter().map(String::as_str).collect::<Vec<_>>(),
+        ]
+        .concat(),
+    );
+    assert!(replies.iter().any(|r| matches!(r, Value::ServerError(e) if e.details() == Some("capacity: filter would exceed pottery.bf-max-bytes"))));
+    assert!(info_field(&limited, "grow", "SIZE") <= 4096);
+    let _: () = limited
+        .cmd(&["POTTERY.BF.RESERVE", "many", "0.5", "1", "EXPANSION", "1"])
+        .unwrap();
+    let replies = entries(
+        &limited,
+        &[
+            &["POTTERY.BF.MADD", "many"][..],
+            &items[..500].iter().map(String::as_str).collect::<Vec<_>>(),
+        ]
+        .concat(),
+    );
+    assert!(replies.iter().any(|r| matches!(r, Value::ServerError(e) if e.details() == Some("max number of sub-filters reached"))));
+    assert_eq!(info_field(&limited, "many", "FILTERS"), 64);
+}
+
+#[test]
+fn configs_shape_new_filters_only() {
+    let server = Server::builder()
+        .module_args([
+            "bf-error-rate",
+            "0.05",
+            "bf-initial-capacity",
+            "1000",
+            "bf-expansion",
+            "3",
+        ])
+        .start();
+    let configured: Vec<String> = server
+        .cmd(&["CONFIG", "GET", "pottery.bf-error-rate"])
+        .unwrap();
+    assert_eq!(configured, vec!["pottery.bf-error-rate", "0.05"]);
+    let _: i64 = server.cmd(&["POTTERY.BF.ADD", "a", "x"]).unwrap();
+    assert_eq!(info_field(&server, "a", "CAPACITY"), 1000);
+    assert_eq!(info_field(&server, "a", "EXPANSION"), 3);
+    assert_eq!(
+        info_field(&server, "a", "SIZE"),
+        formula_bytes(1000.0, 0.025)
+    );
+    let mut connection = server.connection();
+    for (name, bad) in [
+        ("pottery.bf-error-rate", "1.5"),
+        ("pottery.bf-error-rate", "x"),
+        ("pottery.bf-expansion", "0"),
+        ("pottery.bf-initial-capacity", "0"),
+        ("pottery.bf-max-bytes", "-1"),
+    ] {
+        let result: redis::RedisResult<()> = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(name)
+            .arg(bad)
+            .query(&mut connection);
+        assert!(result.is_err(), "CONFIG SET {name} {bad} accepted");
+    }
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "pottery.bf-error-rate", "0.001"])
+        .unwrap();
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "pottery.bf-initial-capacity", "10"])
+        .unwrap();
+    let _: i64 = server.cmd(&["POTTERY.BF.ADD", "b", "x"]).unwrap();
+    assert_eq!(
+        info_field(&server, "b", "SIZE"),
+        formula_bytes(10.0, 0.0005)
+    );
+    // The existing filter keeps its own parameters.
+    assert_eq!(info_field(&server, "a", "CAPACITY"), 1000);
+}
+
+#[test]
+fn rdb_and_dump_restore_and_copy_round_trip() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "f", "0.001", "100", "EXPANSION", "5"])
+        .unwrap();
+    let items: Vec<String> = (0..3000).map(|n| format!("x{n}")).collect();
+    add_all(&mut connection, "f", &items);
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "n", "0.2", "10", "NONSCALING"])
+        .unwrap();
+    let before = (dump(&server, "f"), dump(&server, "n"));
+    assert!(before.0.len() >= 3, "a header and several data chunks");
+
+    let payload: Vec<u8> = server.cmd(&["DUMP", "f"]).unwrap();
+    let _: () = redis::cmd("RESTORE")
+        .arg("restored")
+        .arg(0)
+        .arg(payload)
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(dump(&server, "restored"), before.0);
+    let copied: i64 = server.cmd(&["COPY", "f", "copied"]).unwrap();
+    assert_eq!(copied, 1);
+    let _: i64 = server
+        .cmd(&["POTTERY.BF.ADD", "copied", "only in the copy"])
+        .unwrap();
+    assert_eq!(dump(&server, "f"), before.0, "COPY must not share bits");
+    assert_eq!(
+        server
+            .cmd::<i64>(&["POTTERY.BF.EXISTS", "f", "only in the copy"])
+            .unwrap(),
+        0
+    );
+
+    let _: () = server.cmd(&["SAVE"]).unwrap();
+    server.restart();
+    assert_eq!((dump(&server, "f"), dump(&server, "n")), before);
+    assert_eq!(
+        count_present(&mut server.connection(), "f", &items),
+        items.len()
+    );
+    assert_eq!(server.cmd::<String>(&["TYPE", "f"]).unwrap(), "PotteryBF");
+}
+
+#[test]
+fn aof_round_trip_with_and_without_rewrite() {
+    let server = Server::builder()
+        .aof(true)
+        .fsync_always(true)
+        .config("aof-use-rdb-preamble", "no")
+        .start();
+    let mut connection = server.connection();
+    let items: Vec<String> = (0..2000).map(|n| format!("aof-{n}")).collect();
+    add_all(&mut connection, "f", &items[..1000]);
+    let _: Vec<i64> = server
+        .cmd(&[
+            "POTTERY.BF.INSERT",
+            "g",
+            "CAPACITY",
+            "5",
+            "NONSCALING",
+            "ITEMS",
+            "a",
+            "b",
+        ])
+        .unwrap();
+    // The rewrite emits LOADCHUNK commands; later writes follow as commands.
+    let _: String = server.cmd(&["BGREWRITEAOF"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server
+        .info_field("persistence", "aof_rewrite_in_progress")
+        .as_deref()
+        != Some("0")
+        || server
+            .info_field("persistence", "aof_rewrite_scheduled")
+            .as_deref()
+            != Some("0")
+    {
+        assert!(Instant::now() < deadline, "AOF rewrite did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    add_all(&mut connection, "f", &items[1000..]);
+    let before = (dump(&server, "f"), dump(&server, "g"));
+    server.kill();
+    server.restart();
+    assert_eq!((dump(&server, "f"), dump(&server, "g")), before);
+    assert_eq!(
+        count_present(&mut server.connection(), "f", &items),
+        items.len()
+    );
+}
+
+#[test]
+fn replica_with_other_defaults_holds_the_same_filters() {
+    let master = Server::start();
+    let replica = Server::builder()
+        .module_args([
+            "bf-error-rate",
+            "0.3",
+            "bf-initial-capacity",
+            "7",
+            "bf-expansion",
+            "9",
+        ])
+        .start();
+    replica.replicate_from(&master);
+    let mut connection = master.connection();
+    // Created with the master's defaults by ADD, MADD and INSERT, and by RESERVE without
+    // EXPANSION.
+    let _: i64 = master.cmd(&["POTTERY.BF.ADD", "add", "a"]).unwrap();
+    let _: Vec<i64> = master.cmd(&["POTTERY.BF.MADD", "madd", "a", "b"]).unwrap();
+    let _: Vec<i64> = master
+        .cmd(&[
+            "POTTERY.BF.INSERT",
+            "insert",
+            "CAPACITY",
+            "20",
+            "ITEMS",
+            "a",
+        ])
+        .unwrap();
+    let _: () = master
+        .cmd(&["POTTERY.BF.RESERVE", "reserve", "0.001", "30"])
+        .unwrap();
+    let items: Vec<String> = (0..1000).map(|n| format!("r{n}")).collect();
+    for key in ["add", "madd", "insert", "reserve"] {
+        add_all(&mut connection, key, &items);
+    }
+    // An existing filter's writes replicate verbatim, LOADCHUNK too.
+    load(&master, "loaded", &dump(&master, "add"));
+    wait_for_replication(&master, &replica);
+    for key in ["add", "madd", "insert", "reserve", "loaded"] {
+        assert_eq!(
+            dump(&replica, key),
+            dump(&master, key),
+            "{key} differs on the replica"
+        );
+    }
+}
+
+#[test]
+fn writes_notify_and_signal_only_when_they_change_something() {
+    let server = Server::start();
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"])
+        .unwrap();
+    let mut subscriber = server.connection();
+    subscriber
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut pubsub = subscriber.as_pubsub();
+    pubsub.psubscribe("__keyspace@0__:f").unwrap();
+    let _: i64 = server.cmd(&["POTTERY.BF.ADD", "f", "a"]).unwrap();
+    let _: i64 = server.cmd(&["POTTERY.BF.ADD", "f", "a"]).unwrap(); // no change: no event
+    let _: i64 = server.cmd(&["POTTERY.BF.EXISTS", "f", "a"]).unwrap();
+    let _: Vec<i64> = server.cmd(&["POTTERY.BF.MADD", "f", "b"]).unwrap();
+    let first: String = pubsub.get_message().unwrap().get_payload().unwrap();
+    let second: String = pubsub.get_message().unwrap().get_payload().unwrap();
+    assert_eq!(
+        (first.as_str(), second.as_str()),
+        ("pottery.bf.add", "pottery.bf.madd")
+    );
+    drop(pubsub);
+    // No-op writes do not count as changes either.
+    let dirty_before = server.info_field("persistence", "rdb_changes_since_last_save");
+    let _: i64 = server.cmd(&["POTTERY.BF.ADD", "f", "a"]).unwrap();
+    let _: Vec<i64> = server.cmd(&["POTTERY.BF.MADD", "f", "a", "b"]).unwrap();
+    assert_eq!(
+        server.info_field("persistence", "rdb_changes_since_last_save"),
+        dirty_before
+    );
+}
+
+#[test]
+fn loadchunk_checks_every_chunk() {
+    let server = Server::builder()
+        .module_args(["bf-max-bytes", "1048576"])
+        .start();
+    let mut connection = server.connection();
+    let items: Vec<String> = (0..500).map(|n| format!("c{n}")).collect();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "source", "0.01", "100"])
+        .unwrap();
+    add_all(&mut connection, "source", &items);
+    let chunks = dump(&server, "source");
+    load(&server, "copy", &chunks);
+    assert_eq!(dump(&server, "copy"), chunks);
+    assert_eq!(count_present(&mut connection, "copy", &items), items.len());
+
+    let header = &chunks[0].1;
+    let (data_iterator, data) = (&chunks[1].0, &chunks[1].1);
+    let header_args = |key: &'static str, header: Vec<u8>| -> Vec<Vec<u8>> {
+        vec![
+            b"POTTERY.BF.LOADCHUNK".to_vec(),
+            key.as_bytes().to_vec(),
+            b"1".to_vec(),
+            header,
+        ]
+    };
+    let mut cases: Vec<(Vec<Vec<u8>>, &str)> = vec![
+        (header_args("copy", header.clone()), "ERR item exists"),
+        (
+            vec![
+                b"POTTERY.BF.LOADCHUNK".to_vec(),
+                b"missing".to_vec(),
+                data_iterator.to_string().into_bytes(),
+                data.clone(),
+            ],
+            "ERR not found",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.LOADCHUNK".to_vec(),
+                b"copy".to_vec(),
+                b"999999999".to_vec(),
+                data.clone(),
+            ],
+            "ERR invalid chunk",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.LOADCHUNK".to_vec(),
+                b"copy".to_vec(),
+                b"0".to_vec(),
+                data.clone(),
+            ],
+            "ERR invalid chunk",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.LOADCHUNK".to_vec(),
+                b"copy".to_vec(),
+                b"-7".to_vec(),
+                data.clone(),
+            ],
+            "ERR invalid chunk",
+        ),
+        (
+            vec![
+                b"POTTERY.BF.LOADCHUNK".to_vec(),
+                b"copy".to_vec(),
+                b"2".to_vec(),
+                data.clone(),
+            ],
+            "ERR invalid chunk",
+        ),
+        (header_args("fresh", Vec::new()), "ERR invalid chunk"),
+        (
+            header_args("fresh", b"garbage".to_vec()),
+            "ERR invalid chunk",
+        ),
+        (
+            header_args("fresh", header[..header.len() - 1].to_vec()),
+            "ERR invalid chunk",
+        ),
+    ];
+    // A header claiming 2^60 bits, or more than pottery.bf-max-bytes, is refused before any
+    // allocation.
+    let mut huge = header.clone();
+    huge[42..50].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    cases.push((
+        header_args("fresh", huge),
+        "ERR capacity: filter would exceed pottery.bf-max-bytes",
+    ));
+    let mut corrupt = header.clone();
+    corrupt[4] = 9; // version
+    cases.push((header_args("fresh", corrupt), "ERR invalid chunk"));
+    for (args, expected) in cases {
+        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            error_of(&mut connection, &refs),
+            expected,
+            "for {:?}",
+            String::from_utf8_lossy(&args[2])
+        );
+    }
+    assert_eq!(server.cmd::<i64>(&["EXISTS", "fresh"]).unwrap(), 0);
+    assert_eq!(
+        dump(&server, "copy"),
+        chunks,
+        "failed chunks changed nothing"
+    );
+    let limited_header = header.clone();
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "pottery.bf-max-bytes", "64"])
+        .unwrap();
+    let refs: Vec<Vec<u8>> = header_args("fresh", limited_header);
+    let refs: Vec<&[u8]> = refs.iter().map(Vec::as_slice).collect();
+    assert_eq!(
+        error_of(&mut connection, &refs),
+        "ERR capacity: filter would exceed pottery.bf-max-bytes"
+    );
+    assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
+}
+
+/// Redis's CRC-64 (Jones polynomial, reflected, as in `crc64.c`), to forge DUMP payloads.
+fn crc64(data: &[u8]) -> u64 {
+    const POLY: u64 = 0x95ac_9329_ac4b_c9b5;
+    let mut crc = 0u64;
+    for byte in data {
+        crc ^= u64::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ POLY
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
+#[test]
+fn corrupt_rdb_payloads_are_refused() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "f", "0.01", "100"])
+        .unwrap();
+    let _: i64 = server.cmd(&["POTTERY.BF.ADD", "f", "a"]).unwrap();
+    // Compressed: flipping bytes breaks the LZF stream, so Redis's own reads fail inside our
+    // loader. That must be an error reply, not an abort.
+    let compressed: Vec<u8> = server.cmd(&["DUMP", "f"]).unwrap();
+    for position in (1..compressed.len() - 10).step_by(3) {
+        let mut broken = compressed.clone();
+        broken[position] ^= 0x5a;
+        let body = broken.len() - 8;
+        let crc = crc64(&broken[..body]);
+        broken[body..].copy_from_slice(&crc.to_le_bytes());
+        let result: redis::RedisResult<()> = redis::cmd("RESTORE")
+            .arg("broken")
+            .arg(0)
+            .arg(broken)
+            .arg("REPLACE")
+            .query(&mut connection);
+        if result.is_ok() {
+            // A flip that still decodes gives a valid filter or none at all: never a crash.
+            let _: i64 = server
+                .cmd(&["POTTERY.BF.EXISTS", "broken", "a"])
+                .unwrap_or(0);
+        }
+    }
+    assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
+    // Uncompressed, the header can be edited in place.
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "rdbcompression", "no"])
+        .unwrap();
+    let payload: Vec<u8> = server.cmd(&["DUMP", "f"]).unwrap();
+    let body = payload.len() - 8;
+    assert_eq!(
+        crc64(&payload[..body]).to_le_bytes(),
+        payload[body..],
+        "our CRC matches Redis's"
+    );
+    let header_at = payload
+        .windows(4)
+        .position(|w| w == b"PTBF")
+        .expect("header in the payload");
+
+    let forge = |patch: &dyn Fn(&mut Vec<u8>)| -> Vec<u8> {
+        let mut forged = payload.clone();
+        patch(&mut forged);
+        let body = forged.len() - 8;
+        let crc = crc64(&forged[..body]);
+        forged[body..].copy_from_slice(&crc.to_le_bytes());
+        forged
+    };
+    let forged = [
+        // 2^60 bits in sub-filter 0.
+        forge(&|p| p[header_at + 42..header_at + 50].copy_from_slice(&(1u64 << 60).to_le_bytes())),
+        // An unknown header version.
+        forge(&|p| p[header_at + 4] = 7),
+        // Items above capacity.
+        forge(&|p| p[header_at + 50..header_at + 58].copy_from_slice(&1000u64.to_le_bytes())),
+    ];
+    for (number, payload) in forged.iter().enumerate() {
+        let result: redis::RedisResult<()> = redis::cmd("RESTORE")
+            .arg(format!("bad{number}"))
+            .arg(0)
+            .arg(payload.as_slice())
+            .query(&mut connection);
+        let error = result.expect_err("a corrupt payload is refused");
+        assert_eq!(error.detail(), Some("Bad data format"), "{error}");
+    }
+    for number in 0..forged.len() {
+        assert_eq!(
+            server
+                .cmd::<i64>(&["EXISTS", &format!("bad{number}")])
+                .unwrap(),
+            0
+        );
+    }
+    assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
+}
