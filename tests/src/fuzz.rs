@@ -62,6 +62,18 @@ struct Shape {
     last_key: i64,
     key_step: i64,
     tokens: Vec<String>,
+    /// The documented arguments, for structurally valid commands.
+    args: Vec<ArgDoc>,
+}
+
+/// One argument as `COMMAND DOCS` describes it.
+#[derive(Debug, Clone, Default)]
+struct ArgDoc {
+    kind: String,
+    token: Option<String>,
+    optional: bool,
+    multiple: bool,
+    children: Vec<ArgDoc>,
 }
 
 const EDGE_NUMBERS: &[&str] = &[
@@ -114,6 +126,7 @@ const TYPED_KEYS: &[&str] = &[
     "k:hll-sparse",
     "k:hll-dense",
     "k:hll-corrupt",
+    "k:bloom",
     "k:missing",
     "redlock:k",
     "redlock:k:fence",
@@ -131,6 +144,8 @@ pub fn fuzz(server: &Server, options: &FuzzOptions) -> Result<FuzzReport, String
     let mut report = FuzzReport::default();
     create_typed_keys(&mut connection, &mut rng)?;
     let mut since_reset = 0;
+    // Chunks that SCANDUMP replied, replayed (and corrupted) into LOADCHUNK.
+    let mut chunks: Vec<(i64, Vec<u8>)> = Vec::new();
     while report.commands < options.commands {
         let size = options
             .batch
@@ -140,7 +155,7 @@ pub fn fuzz(server: &Server, options: &FuzzOptions) -> Result<FuzzReport, String
         let mut names = Vec::with_capacity(size);
         for _ in 0..size {
             let shape = &shapes[rng.random_range(0..shapes.len())];
-            let args = arguments(shape, &shapes, &mut rng);
+            let args = arguments(shape, &shapes, &chunks, &mut rng);
             let command = pipeline.cmd(&shape.name);
             for arg in &args {
                 command.arg(arg.as_slice());
@@ -162,6 +177,9 @@ pub fn fuzz(server: &Server, options: &FuzzOptions) -> Result<FuzzReport, String
             ));
         }
         for (name, reply) in names.into_iter().zip(replies) {
+            if name.ends_with("scandump") {
+                keep_chunk(&reply, &mut chunks, &mut rng);
+            }
             let entry = report.per_command.entry(name).or_default();
             if matches!(reply, Value::ServerError(_)) {
                 entry.1 += 1;
@@ -196,6 +214,19 @@ pub fn fuzz(server: &Server, options: &FuzzOptions) -> Result<FuzzReport, String
         }
     }
     Ok(report)
+}
+
+fn keep_chunk(reply: &Value, chunks: &mut Vec<(i64, Vec<u8>)>, rng: &mut StdRng) {
+    if let Value::Array(parts) = reply {
+        if let [Value::Int(iterator), Value::BulkString(data)] = parts.as_slice() {
+            if chunks.len() < 64 {
+                chunks.push((*iterator, data.clone()));
+            } else {
+                let slot = rng.random_range(0..chunks.len());
+                chunks[slot] = (*iterator, data.clone());
+            }
+        }
+    }
 }
 
 fn tail(log: &str) -> String {
@@ -236,7 +267,16 @@ fn discover(connection: &mut redis::Connection) -> Result<Vec<Shape>, String> {
             .map_err(|e| e.to_string())?;
         let mut tokens = Vec::new();
         collect_tokens(&docs, &mut tokens);
+        let args = match &docs {
+            Value::Array(entries) => entries
+                .get(1)
+                .and_then(|doc| field(doc, "arguments"))
+                .map(parse_args)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         shapes.push(Shape {
+            args,
             arity: integer(1),
             first_key: integer(3),
             last_key: integer(4),
@@ -246,6 +286,45 @@ fn discover(connection: &mut redis::Connection) -> Result<Vec<Shape>, String> {
         });
     }
     Ok(shapes)
+}
+
+/// The value after `name` in a flat key/value array (RESP2's form of a map).
+fn field<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    items
+        .chunks(2)
+        .find(|pair| text(&pair[0]) == Some(name.as_bytes()))
+        .and_then(|pair| pair.get(1))
+}
+
+fn parse_args(value: &Value) -> Vec<ArgDoc> {
+    let Value::Array(items) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|item| {
+            let string = |name: &str| {
+                field(item, name)
+                    .and_then(text)
+                    .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+            };
+            let flags = field(item, "flags");
+            let has_flag = |flag: &str| match flags {
+                Some(Value::Array(flags)) => flags.iter().any(|f| text(f) == Some(flag.as_bytes())),
+                _ => false,
+            };
+            ArgDoc {
+                kind: string("type").unwrap_or_default(),
+                token: string("token"),
+                optional: has_flag("optional"),
+                multiple: has_flag("multiple"),
+                children: field(item, "arguments").map(parse_args).unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 /// Every `token` value anywhere in a `COMMAND DOCS` reply (a nest of key/value arrays).
@@ -313,6 +392,13 @@ fn create_typed_keys(connection: &mut redis::Connection, rng: &mut StdRng) -> Re
         .cmd("SET")
         .arg("nextid:k")
         .arg("7");
+    let items: Vec<String> = (0..300).map(|n| format!("item-{n}")).collect();
+    pipeline
+        .cmd("POTTERY.BF.RESERVE")
+        .arg(&["k:bloom", "0.01", "100"])
+        .cmd("POTTERY.BF.MADD")
+        .arg("k:bloom")
+        .arg(&items);
     let dense: Vec<String> = (0..4000).map(|n| format!("\"e{n}\"")).collect();
     pipeline.cmd("PFADD").arg("k:hll-dense").arg(&dense);
     // A string that starts like an HLL but whose payload is garbage.
@@ -324,7 +410,76 @@ fn create_typed_keys(connection: &mut redis::Connection, rng: &mut StdRng) -> Re
         .map_err(|e| format!("could not create the typed keys: {e}"))
 }
 
-fn arguments(shape: &Shape, shapes: &[Shape], rng: &mut StdRng) -> Vec<Vec<u8>> {
+/// Arguments that follow the command's documented syntax, with plausible values, so that the
+/// fuzzer also reaches the code behind a successful parse.
+fn structured(args: &[ArgDoc], rng: &mut StdRng, out: &mut Vec<Vec<u8>>) {
+    for arg in args {
+        if arg.optional && rng.random_bool(0.5) {
+            continue;
+        }
+        let repeats = if arg.multiple {
+            rng.random_range(1..5)
+        } else {
+            1
+        };
+        for _ in 0..repeats {
+            if let (Some(token), false) = (&arg.token, arg.kind == "pure-token") {
+                out.push(token.clone().into_bytes());
+            }
+            match arg.kind.as_str() {
+                "key" => out.push(key(rng)),
+                "integer" => out.push(
+                    match rng.random_range(0..10) {
+                        0 => EDGE_NUMBERS[rng.random_range(0..EDGE_NUMBERS.len())].to_string(),
+                        1..=2 => rng.random_range(-3i64..4).to_string(),
+                        _ => rng.random_range(1i64..2000).to_string(),
+                    }
+                    .into_bytes(),
+                ),
+                "double" => out.push(format!("{}", rng.random_range(0.0001..0.5)).into_bytes()),
+                "pure-token" => out.extend(arg.token.clone().map(String::into_bytes)),
+                "oneof" if !arg.children.is_empty() => {
+                    let choice = rng.random_range(0..arg.children.len());
+                    structured(&arg.children[choice..=choice], rng, out)
+                }
+                "block" => structured(&arg.children, rng, out),
+                _ => out.push(format!("item-{}", rng.random_range(0..500)).into_bytes()),
+            }
+        }
+    }
+}
+
+fn arguments(
+    shape: &Shape,
+    shapes: &[Shape],
+    chunks: &[(i64, Vec<u8>)],
+    rng: &mut StdRng,
+) -> Vec<Vec<u8>> {
+    if shape.name.ends_with("loadchunk") && !chunks.is_empty() && rng.random_bool(0.6) {
+        // A real dump chunk, maybe corrupted, maybe out of order, maybe into another key.
+        let (iterator, data) = &chunks[rng.random_range(0..chunks.len())];
+        let mut data = data.clone();
+        for _ in 0..rng.random_range(0..4) {
+            if !data.is_empty() {
+                let at = rng.random_range(0..data.len());
+                data[at] = rng.random();
+            }
+        }
+        if rng.random_bool(0.2) {
+            data.truncate(rng.random_range(0..=data.len()));
+        }
+        let iterator = if rng.random_bool(0.8) {
+            *iterator
+        } else {
+            iterator.wrapping_add(rng.random_range(-64..64))
+        };
+        return vec![key(rng), iterator.to_string().into_bytes(), data];
+    }
+    if rng.random_bool(0.5) {
+        let mut out = Vec::new();
+        structured(&shape.args, rng, &mut out);
+        return out;
+    }
     let minimum = (shape.arity.unsigned_abs() as usize).saturating_sub(1);
     let count = if rng.random_bool(0.8) {
         if shape.arity > 0 {
