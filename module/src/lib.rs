@@ -10,6 +10,7 @@ mod dispatch;
 mod lists;
 mod lock_key;
 mod registration;
+mod stats;
 mod strings;
 mod table;
 mod write;
@@ -27,7 +28,7 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     ctx.set_module_options(
         ModuleOptions::NO_IMPLICIT_SIGNAL_MODIFIED | ModuleOptions::HANDLE_IO_ERRORS,
     );
-    match registration::register_all(ctx, table::COMMANDS) {
+    match registration::register_all(ctx, table::COMMANDS).and_then(|()| stats::register(ctx)) {
         Ok(()) => Status::Ok,
         Err(problem) => {
             ctx.log_warning(&format!("pottery: {problem}"));

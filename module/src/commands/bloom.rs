@@ -8,6 +8,7 @@
 use super::arg_bytes;
 use crate::bloom_type::BLOOM_TYPE;
 use crate::config;
+use crate::stats;
 use crate::write::{commit, Effect, Propagation};
 use pottery_core::args::Args;
 use pottery_core::bloom::{
@@ -58,8 +59,11 @@ fn filter_mut<'a>(key: &RedisKeyWritable) -> Result<Option<&'a mut BloomFilter>,
 }
 
 fn store(key: &RedisKeyWritable, filter: BloomFilter) -> Result<(), CommandError> {
+    let bytes = filter.bytes();
     key.set_value(&BLOOM_TYPE, filter)
-        .map_err(|_| CommandError::Internal("ERR could not store the Bloom filter"))
+        .map_err(|_| CommandError::Internal("ERR could not store the Bloom filter"))?;
+    stats::bloom_created(bytes);
+    Ok(())
 }
 
 fn parse_capacity(text: &[u8]) -> Result<u64, CommandError> {
@@ -166,10 +170,12 @@ struct Added {
 
 fn add_items(filter: &mut BloomFilter, items: &[&[u8]]) -> Added {
     let max_bytes = config::max_bytes();
+    let before = filter.bytes();
     let replies: Vec<Result<bool, BloomError>> = items
         .iter()
         .map(|item| filter.insert(&ItemHashes::of(item), max_bytes))
         .collect();
+    stats::bloom_grown(filter.bytes().saturating_sub(before));
     let changed = replies.iter().any(|reply| matches!(reply, Ok(true)));
     Added { replies, changed }
 }

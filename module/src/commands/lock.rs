@@ -7,6 +7,7 @@
 
 use super::arg_bytes;
 use crate::lock_key::{expiry_after, LockKey};
+use crate::stats;
 use crate::strings::CounterKey;
 use crate::write::{commit, touch, Effect, Propagation};
 use pottery_core::args::Args;
@@ -115,8 +116,10 @@ pub fn lock(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandEr
     let key = LockKey::open_writable(ctx, name)?;
     let decision = decide_lock(key.holder()?, token);
     if decision == Lock::Refuse {
+        stats::LOCKS_REFUSED.increment();
         return Ok(RedisValue::Integer(0));
     }
+    stats::LOCKS_GRANTED.increment();
     let expires_at = expiry_after(ttl)?;
     take_or_refresh(ctx, &key, decision, token, expires_at)?;
     commit_lock(ctx, name, decision, token, expires_at, LOCK.name, None);
@@ -145,8 +148,10 @@ pub fn lock_fenced(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Co
     let decision = decide_lock(key.holder()?, token);
     let new_counter = fence_after_lock(decision, counter)?;
     if decision == Lock::Refuse {
+        stats::LOCKS_REFUSED.increment();
         return Ok(RedisValue::Integer(0));
     }
+    stats::LOCKS_GRANTED.increment();
     let expires_at = expiry_after(ttl)?;
     take_or_refresh(ctx, &key, decision, token, expires_at)?;
     if let Some(value) = new_counter {
