@@ -10,6 +10,9 @@
 //!   Redis masters (one master is fine too), built with [`NextId::builder`];
 //! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
 //!   connection);
+//! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
+//!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
+//!   rotations run atomically inside Redis through the pottery module;
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -46,8 +49,16 @@ mod nextid_async;
 mod quorum;
 mod resp;
 
+mod deque;
+mod list;
+mod queue;
+
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::error::{Error, Result, Unavailable};
 pub use crate::master::Master;
 pub use crate::nextid::{NextId, NextIdBuilder};
 pub use crate::nextid_async::AsyncNextId;
+
+pub use crate::deque::RedisDeque;
+pub use crate::list::{ListIter, RedisList};
+pub use crate::queue::{RedisQueue, MAX_QUEUE_WAIT};
