@@ -10,8 +10,10 @@ benchmarks.
     python lists_worker.py watch --port P --key K -- COMMAND ARG...
         runs pottery's RedisDeque.rotate(1) on K and, between its WATCH and its MULTI, sends
         COMMAND ARG... on another connection; prints "aborted" (WatchError) or "committed".
-    python lists_worker.py bench --port P --op OP --size N --runs R
-        prints "rate <operations per second>" once per run, after a warm-up.
+    python lists_worker.py bench --port P --op OP --size N --count C --iterated I --runs R
+        OP is push, len, index, insert, iterate (elements of an I-element list), rotate or
+        append (to a deque bounded at N); prints "rate <operations per second>" once per run,
+        after a warm-up.
 
 CASES must stay equal to `cases()` in tests/tests/interop_lists.rs.
 """
@@ -20,6 +22,7 @@ import argparse
 import math
 import sys
 import time
+import warnings
 
 from pottery import RedisDeque, RedisList
 from redis import Redis
@@ -93,30 +96,39 @@ def watch(args):
 
 
 def bench(args):
+    warnings.simplefilter("ignore")  # pottery warns that index access is inefficient
     r = redis(args.port)
-    r.delete("bench:py")
-    deque = RedisDeque(range(args.size), redis=r, key="bench:py")
-    items = RedisList(redis=r, key="bench:py")
+    for key in ("bench:py", "bench:py:push", "bench:py:iter"):
+        r.delete(key)
     size = args.size
+    items = RedisList(range(size), redis=r, key="bench:py")
+    pushed = RedisList(redis=r, key="bench:py:push")
+    iterated = RedisList(range(args.iterated), redis=r, key="bench:py:iter")
+    deque = RedisDeque(redis=r, key="bench:py")
+    capped = RedisDeque(redis=r, key="bench:py", maxlen=size)
 
     def run_once():
-        if args.op == "index":
+        if args.op == "push":
+            for i in range(args.count):
+                pushed.append(i)
+        elif args.op == "len":
+            for _ in range(args.count):
+                len(items)
+        elif args.op == "index":
             for i in range(args.count):
                 items[(i * 7919) % size]
         elif args.op == "insert":
             for i in range(args.count):
                 items.insert(size // 2, i)
-                items.pop()
         elif args.op == "iterate":
-            for _ in items:
+            for _ in iterated:
                 pass
         elif args.op == "rotate":
             for _ in range(args.count):
                 deque.rotate(1)
         elif args.op == "append":
             for i in range(args.count):
-                deque.append(i)
-                deque.popleft()
+                capped.append(i)
         else:
             raise SystemExit(f"unknown op {args.op}")
 
@@ -125,7 +137,7 @@ def bench(args):
         started = time.perf_counter()
         run_once()
         elapsed = time.perf_counter() - started
-        operations = size if args.op == "iterate" else args.count
+        operations = args.iterated if args.op == "iterate" else args.count
         print(f"rate {operations / elapsed}")
         sys.stdout.flush()
 
@@ -139,6 +151,7 @@ def main():
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--iterated", type=int, default=10000)
     argv = sys.argv[1:]
     # Everything after "--" is the intruding command of `watch`, passed through verbatim.
     split = argv.index("--") if "--" in argv else len(argv)
