@@ -477,3 +477,26 @@ where
         self.list.iter()
     }
 }
+
+/// `for item in &deque`: the same as [`RedisDeque::iter`].
+///
+/// # Example
+///
+/// ```no_run
+/// let deque = pottery::RedisDeque::from_iter_in("redis://127.0.0.1:6379/", [1, 2], None)?;
+/// for item in &deque {
+///     println!("{}", item?);
+/// }
+/// # Ok::<(), pottery::Error>(())
+/// ```
+impl<T> IntoIterator for &RedisDeque<T>
+where
+    T: Serialize + DeserializeOwned,
+{
+    type Item = Result<T>;
+    type IntoIter = ListIter<T>;
+
+    fn into_iter(self) -> ListIter<T> {
+        self.iter()
+    }
+}

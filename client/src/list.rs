@@ -572,6 +572,29 @@ where
     }
 }
 
+/// `for item in &list`: the same as [`RedisList::iter`].
+///
+/// # Example
+///
+/// ```no_run
+/// let list = pottery::RedisList::from_iter_in("redis://127.0.0.1:6379/", [1, 2])?;
+/// for item in &list {
+///     println!("{}", item?);
+/// }
+/// # Ok::<(), pottery::Error>(())
+/// ```
+impl<T> IntoIterator for &RedisList<T>
+where
+    T: Serialize + DeserializeOwned,
+{
+    type Item = Result<T>;
+    type IntoIter = ListIter<T>;
+
+    fn into_iter(self) -> ListIter<T> {
+        self.iter()
+    }
+}
+
 /// The `LRANGE start end` (end inclusive) that returns Python's `l[start:stop]` without knowing
 /// the length, or `None` when the slice is empty whatever the length.
 ///

@@ -398,6 +398,40 @@ fn concurrent_inserts_through_the_client_lose_nothing() {
 }
 
 #[test]
+fn concurrent_bounded_pushes_keep_the_bound() {
+    let server = Server::start();
+    let threads: Vec<_> = (0..4u32)
+        .map(|thread| {
+            let deque: RedisDeque<u32> = RedisDeque::open(server.url(), "capped")
+                .unwrap()
+                .with_maxlen(50);
+            std::thread::spawn(move || {
+                for i in 0..200 {
+                    if i % 2 == 0 {
+                        deque.push_back(&(thread * 1000 + i)).unwrap();
+                    } else {
+                        deque.push_front(&(thread * 1000 + i)).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let deque: RedisDeque<u32> = RedisDeque::open(server.url(), "capped").unwrap();
+    let items: Vec<u32> = (&deque).into_iter().collect::<Result<_, _>>().unwrap();
+    assert_eq!(items.len(), 50);
+    let mut unique = items.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 50, "an element was duplicated: {items:?}");
+    assert!(items
+        .iter()
+        .all(|item| item % 1000 < 200 && item / 1000 < 4));
+}
+
+#[test]
 fn a_consumer_blocked_in_get_wakes_within_milliseconds_of_a_put() {
     let server = Server::start();
     let queue: RedisQueue<u64> = RedisQueue::new(server.url()).unwrap();
