@@ -129,6 +129,14 @@ pub enum Error {
         /// The command that got the reply.
         command: &'static str,
     },
+
+    /// A list has no element at this index (Python's `IndexError`), for operations that
+    /// cannot answer `None` instead, such as [`RedisList::set`](crate::RedisList::set).
+    #[error("list index {index} out of range")]
+    IndexOutOfRange {
+        /// The index given.
+        index: i64,
+    },
 }
 
 /// Why a master was not tried (see [`Error::MasterUnavailable`]).

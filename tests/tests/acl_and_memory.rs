@@ -105,8 +105,12 @@ fn read_only_key_permission_refuses_every_write_command() {
 fn growing_writes_get_oom_at_maxmemory_and_nothing_is_half_written() {
     let server = Server::start();
     let _: () = server.cmd(&["SET", "nextid:kept", "1"]).unwrap();
-    let _: i64 = server.cmd(&["POTTERY.LOCK", "held", "me", "60000"]).unwrap();
-    let _: i64 = server.cmd(&["POTTERY.LOCK", "released", "me", "60000"]).unwrap();
+    let _: i64 = server
+        .cmd(&["POTTERY.LOCK", "held", "me", "60000"])
+        .unwrap();
+    let _: i64 = server
+        .cmd(&["POTTERY.LOCK", "released", "me", "60000"])
+        .unwrap();
     let _: i64 = server.cmd(&["RPUSH", "d", "1", "2"]).unwrap();
     let _: i64 = server.cmd(&["POTTERY.BF.ADD", "b", "x"]).unwrap();
     let _: () = server
@@ -118,7 +122,13 @@ fn growing_writes_get_oom_at_maxmemory_and_nothing_is_half_written() {
         &["POTTERY.NEXTID", "nextid:new"],
         &["POTTERY.NEXTID.CLAIM", "nextid:kept", "10"],
         &["POTTERY.LOCK", "new-lock", "me", "1000"],
-        &["POTTERY.LOCK.FENCED", "new-lock", "new-lock:fence", "me", "1000"],
+        &[
+            "POTTERY.LOCK.FENCED",
+            "new-lock",
+            "new-lock:fence",
+            "me",
+            "1000",
+        ],
         &["POTTERY.DEQUE.PUSH", "d", "RIGHT", "-1", "3"],
         &["POTTERY.LIST.INSERT", "d", "0", "0"],
         &["POTTERY.LIST.SETSLICE", "d", "0", "0", "9"],
@@ -133,7 +143,9 @@ fn growing_writes_get_oom_at_maxmemory_and_nothing_is_half_written() {
         assert_eq!(error_code(result), "OOM", "{args:?}");
     }
     // Holders can still renew and release a full server's locks.
-    let extended: i64 = server.cmd(&["POTTERY.EXTEND", "held", "me", "90000"]).unwrap();
+    let extended: i64 = server
+        .cmd(&["POTTERY.EXTEND", "held", "me", "90000"])
+        .unwrap();
     assert_eq!(extended, 1);
     let released: i64 = server.cmd(&["POTTERY.UNLOCK", "released", "me"]).unwrap();
     assert_eq!(released, 1);

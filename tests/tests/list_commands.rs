@@ -809,6 +809,12 @@ fn a_replica_and_an_aof_reload_hold_the_same_lists() {
     master.restart();
     assert_eq!(items(&master, "d"), expected);
     assert!(!exists(&master, "gone"));
+
+    // And an RDB snapshot (the replica runs without AOF).
+    let _: () = replica.cmd(&["SAVE"]).unwrap();
+    replica.kill();
+    replica.restart();
+    assert_eq!(items(&replica, "d"), expected);
 }
 
 #[test]
