@@ -88,7 +88,7 @@ impl Shared {
 
     /// Releases `token` on every master; `Ok` when a majority deleted it.
     fn release(&self, token: &str) -> Result<()> {
-        let mut round = Round::release(self.count());
+        let mut round = Round::release(self.count(), true);
         self.round(&self.settings.unlock_command(token), |_, reply| {
             round.record(reply)
         });

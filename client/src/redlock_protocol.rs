@@ -489,18 +489,19 @@ impl Settings {
 
 /// A fresh random token: a UUID version 4 in its usual text form, like Python pottery's.
 pub(crate) fn new_token() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut bytes: [u8; 16] = rand::rng().random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut text = String::with_capacity(36);
+    for (index, byte) in bytes.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 fn server_error(reply: Value, command: &'static str) -> Error {
@@ -546,9 +547,11 @@ impl Round {
         )
     }
 
-    /// A release round: hears every master that answers in time, so that each one is asked.
-    pub(crate) fn release(masters: usize) -> Self {
-        Self::new(UNLOCK, masters, false)
+    /// A release round. The sync fan-out has written the command to every master before it
+    /// reads any reply, so it may stop reading early (`stop_early`); the async one must not,
+    /// since it drops the requests it stops waiting for, possibly before they were sent.
+    pub(crate) fn release(masters: usize, stop_early: bool) -> Self {
+        Self::new(UNLOCK, masters, stop_early)
     }
 
     /// An extension round.
