@@ -42,6 +42,9 @@ use crate::redlock_protocol::{
 /// lock is safe only for the validity the guard reports: protect the resource with fencing
 /// tokens when work may outlive it.
 ///
+/// Clones share the connections and take turns on them: give each thread its own `Redlock`
+/// (they coordinate through the masters) for parallel work.
+///
 /// # Example
 ///
 /// ```no_run
