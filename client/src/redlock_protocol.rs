@@ -627,13 +627,14 @@ impl Round {
         }
     }
 
-    /// A release or extension that did not reach its quorum: [`Error::LockLost`] when the
-    /// masters said the lock is no longer ours, else the quorum error.
+    /// A release or extension that did not reach its quorum: [`Error::LockLost`] only when
+    /// so many masters said "not ours" that no majority can hold it; when errors or timeouts
+    /// left the answer open, the quorum error.
     pub(crate) fn into_lost_or_error(self) -> Error {
-        if self.unavailable() {
-            self.into_error()
-        } else {
+        if self.lost_for_sure() {
             Error::LockLost
+        } else {
+            self.into_error()
         }
     }
 }
@@ -945,6 +946,22 @@ mod tests {
                 last_error: Some(_)
             }
         ));
+
+        // A release where one granting master timed out: not proof of a lost lock.
+        let mut release = Round::release(5, true);
+        for reply in [Ok(Value::Int(0)), Ok(Value::Int(0)), timeout()] {
+            let _ = release.record(reply);
+        }
+        assert!(!release.succeeded() && !release.lost_for_sure());
+        assert!(matches!(
+            release.into_lost_or_error(),
+            Error::QuorumNotAchieved { .. }
+        ));
+        let mut release = Round::release(5, true);
+        for _ in 0..3 {
+            let _ = release.record(Ok(Value::Int(0)));
+        }
+        assert!(matches!(release.into_lost_or_error(), Error::LockLost));
 
         let mut fenced = Round::acquire(&settings(1000), 3);
         let _ = fenced.record(Ok(Value::Int(4)));

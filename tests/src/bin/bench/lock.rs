@@ -5,6 +5,7 @@
 use crate::measure::{median_rate, pottery_rate, start_servers, Options};
 use pottery::Redlock;
 use pottery_tests::Server;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -157,6 +158,7 @@ fn print_rates(options: &Options, rows: &[Row]) {
 fn contend(servers: &[Server]) {
     let urls: Vec<String> = servers.iter().map(Server::url).collect();
     let holders = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let release_errors = Arc::new(AtomicUsize::new(0));
     let end = Instant::now() + CONTENTION;
     let threads: Vec<_> = (0..CLIENTS)
         .map(|client| {
@@ -167,6 +169,7 @@ fn contend(servers: &[Server]) {
                 .build()
                 .expect("Redlock");
             let holders = Arc::clone(&holders);
+            let release_errors = Arc::clone(&release_errors);
             std::thread::spawn(move || {
                 while let Some(left) = end.checked_duration_since(Instant::now()) {
                     if let Some(guard) = lock.acquire_timeout(left).expect("masters answer") {
@@ -174,7 +177,10 @@ fn contend(servers: &[Server]) {
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .push(client);
-                        guard.release().expect("released while valid");
+                        // A loaded machine can make a master miss its timeout: counted, shown.
+                        if guard.release().is_err() {
+                            release_errors.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
             })
@@ -197,10 +203,10 @@ fn contend(servers: &[Server]) {
         "\nlock: {CLIENTS} clients contending for one lock on 5 masters for {} s\n",
         CONTENTION.as_secs()
     );
-    println!("| acquisitions | hand-offs/s | per client | fewest / mean |");
-    println!("|---:|---:|---|---:|");
+    println!("| acquisitions | hand-offs/s | per client | fewest / mean | release errors |");
+    println!("|---:|---:|---|---:|---:|");
     println!(
-        "| {} | {:.0} | {} | {:.2} |",
+        "| {} | {:.0} | {} | {:.2} | {} |",
         holders.len(),
         hand_offs as f64 / CONTENTION.as_secs_f64(),
         per_client
@@ -209,5 +215,6 @@ fn contend(servers: &[Server]) {
             .collect::<Vec<_>>()
             .join(" "),
         fewest as f64 / mean.max(1.0),
+        release_errors.load(Ordering::Relaxed),
     );
 }
