@@ -42,6 +42,9 @@ use crate::redlock_protocol::{
 /// lock is safe only for the validity the guard reports: protect the resource with fencing
 /// tokens when work may outlive it.
 ///
+/// Clones share the connections and take turns on them: give each thread its own `Redlock`
+/// (they coordinate through the masters) for parallel work.
+///
 /// # Example
 ///
 /// ```no_run
@@ -88,7 +91,7 @@ impl Shared {
 
     /// Releases `token` on every master; `Ok` when a majority deleted it.
     fn release(&self, token: &str) -> Result<()> {
-        let mut round = Round::release(self.count());
+        let mut round = Round::release(self.count(), true);
         self.round(&self.settings.unlock_command(token), |_, reply| {
             round.record(reply)
         });

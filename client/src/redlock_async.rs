@@ -61,7 +61,7 @@ impl Shared {
     }
 
     async fn release(&self, token: &str) -> Result<()> {
-        let mut round = Round::release(self.count);
+        let mut round = Round::release(self.count, false);
         self.round(&self.settings.unlock_command(token), |_, reply| {
             round.record(reply)
         })

@@ -489,18 +489,19 @@ impl Settings {
 
 /// A fresh random token: a UUID version 4 in its usual text form, like Python pottery's.
 pub(crate) fn new_token() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut bytes: [u8; 16] = rand::rng().random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut text = String::with_capacity(36);
+    for (index, byte) in bytes.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 fn server_error(reply: Value, command: &'static str) -> Error {
@@ -546,9 +547,11 @@ impl Round {
         )
     }
 
-    /// A release round: hears every master that answers in time, so that each one is asked.
-    pub(crate) fn release(masters: usize) -> Self {
-        Self::new(UNLOCK, masters, false)
+    /// A release round. The sync fan-out has written the command to every master before it
+    /// reads any reply, so it may stop reading early (`stop_early`); the async one must not,
+    /// since it drops the requests it stops waiting for, possibly before they were sent.
+    pub(crate) fn release(masters: usize, stop_early: bool) -> Self {
+        Self::new(UNLOCK, masters, stop_early)
     }
 
     /// An extension round.
@@ -624,13 +627,14 @@ impl Round {
         }
     }
 
-    /// A release or extension that did not reach its quorum: [`Error::LockLost`] when the
-    /// masters said the lock is no longer ours, else the quorum error.
+    /// A release or extension that did not reach its quorum: [`Error::LockLost`] only when
+    /// so many masters said "not ours" that no majority can hold it; when errors or timeouts
+    /// left the answer open, the quorum error.
     pub(crate) fn into_lost_or_error(self) -> Error {
-        if self.unavailable() {
-            self.into_error()
-        } else {
+        if self.lost_for_sure() {
             Error::LockLost
+        } else {
+            self.into_error()
         }
     }
 }
@@ -942,6 +946,22 @@ mod tests {
                 last_error: Some(_)
             }
         ));
+
+        // A release where one granting master timed out: not proof of a lost lock.
+        let mut release = Round::release(5, true);
+        for reply in [Ok(Value::Int(0)), Ok(Value::Int(0)), timeout()] {
+            let _ = release.record(reply);
+        }
+        assert!(!release.succeeded() && !release.lost_for_sure());
+        assert!(matches!(
+            release.into_lost_or_error(),
+            Error::QuorumNotAchieved { .. }
+        ));
+        let mut release = Round::release(5, true);
+        for _ in 0..3 {
+            let _ = release.record(Ok(Value::Int(0)));
+        }
+        assert!(matches!(release.into_lost_or_error(), Error::LockLost));
 
         let mut fenced = Round::acquire(&settings(1000), 3);
         let _ = fenced.record(Ok(Value::Int(4)));
