@@ -51,7 +51,7 @@ fn lock_stores_the_plain_token_with_its_ttl() {
 fn a_lock_expires_and_can_then_be_taken_by_another() {
     let server = Server::start();
     let _: i64 = server.cmd(&["POTTERY.LOCK", "l", "first", "50"]).unwrap();
-    std::thread::sleep(Duration::from_millis(120));
+    std::thread::sleep(Duration::from_millis(250));
     let got: i64 = server
         .cmd(&["POTTERY.LOCK", "l", "second", "1000"])
         .unwrap();
@@ -536,4 +536,42 @@ fn help_and_command_info_describe_the_lock_commands() {
     assert!(flags_of("pottery.lock\"").contains("denyoom"), "{text}");
     assert!(!flags_of("pottery.unlock").contains("denyoom"), "{text}");
     assert!(flags_of("pottery.locked").contains("readonly"), "{text}");
+}
+
+#[test]
+fn a_full_server_still_lets_holders_release_and_renew() {
+    let server = Server::start();
+    let _: i64 = server
+        .cmd(&["POTTERY.LOCK", "held", "me", "100000"])
+        .unwrap();
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "maxmemory-policy", "noeviction"])
+        .unwrap();
+    let _: () = server.cmd(&["CONFIG", "SET", "maxmemory", "1"]).unwrap();
+    let refused = server
+        .cmd::<i64>(&["POTTERY.LOCK", "new", "me", "1000"])
+        .expect_err("deny-oom");
+    assert_eq!(refused.code(), Some("OOM"));
+    let extended: i64 = server
+        .cmd(&["POTTERY.EXTEND", "held", "me", "200000"])
+        .unwrap();
+    assert_eq!(extended, 1);
+    let held: i64 = server.cmd(&["POTTERY.LOCKED", "held", "me"]).unwrap();
+    assert!(held > 100000);
+    let released: i64 = server.cmd(&["POTTERY.UNLOCK", "held", "me"]).unwrap();
+    assert_eq!(released, 1);
+    let _: () = server.cmd(&["CONFIG", "SET", "maxmemory", "0"]).unwrap();
+}
+
+#[test]
+fn an_rdb_restart_keeps_the_absolute_expiry() {
+    let server = Server::builder().rdb(true).start();
+    let _: i64 = server.cmd(&["POTTERY.LOCK", "l", "me", "60000"]).unwrap();
+    let at = expire_time(&server, "l");
+    let _: () = server.cmd(&["SAVE"]).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    server.kill();
+    server.restart();
+    assert_eq!(expire_time(&server, "l"), at);
+    assert_eq!(get(&server, "l").as_deref(), Some("me"));
 }
