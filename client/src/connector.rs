@@ -38,7 +38,7 @@ pub struct Connector {
 
 enum Source {
     Url(String),
-    Client(Client),
+    Client(Box<Client>),
     Connection(Box<Connection>),
 }
 
@@ -82,7 +82,7 @@ impl From<&String> for Connector {
 impl From<Client> for Connector {
     fn from(client: Client) -> Self {
         Self {
-            source: Source::Client(client),
+            source: Source::Client(Box::new(client)),
         }
     }
 }
@@ -118,7 +118,7 @@ impl Link {
                 used: false,
             },
             Source::Client(client) => Self {
-                reopen: Some(client),
+                reopen: Some(*client),
                 connection: None,
                 used: false,
             },
