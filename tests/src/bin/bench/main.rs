@@ -3,10 +3,11 @@
 
 mod measure;
 mod nextid;
+mod probabilistic;
 
 use measure::{exit_with, pin_to_cpu_zero, Options};
 
-const USAGE: &str = "usage: bench nextid [--pinned] [--count N]";
+const USAGE: &str = "usage: bench nextid|probabilistic [--pinned] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -33,6 +34,7 @@ fn main() {
     }
     match suite.as_str() {
         "nextid" => nextid::run(&options),
+        "probabilistic" => probabilistic::run(&options),
         _ => exit_with(USAGE),
     }
 }
