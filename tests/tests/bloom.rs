@@ -1021,3 +1021,79 @@ fn corrupt_rdb_payloads_are_refused() {
     }
     assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
 }
+
+#[test]
+fn out_of_range_load_arguments_refuse_to_load() {
+    let server = std::env::var_os("POTTERY_REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
+    for (name, value) in [
+        ("bf-expansion", "0"),
+        ("bf-max-bytes", "4"),
+        ("bf-initial-capacity", "0"),
+        ("bf-error-rate", "2"),
+    ] {
+        // No TCP port, only a private Unix socket, so nothing can clash; a refused module ends
+        // the process.
+        let socket =
+            std::env::temp_dir().join(format!("pottery-load-{}-{name}.sock", std::process::id()));
+        let mut child = std::process::Command::new(&server)
+            .args(["--port", "0", "--save", "", "--appendonly", "no"])
+            .arg("--unixsocket")
+            .arg(&socket)
+            .arg("--loadmodule")
+            .arg(pottery_tests::module_path())
+            .args([name, value])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("redis-server runs");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                child.kill().expect("kill the server we started");
+                panic!("redis-server started with {name} {value}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(!status.success(), "{name} {value} was accepted");
+        // Refused for that argument, not for some unrelated start-up problem.
+        let output = child.wait_with_output().expect("output");
+        let log = String::from_utf8_lossy(&output.stdout);
+        let reason = if name == "bf-error-rate" {
+            "Module Configurations were not set".to_string()
+        } else {
+            format!("{name} {value} is outside")
+        };
+        assert!(log.contains(&reason), "{name} {value}: {log}");
+    }
+}
+
+#[test]
+fn debug_digest_covers_the_filter() {
+    let master = Server::builder()
+        .config("enable-debug-command", "yes")
+        .start();
+    let replica = Server::builder()
+        .config("enable-debug-command", "yes")
+        .start();
+    replica.replicate_from(&master);
+    let _: Vec<i64> = master.cmd(&["POTTERY.BF.MADD", "f", "a", "b"]).unwrap();
+    wait_for_replication(&master, &replica);
+    let digest =
+        |server: &Server| -> Vec<String> { server.cmd(&["DEBUG", "DIGEST-VALUE", "f"]).unwrap() };
+    let before = digest(&master);
+    assert_eq!(digest(&replica), before);
+    assert_ne!(before, vec!["0".repeat(40)]);
+    let _: i64 = master.cmd(&["POTTERY.BF.ADD", "f", "c"]).unwrap();
+    assert_ne!(
+        digest(&master),
+        before,
+        "the digest must change with the bits"
+    );
+    wait_for_replication(&master, &replica);
+    assert_eq!(digest(&replica), digest(&master));
+    let whole: String = master.cmd(&["DEBUG", "DIGEST"]).unwrap();
+    assert_eq!(replica.cmd::<String>(&["DEBUG", "DIGEST"]).unwrap(), whole);
+}

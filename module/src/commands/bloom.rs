@@ -72,8 +72,17 @@ fn parse_expansion(text: &[u8]) -> Result<Growth, CommandError> {
     Ok(Growth::scaling(expansion)?)
 }
 
-/// The explicit creation parameters as replication words them: `CAPACITY c ERROR e EXPANSION x`
-/// or `... NONSCALING`.
+/// The growth words of a replicated creation: `EXPANSION x` or `NONSCALING`.
+fn growth_args(growth: Growth) -> Vec<Vec<u8>> {
+    match growth {
+        Growth::Scaling(expansion) => {
+            vec![b"EXPANSION".to_vec(), expansion.to_string().into_bytes()]
+        }
+        Growth::NonScaling => vec![b"NONSCALING".to_vec()],
+    }
+}
+
+/// `key CAPACITY c ERROR e EXPANSION x|NONSCALING`: a creation with every parameter explicit.
 fn creation_args(key: &RedisString, params: &Params) -> Vec<Vec<u8>> {
     let mut out = vec![
         key.as_slice().to_vec(),
@@ -82,13 +91,7 @@ fn creation_args(key: &RedisString, params: &Params) -> Vec<Vec<u8>> {
         b"ERROR".to_vec(),
         format_error_rate(params.error_rate).into_bytes(),
     ];
-    match params.growth {
-        Growth::Scaling(expansion) => {
-            out.push(b"EXPANSION".to_vec());
-            out.push(expansion.to_string().into_bytes());
-        }
-        Growth::NonScaling => out.push(b"NONSCALING".to_vec()),
-    }
+    out.extend(growth_args(params.growth));
     out
 }
 
@@ -139,11 +142,13 @@ pub fn reserve(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Comman
     };
     let filter = BloomFilter::new(params, config::max_bytes())?;
     store(&key, filter)?;
-    let mut replicated = creation_args(name, &params);
-    // RESERVE's own order: key error_rate capacity, then the growth words.
-    replicated.drain(1..5);
-    replicated.insert(1, format_error_rate(params.error_rate).into_bytes());
-    replicated.insert(2, params.capacity.to_string().into_bytes());
+    // RESERVE's own order, with the growth made explicit.
+    let mut replicated = vec![
+        name.as_slice().to_vec(),
+        format_error_rate(params.error_rate).into_bytes(),
+        params.capacity.to_string().into_bytes(),
+    ];
+    replicated.extend(growth_args(params.growth));
     commit(
         ctx,
         name,
