@@ -83,6 +83,20 @@ pub enum Error {
         reason: Unavailable,
     },
 
+    /// A value could not be encoded as Python-compatible JSON (see [`crate::codec`]).
+    #[error(transparent)]
+    Encode(#[from] crate::codec::EncodeError),
+
+    /// Stored bytes could not be decoded into the requested type (see [`crate::codec`]): not
+    /// JSON, or JSON of another shape, such as an integer too large for the target type.
+    #[error(transparent)]
+    Decode(#[from] crate::codec::DecodeError),
+
+    /// A counter value stored in Redis is not a decimal 64-bit integer (a float, a huge number
+    /// or text that another writer stored), so it cannot be counted with `HINCRBY`.
+    #[error("the value stored for a counter element is not a 64-bit integer")]
+    NotAnInteger,
+
     /// A reply had a shape the command never produces (a server without the pottery module,
     /// or a different module version).
     #[error("unexpected reply to {command}")]

@@ -33,6 +33,7 @@
 //! # Ok::<(), pottery::Error>(())
 //! ```
 
+pub mod codec;
 mod error;
 mod master;
 mod nextid;
