@@ -97,6 +97,12 @@ pub enum Error {
     #[error("the value stored for a counter element is not a 64-bit integer")]
     NotAnInteger,
 
+    /// A container was given an open connection (see [`Connector`](crate::Connector)),
+    /// which broke; `pottery` cannot reopen a connection it did not open. Give a URL or a
+    /// `redis::Client` to get reconnection.
+    #[error("the container's open connection broke and cannot be reopened")]
+    ConnectionBroken,
+
     /// A reply had a shape the command never produces (a server without the pottery module,
     /// or a different module version).
     #[error("unexpected reply to {command}")]

@@ -1,0 +1,149 @@
+//! The key a container lives at, who owns it, and the connection used for it.
+//!
+//! A key the user named is never deleted by `pottery`, whatever its prefix. A container made
+//! without a name gets a random key `pottery:<uuid4>` (no TTL, like Python pottery) that it
+//! owns: clones of the container share the ownership, and the last one dropped `UNLINK`s the
+//! key, so temporary containers do not leak into the keyspace.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rand::Rng;
+use redis::Connection;
+
+use crate::connector::{Connector, Link};
+use crate::error::Result;
+
+/// Prefix of random keys; Python pottery uses the same one.
+pub(crate) const RANDOM_KEY_PREFIX: &str = "pottery:";
+
+/// A random key `pottery:<uuid4>` as Python pottery makes it (lowercase, hyphenated, version 4).
+pub(crate) fn random_key() -> String {
+    let mut bytes: [u8; 16] = rand::rng().random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let mut key = String::with_capacity(RANDOM_KEY_PREFIX.len() + 36);
+    key.push_str(RANDOM_KEY_PREFIX);
+    for (position, byte) in bytes.iter().enumerate() {
+        if matches!(position, 4 | 6 | 8 | 10) {
+            key.push('-');
+        }
+        key.push_str(&format!("{byte:02x}"));
+    }
+    key
+}
+
+/// Whether the container deletes its key when the last handle goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ownership {
+    /// The user named the key: never deleted.
+    Named,
+    /// A random key made for this container: `UNLINK`ed on the last drop.
+    Owned,
+}
+
+/// A container's key and connection, shared by its clones and its iterators.
+pub(crate) struct KeyHandle {
+    name: String,
+    ownership: Ownership,
+    link: Mutex<Link>,
+}
+
+impl KeyHandle {
+    /// A handle on `name`, or on a fresh random key (owned) when `name` is `None`.
+    pub(crate) fn new(connector: Connector, name: Option<&str>) -> Result<Arc<Self>> {
+        let link = Link::new(connector)?;
+        let (name, ownership) = match name {
+            Some(name) => (name.to_owned(), Ownership::Named),
+            None => (random_key(), Ownership::Owned),
+        };
+        Ok(Arc::new(Self {
+            name,
+            ownership,
+            link: Mutex::new(link),
+        }))
+    }
+
+    /// The Redis key.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `work` on the connection; one call at a time per handle.
+    pub(crate) fn run<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        self.lock().run(work)
+    }
+
+    /// Runs one command and converts its reply.
+    pub(crate) fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T> {
+        self.run(|connection| command.query(connection))
+    }
+
+    /// Runs a pipeline (atomic if built with `.atomic()`) and converts its replies.
+    pub(crate) fn query_pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipeline: &redis::Pipeline,
+    ) -> Result<T> {
+        self.run(|connection| pipeline.query(connection))
+    }
+
+    /// A client for opening a dedicated connection to the same server, if the container was
+    /// given a URL or a client.
+    pub(crate) fn client(&self) -> Option<redis::Client> {
+        self.lock().client().cloned()
+    }
+
+    /// Where the key lives (address and database), when the container was given a URL or a
+    /// client; two handles with the same identity can be combined in one server-side command.
+    pub(crate) fn server_identity(&self) -> Option<(String, i64)> {
+        let client = self.client()?;
+        let info = client.get_connection_info();
+        Some((info.addr().to_string(), info.redis_settings().db()))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Link> {
+        // A panic in another thread mid-call leaves at worst a connection that the next
+        // failure replaces; the data lives in Redis, so poisoning protects nothing here.
+        self.link.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for KeyHandle {
+    fn drop(&mut self) {
+        if self.ownership == Ownership::Owned {
+            // Best effort: a server that is gone cannot keep the key either way.
+            let name = std::mem::take(&mut self.name);
+            let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
+            if link.was_used() {
+                let _ = link.run(|connection| redis::cmd("UNLINK").arg(&name).exec(connection));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_keys_are_prefixed_uuid4s() {
+        let key = random_key();
+        let uuid = key.strip_prefix("pottery:").unwrap_or_default();
+        let groups: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|group| group.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(uuid
+            .chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)));
+        assert!(groups[2].starts_with('4'));
+        assert!(matches!(
+            groups[3].chars().next(),
+            Some('8' | '9' | 'a' | 'b')
+        ));
+        assert_ne!(random_key(), key);
+    }
+}
