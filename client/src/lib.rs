@@ -10,6 +10,8 @@
 //!   `Counter` in Redis hashes and sets, generic over `serde` types, atomic where std's
 //!   methods read and write, and stored byte for byte as Python pottery stores them (see
 //!   [`codec`]); [`Connector`] says how they reach Redis, [`Scan`] iterates over them;
+//! - [`BloomFilter`] and [`HyperLogLog`]: membership and cardinality over the pottery module's
+//!   native Bloom filter and Redis's HyperLogLog (the latter shared with Python pottery);
 //! - [`NextId`] / [`AsyncNextId`]: distributed, unique, increasing IDs agreed by a majority of
 //!   Redis masters (one master is fine too), built with [`NextId::builder`];
 //! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
@@ -37,11 +39,13 @@
 //! # Ok::<(), pottery::Error>(())
 //! ```
 
+mod bloom;
 pub mod codec;
 mod connector;
 mod counter;
 mod dict;
 mod error;
+mod hyperloglog;
 mod key;
 mod master;
 mod nextid;
@@ -51,10 +55,12 @@ mod resp;
 mod scan;
 mod set;
 
+pub use crate::bloom::{BloomFilter, BloomInfo};
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::counter::RedisCounter;
 pub use crate::dict::RedisDict;
 pub use crate::error::{Error, Result, Unavailable};
+pub use crate::hyperloglog::HyperLogLog;
 pub use crate::master::Master;
 pub use crate::nextid::{NextId, NextIdBuilder};
 pub use crate::nextid_async::AsyncNextId;
