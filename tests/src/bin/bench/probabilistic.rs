@@ -7,6 +7,7 @@
 //! 3. Memory: bits per item of filters at capacity beside −ln p / ln²2.
 
 use crate::measure::{exit_with, median_rate, pottery_rate, start_servers, Options};
+use pottery::{BloomFilter, HyperLogLog};
 use pottery_tests::Server;
 use std::process::Command;
 
@@ -167,27 +168,84 @@ fn sequential(server: &Server, options: &Options) {
         ]
     };
     let script = "probabilistic_worker.py";
+    // The client types over the same keys: JSON encoding and one round trip per call.
+    let client_add: BloomFilter<String> =
+        BloomFilter::open(server.url(), "bench:client:add", (count * 40) as u64, 0.01)
+            .expect("BloomFilter");
+    let client_contains: BloomFilter<String> = BloomFilter::open(
+        server.url(),
+        "bench:client:contains",
+        (count * 40) as u64,
+        0.01,
+    )
+    .expect("BloomFilter");
+    client_contains
+        .extend((0..count * 4).step_by(2).map(|n| format!("item-{n}")))
+        .expect("extend");
+    let client_hll: HyperLogLog<String> =
+        HyperLogLog::open(server.url(), "bench:client:hll").expect("HyperLogLog");
+    client_hll
+        .extend((0..count * 4).step_by(2).map(|n| format!("item-{n}")))
+        .expect("extend");
+    let mut next = 0usize;
+    let mut element = || {
+        next += 1;
+        format!("item-{}", next % (count * 4))
+    };
+    let rust_add = median_rate(count, || {
+        client_add.add(&element()).expect("add");
+    });
+    let rust_contains = median_rate(count, || {
+        client_contains.contains(&element()).expect("contains");
+    });
+    let rust_hll = median_rate(count, || {
+        client_hll.contains(&element()).expect("contains");
+    });
+    let pottery_add = pottery_rate(script, &worker_args("bloom-add"), options);
+    let pottery_contains = pottery_rate(script, &worker_args("bloom-contains"), options);
+    let pottery_hll = pottery_rate(script, &worker_args("hll-contains"), options);
     let rows = [
         (
             "Bloom add",
             "POTTERY.BF.ADD",
             ours_add,
             "BloomFilter.add",
-            pottery_rate(script, &worker_args("bloom-add"), options),
+            pottery_add,
+        ),
+        (
+            "Bloom add",
+            "pottery-rs BloomFilter::add",
+            rust_add,
+            "BloomFilter.add",
+            pottery_add,
         ),
         (
             "Bloom contains",
             "POTTERY.BF.EXISTS",
             ours_contains,
             "x in BloomFilter",
-            pottery_rate(script, &worker_args("bloom-contains"), options),
+            pottery_contains,
+        ),
+        (
+            "Bloom contains",
+            "pottery-rs BloomFilter::contains",
+            rust_contains,
+            "x in BloomFilter",
+            pottery_contains,
         ),
         (
             "HLL contains",
             "POTTERY.HLL.CONTAINS",
             ours_hll,
             "x in HyperLogLog",
-            pottery_rate(script, &worker_args("hll-contains"), options),
+            pottery_hll,
+        ),
+        (
+            "HLL contains",
+            "pottery-rs HyperLogLog::contains",
+            rust_hll,
+            "x in HyperLogLog",
+            pottery_hll,
         ),
     ];
     println!(
