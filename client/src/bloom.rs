@@ -333,15 +333,13 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn info(&self) -> Result<Option<BloomInfo>> {
-        let reply: redis::RedisResult<Vec<redis::Value>> = self.handle.run(|connection| {
-            Ok(redis::cmd("POTTERY.BF.INFO")
-                .arg(self.handle.name())
-                .query(connection))
-        })?;
+        let reply = self
+            .handle
+            .query::<Vec<redis::Value>>(redis::cmd("POTTERY.BF.INFO").arg(self.handle.name()));
         let values = match reply {
             Ok(values) => values,
-            Err(error) if error.detail() == Some("not found") => return Ok(None),
-            Err(error) => return Err(error.into()),
+            Err(Error::Redis(error)) if error.detail() == Some("not found") => return Ok(None),
+            Err(error) => return Err(error),
         };
         let number = |index: usize| -> Option<u64> {
             match values.get(index) {

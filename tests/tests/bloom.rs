@@ -1097,3 +1097,45 @@ fn debug_digest_covers_the_filter() {
     let whole: String = master.cmd(&["DEBUG", "DIGEST"]).unwrap();
     assert_eq!(replica.cmd::<String>(&["DEBUG", "DIGEST"]).unwrap(), whole);
 }
+
+#[test]
+fn key_specs_help_and_flags() {
+    let master = Server::start();
+    let cases: [(&[&str], &str); 4] = [
+        (&["POTTERY.BF.ADD", "k", "x"], "k"),
+        (
+            &["POTTERY.BF.INSERT", "k", "CAPACITY", "10", "ITEMS", "a"],
+            "k",
+        ),
+        (&["POTTERY.BF.LOADCHUNK", "k", "1", "data"], "k"),
+        (&["POTTERY.HLL.CONTAINS", "h", "a", "b"], "h"),
+    ];
+    for (args, key) in cases {
+        let keys: Vec<String> = master
+            .cmd([&["COMMAND", "GETKEYS"][..], args].concat())
+            .unwrap();
+        assert_eq!(keys, vec![key], "{args:?}");
+    }
+    let help: Vec<String> = master.cmd(&["POTTERY.HELP"]).unwrap();
+    assert!(help.contains(
+        &"POTTERY.BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]"
+            .to_string()
+    ));
+    assert!(help.contains(&"POTTERY.HLL.CONTAINS key element [element ...]".to_string()));
+    // Reads run on a read-only replica; writes are refused there.
+    let replica = Server::start();
+    replica.replicate_from(&master);
+    let _: i64 = master.cmd(&["POTTERY.BF.ADD", "f", "a"]).unwrap();
+    wait_for_replication(&master, &replica);
+    assert_eq!(
+        replica
+            .cmd::<i64>(&["POTTERY.BF.EXISTS", "f", "a"])
+            .unwrap(),
+        1
+    );
+    assert_eq!(replica.cmd::<i64>(&["POTTERY.BF.CARD", "f"]).unwrap(), 1);
+    let refused = replica
+        .cmd::<i64>(&["POTTERY.BF.ADD", "f", "b"])
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("READONLY"));
+}
