@@ -1139,3 +1139,77 @@ fn key_specs_help_and_flags() {
         .unwrap_err();
     assert_eq!(refused.code(), Some("READONLY"));
 }
+
+#[test]
+fn concurrent_writers_each_item_counted_once() {
+    let server = Server::start();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "shared", "0.001", "1000"])
+        .unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|thread| {
+            let mut connection = server.connection();
+            std::thread::spawn(move || {
+                let items: Vec<String> = (0..2000).map(|n| format!("t{thread}-{n}")).collect();
+                let mut new = 0;
+                for batch in items.chunks(50) {
+                    let replies: Vec<i64> = redis::cmd("POTTERY.BF.MADD")
+                        .arg("shared")
+                        .arg(batch)
+                        .query(&mut connection)
+                        .unwrap();
+                    new += replies.iter().filter(|r| **r == 1).count() as i64;
+                }
+                (new, items)
+            })
+        })
+        .collect();
+    let mut new_total = 0;
+    let mut everything = Vec::new();
+    for thread in threads {
+        let (new, items) = thread.join().unwrap();
+        new_total += new;
+        everything.extend(items);
+    }
+    // Every 1 reply is one counted item, whatever the interleaving, and the chain grew safely.
+    assert_eq!(
+        server.cmd::<i64>(&["POTTERY.BF.CARD", "shared"]).unwrap(),
+        new_total
+    );
+    assert!(new_total > 7900, "{new_total} new of 8000 at 0.1%");
+    assert_eq!(
+        count_present(&mut server.connection(), "shared", &everything),
+        everything.len()
+    );
+    assert!(info_field(&server, "shared", "FILTERS") >= 4);
+}
+
+#[test]
+fn restore_respects_the_loading_servers_byte_limit() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "f", "0.01", "1000"])
+        .unwrap();
+    let payload: Vec<u8> = server.cmd(&["DUMP", "f"]).unwrap();
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "pottery.bf-max-bytes", "1024"])
+        .unwrap();
+    let refused = redis::cmd("RESTORE")
+        .arg("copy")
+        .arg(0)
+        .arg(&payload[..])
+        .query::<()>(&mut connection)
+        .unwrap_err();
+    assert_eq!(refused.detail(), Some("Bad data format"));
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "pottery.bf-max-bytes", "2048"])
+        .unwrap();
+    let _: () = redis::cmd("RESTORE")
+        .arg("copy")
+        .arg(0)
+        .arg(&payload[..])
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(dump(&server, "copy"), dump(&server, "f"));
+}
