@@ -1213,3 +1213,65 @@ fn restore_respects_the_loading_servers_byte_limit() {
         .unwrap();
     assert_eq!(dump(&server, "copy"), dump(&server, "f"));
 }
+
+#[test]
+fn filters_larger_than_one_chunk_survive_every_path() {
+    // 15 million items at 1%: an 18 MB bit array, so SCANDUMP, the RDB and the AOF rewrite all
+    // split one sub-filter into a 16 MiB chunk and a remainder.
+    let server = Server::builder()
+        .aof(true)
+        .config("aof-use-rdb-preamble", "no")
+        .start();
+    let mut connection = server.connection();
+    let _: () = server
+        .cmd(&[
+            "POTTERY.BF.RESERVE",
+            "big",
+            "0.01",
+            "15000000",
+            "NONSCALING",
+        ])
+        .unwrap();
+    // Items spread over the whole array, so both chunks hold set bits.
+    let items: Vec<String> = (0..5000).map(|n| format!("big-{n}")).collect();
+    add_all(&mut connection, "big", &items);
+    let chunks = dump(&server, "big");
+    assert_eq!(chunks.len(), 3, "header, a 16 MiB chunk and the rest");
+    assert_eq!(chunks[1].1.len(), 16 << 20);
+    assert!(chunks[1].1.iter().any(|b| *b != 0) && chunks[2].1.iter().any(|b| *b != 0));
+
+    load(&server, "loaded", &chunks);
+    assert_eq!(dump(&server, "loaded"), chunks);
+    let payload: Vec<u8> = server.cmd(&["DUMP", "big"]).unwrap();
+    let _: () = redis::cmd("RESTORE")
+        .arg("restored")
+        .arg(0)
+        .arg(payload)
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(dump(&server, "restored"), chunks);
+
+    let _: String = server.cmd(&["BGREWRITEAOF"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server
+        .info_field("persistence", "aof_rewrite_in_progress")
+        .as_deref()
+        != Some("0")
+        || server
+            .info_field("persistence", "aof_rewrite_scheduled")
+            .as_deref()
+            != Some("0")
+    {
+        assert!(Instant::now() < deadline, "AOF rewrite did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _: () = server.cmd(&["SAVE"]).unwrap();
+    server.restart();
+    for key in ["big", "loaded", "restored"] {
+        assert_eq!(dump(&server, key), chunks, "{key} after the AOF reload");
+    }
+    assert_eq!(
+        count_present(&mut server.connection(), "big", &items),
+        items.len()
+    );
+}
