@@ -108,6 +108,25 @@ pub enum Error {
     /// `redis::Client` to get reconnection.
     #[error("the container's open connection broke and cannot be reopened")]
     ConnectionBroken,
+    /// The lock was no longer held by this holder when it was released or extended: it had
+    /// expired (and may have been taken by another client). Whatever the holder did since its
+    /// validity ended was not protected by the lock.
+    #[error("the lock had expired or was taken by another holder")]
+    LockLost,
+
+    /// The lock stayed held by others until the acquire timeout ended.
+    #[error("the lock was not acquired within {timeout:?}")]
+    AcquireTimeout {
+        /// The acquire timeout that elapsed.
+        timeout: Duration,
+    },
+
+    /// The lock was extended as often as the builder's `max_extensions` allows.
+    #[error("the lock was already extended {max} times")]
+    TooManyExtensions {
+        /// The configured cap.
+        max: u32,
+    },
 
     /// A reply had a shape the command never produces (a server without the pottery module,
     /// or a different module version).
@@ -115,6 +134,14 @@ pub enum Error {
     UnexpectedReply {
         /// The command that got the reply.
         command: &'static str,
+    },
+
+    /// A list has no element at this index (Python's `IndexError`), for operations that
+    /// cannot answer `None` instead, such as [`RedisList::set`](crate::RedisList::set).
+    #[error("list index {index} out of range")]
+    IndexOutOfRange {
+        /// The index given.
+        index: i64,
     },
 }
 

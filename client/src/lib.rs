@@ -14,8 +14,13 @@
 //!   native Bloom filter and Redis's HyperLogLog (the latter shared with Python pottery);
 //! - [`NextId`] / [`AsyncNextId`]: distributed, unique, increasing IDs agreed by a majority of
 //!   Redis masters (one master is fine too), built with [`NextId::builder`];
+//! - [`Redlock`] / [`AsyncRedlock`]: a distributed lock (Redlock) with guards that release on
+//!   drop, extension, opt-in auto-renewal and fencing tokens, built with [`Redlock::builder`];
 //! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
 //!   connection);
+//! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
+//!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
+//!   rotations run atomically inside Redis through the pottery module;
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -51,18 +56,31 @@ mod master;
 mod nextid;
 mod nextid_async;
 mod quorum;
+mod redlock;
+mod redlock_async;
+mod redlock_protocol;
 mod resp;
 mod scan;
 mod set;
 
+mod deque;
+mod list;
+mod queue;
+
 pub use crate::bloom::{BloomFilter, BloomInfo};
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::counter::RedisCounter;
+pub use crate::deque::RedisDeque;
 pub use crate::dict::RedisDict;
 pub use crate::error::{Error, Result, Unavailable};
 pub use crate::hyperloglog::HyperLogLog;
+pub use crate::list::{ListIter, RedisList};
 pub use crate::master::Master;
 pub use crate::nextid::{NextId, NextIdBuilder};
 pub use crate::nextid_async::AsyncNextId;
+pub use crate::queue::{RedisQueue, MAX_QUEUE_WAIT};
+pub use crate::redlock::{LockGuard, Redlock};
+pub use crate::redlock_async::{AsyncLockGuard, AsyncRedlock};
+pub use crate::redlock_protocol::{Holder, RedlockBuilder};
 pub use crate::scan::Scan;
 pub use crate::set::RedisSet;

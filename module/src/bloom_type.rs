@@ -8,6 +8,7 @@
 //! AOF rewrite emits the same chunks as `POTTERY.BF.LOADCHUNK` commands, skipping all-zero ones.
 
 use crate::config;
+use crate::stats;
 use pottery_core::bloom::BloomFilter;
 use pottery_core::bloom_dump::{decode_header, encode_header, scan, write_at, Scan, CHUNK_BYTES};
 use redis_module::native_types::RedisType;
@@ -66,7 +67,10 @@ unsafe extern "C" fn rdb_load(
     encoding_version: c_int,
 ) -> *mut c_void {
     match load(rdb, encoding_version) {
-        Ok(filter) => Box::into_raw(Box::new(filter)).cast::<c_void>(),
+        Ok(filter) => {
+            stats::bloom_created(filter.bytes());
+            Box::into_raw(Box::new(filter)).cast::<c_void>()
+        }
         Err(problem) => {
             logging::log_warning(format!(
                 "pottery: refusing a stored Bloom filter: {problem}"
@@ -190,13 +194,17 @@ unsafe extern "C" fn copy(
     value: *const c_void,
 ) -> *mut c_void {
     match unsafe { value.cast::<BloomFilter>().as_ref() } {
-        Some(filter) => Box::into_raw(Box::new(filter.clone())).cast::<c_void>(),
+        Some(filter) => {
+            stats::bloom_created(filter.bytes());
+            Box::into_raw(Box::new(filter.clone())).cast::<c_void>()
+        }
         None => ptr::null_mut(),
     }
 }
 
 unsafe extern "C" fn free(value: *mut c_void) {
     if !value.is_null() {
-        drop(unsafe { Box::from_raw(value.cast::<BloomFilter>()) });
+        let filter = unsafe { Box::from_raw(value.cast::<BloomFilter>()) };
+        stats::bloom_freed(filter.bytes());
     }
 }

@@ -7,7 +7,10 @@ mod bloom_type;
 mod commands;
 mod config;
 mod dispatch;
+mod lists;
+mod lock_key;
 mod registration;
+mod stats;
 mod strings;
 mod table;
 mod write;
@@ -29,7 +32,7 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         ctx.log_warning(&format!("pottery: {problem}"));
         return Status::Err;
     }
-    match registration::register_all(ctx, table::COMMANDS) {
+    match registration::register_all(ctx, table::COMMANDS).and_then(|()| stats::register(ctx)) {
         Ok(()) => Status::Ok,
         Err(problem) => {
             ctx.log_warning(&format!("pottery: {problem}"));

@@ -3,7 +3,7 @@
 //! Adding a command means describing it in `pottery_core::catalog` and adding one line here;
 //! registration refuses to load the module if this table and the catalog disagree.
 
-use crate::commands::{bloom, help, hll, nextid};
+use crate::commands::{bloom, help, hll, list, lock, nextid};
 use crate::dispatch::{Command, Handler};
 use pottery_core::catalog;
 use redis_module::raw;
@@ -33,6 +33,19 @@ pub static COMMANDS: &[Command] = &[
     command!(catalog::HELP, help::help),
     command!(catalog::NEXTID, nextid::nextid),
     command!(catalog::NEXTID_CLAIM, nextid::claim),
+    command!(catalog::DEQUE_ROTATE, list::deque_rotate),
+    command!(catalog::DEQUE_PUSH, list::deque_push),
+    command!(catalog::LIST_INSERT, list::list_insert),
+    command!(catalog::LIST_POP, list::list_pop),
+    command!(catalog::LIST_SETSLICE, list::list_setslice),
+    command!(catalog::LOCK, lock::lock),
+    command!(catalog::LOCK_FENCED, lock::lock_fenced),
+    command!(catalog::LOCK_FENCE, lock::lock_fence),
+    command!(catalog::UNLOCK, lock::unlock),
+    command!(catalog::EXTEND, lock::extend),
+    command!(catalog::LOCKED, lock::locked),
+    command!(catalog::LOCK_HOLDER, lock::lock_holder),
+    command!(catalog::FENCE_CHECK, lock::fence_check_command),
     command!(catalog::BF_RESERVE, bloom::reserve),
     command!(catalog::BF_ADD, bloom::add),
     command!(catalog::BF_MADD, bloom::madd),

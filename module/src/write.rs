@@ -4,18 +4,21 @@
 use redis_module::{raw, Context, NotifyEvent, RedisString};
 
 /// How a change reaches replicas and the AOF.
-pub enum Propagation {
+pub enum Propagation<'a> {
     /// The command itself, as the client sent it: for deterministic commands.
     Verbatim,
-    /// Another command that has the same effect with every parameter explicit, such as
-    /// `POTTERY.BF.INSERT key CAPACITY c ERROR e ...` for a filter created with defaults that a
-    /// replica may have configured differently.
-    Command {
-        /// The command name.
-        name: &'static str,
-        /// Its arguments, key included.
-        args: Vec<Vec<u8>>,
-    },
+    /// These commands instead, in order: for commands whose effect depends on the master's
+    /// clock (a relative TTL becomes an absolute `PXAT`) or state. Redis wraps several
+    /// replicated commands of one module command in `MULTI`/`EXEC`.
+    Effects(&'a [Effect<'a>]),
+}
+
+/// One command replicated in place of the module command.
+pub struct Effect<'a> {
+    /// The command's name, such as `SET`.
+    pub command: &'static str,
+    /// Its arguments after the name.
+    pub args: &'a [&'a [u8]],
 }
 
 /// Replicates the change, signals `key` as modified (aborting other clients' WATCH) and fires
@@ -29,11 +32,18 @@ pub fn commit(
 ) {
     match propagation {
         Propagation::Verbatim => ctx.replicate_verbatim(),
-        Propagation::Command { name, args } => {
-            let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-            ctx.replicate(name, args.as_slice());
+        Propagation::Effects(effects) => {
+            for effect in effects {
+                ctx.replicate(effect.command, effect.args);
+            }
         }
     }
+    touch(ctx, key, class, event);
+}
+
+/// Signals and notifies a further key that the same command modified, after [`commit`]
+/// replicated the command's whole effect.
+pub fn touch(ctx: &Context, key: &RedisString, class: NotifyEvent, event: &str) {
     if let Some(signal) = unsafe { raw::RedisModule_SignalModifiedKey } {
         unsafe { signal(ctx.ctx, key.inner) };
     }

@@ -36,6 +36,8 @@
 //! - `POTTERY_KEEP_DATA`: keep the servers' data dirs (with `redis.log`) after the test;
 //! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`).
 
+mod cluster;
+pub mod fuzz;
 mod ports;
 mod process;
 mod replication;
@@ -43,6 +45,7 @@ mod server;
 
 use std::path::{Path, PathBuf};
 
+pub use cluster::start_cluster;
 pub use ports::{free_port, reserve_port, PortReservation};
 pub use process::pid_alive;
 pub use replication::wait_for_replication;

@@ -75,6 +75,7 @@ pub struct ServerBuilder {
     data_dir: Option<PathBuf>,
     ready_timeout: Duration,
     cpus: Vec<usize>,
+    cluster: bool,
 }
 
 impl Default for ServerBuilder {
@@ -89,6 +90,7 @@ impl Default for ServerBuilder {
             data_dir: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
             cpus: Vec::new(),
+            cluster: false,
         }
     }
 }
@@ -194,6 +196,18 @@ impl ServerBuilder {
         self
     }
 
+    /// Starts the server in cluster mode (`--cluster-enabled yes`, its `nodes.conf` in the data
+    /// dir) and also reserves its cluster bus port (port + 10000) so no other harness server
+    /// takes it. Join servers into a cluster with [`start_cluster`](crate::start_cluster).
+    ///
+    /// ```no_run
+    /// let node = pottery_tests::Server::builder().cluster_enabled().start();
+    /// ```
+    pub fn cluster_enabled(mut self) -> Self {
+        self.cluster = true;
+        self
+    }
+
     pub(crate) fn ready_timeout_value(&self) -> Duration {
         self.ready_timeout
     }
@@ -210,6 +224,20 @@ impl ServerBuilder {
         for _ in 0..START_PORT_ATTEMPTS {
             let port_lock = ports::reserve_port();
             let port = port_lock.port();
+            // A cluster node also listens on port + 10000 (its bus).
+            let bus_lock = match self.cluster {
+                true => match port
+                    .checked_add(10_000)
+                    .and_then(PortReservation::try_acquire)
+                {
+                    Some(lock) => Some(lock),
+                    None => {
+                        failures.push(format!("port {port}: its cluster bus port is taken"));
+                        continue;
+                    }
+                },
+                false => None,
+            };
             let (dir, owns_dir) = match &self.data_dir {
                 Some(d) => {
                     if let Err(e) = std::fs::create_dir_all(d) {
@@ -236,6 +264,7 @@ impl ServerBuilder {
                             paused: false,
                         }),
                         _port_lock: port_lock,
+                        _bus_lock: bus_lock,
                     };
                 }
                 Err(LaunchError::AddrInUse(_)) => {
@@ -302,6 +331,8 @@ pub struct Server {
     state: Mutex<State>,
     // Dropped after `Drop::drop` killed the process.
     _port_lock: PortReservation,
+    // The cluster bus port of a cluster node.
+    _bus_lock: Option<PortReservation>,
 }
 
 #[derive(Debug)]
@@ -725,6 +756,12 @@ fn server_args(
         for arg in &opts.module_args {
             push(arg);
         }
+    }
+    if opts.cluster {
+        push(&"--cluster-enabled");
+        push(&"yes");
+        push(&"--cluster-config-file");
+        push(&"nodes.conf");
     }
     for arg in &opts.args {
         push(arg);

@@ -72,6 +72,238 @@ pub const NEXTID_CLAIM: CommandSpec = CommandSpec {
     since: SINCE,
 };
 
+/// A list key at argv position 1 that the command reads and rewrites in place.
+const UPDATED_LIST: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Update],
+}];
+
+/// A list key at argv position 1 that gains elements.
+const GROWN_LIST: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Insert],
+}];
+
+/// A list key at argv position 1 that hands out and removes an element.
+const POPPED_LIST: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Delete],
+}];
+
+const LEFT_OR_RIGHT: &[Arg] = &[Arg::keyword("LEFT"), Arg::keyword("RIGHT")];
+
+/// `POTTERY.DEQUE.ROTATE key n`.
+pub const DEQUE_ROTATE: CommandSpec = CommandSpec {
+    name: "pottery.deque.rotate",
+    flags: "write",
+    key_specs: UPDATED_LIST,
+    args: &[Arg::key("key", 0), Arg::integer("n")],
+    summary: "Python deque.rotate(n): rotates the list n steps to the right (negative: left); replies the length.",
+    complexity: "O(min(K, N-K)) where K is n modulo the list length N",
+    since: SINCE,
+};
+
+/// `POTTERY.DEQUE.PUSH key LEFT|RIGHT maxlen value [value ...]`.
+pub const DEQUE_PUSH: CommandSpec = CommandSpec {
+    name: "pottery.deque.push",
+    flags: "write deny-oom fast",
+    // Gains elements and may lose some to the trim: Redis allows one of INSERT/DELETE/UPDATE.
+    key_specs: UPDATED_LIST,
+    args: &[
+        Arg::key("key", 0),
+        Arg::one_of("end", LEFT_OR_RIGHT),
+        Arg::integer("maxlen"),
+        Arg::string("value").multiple(),
+    ],
+    summary: "Python deque extend (RIGHT) or extendleft (LEFT), then trims the other end to maxlen (-1: unbounded); replies the length.",
+    complexity: "O(M + T) for M values and T trimmed elements",
+    since: SINCE,
+};
+
+/// `POTTERY.LIST.INSERT key index value`.
+pub const LIST_INSERT: CommandSpec = CommandSpec {
+    name: "pottery.list.insert",
+    flags: "write deny-oom",
+    key_specs: GROWN_LIST,
+    args: &[
+        Arg::key("key", 0),
+        Arg::integer("index"),
+        Arg::string("value"),
+    ],
+    summary: "Python list.insert(index, value): negative counts from the end, out of range clamps; replies the length.",
+    complexity: "O(N) where N is the distance to the nearest end",
+    since: SINCE,
+};
+
+/// `POTTERY.LIST.POP key [index]`.
+pub const LIST_POP: CommandSpec = CommandSpec {
+    name: "pottery.list.pop",
+    flags: "write fast",
+    key_specs: POPPED_LIST,
+    args: &[Arg::key("key", 0), Arg::integer("index").optional()],
+    summary: "Python list.pop(index), index default -1: removes and replies the element, nil when out of range.",
+    complexity: "O(N) where N is the distance to the nearest end",
+    since: SINCE,
+};
+
+/// `POTTERY.LIST.SETSLICE key start stop [value ...]`.
+pub const LIST_SETSLICE: CommandSpec = CommandSpec {
+    name: "pottery.list.setslice",
+    flags: "write deny-oom",
+    key_specs: UPDATED_LIST,
+    args: &[
+        Arg::key("key", 0),
+        Arg::integer("start"),
+        Arg::integer("stop"),
+        Arg::string("value").optional().multiple(),
+    ],
+    summary: "Python l[start:stop] = values (stop exclusive; no values deletes the slice); replies the length.",
+    complexity: "O(N + M) where N is the slice's distance to the head plus its length and M the values",
+    since: SINCE,
+};
+
+/// A lock key at argv position 1 that is read, then created, updated or deleted.
+const LOCK_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+}];
+
+/// A lock key at 1 that is created or updated, and a fence counter at 2 that is updated.
+const LOCK_AND_FENCE_KEYS: &[KeySpec] = &[
+    KeySpec {
+        index: 1,
+        flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+    },
+    KeySpec {
+        index: 2,
+        flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+    },
+];
+
+/// A lock key at 1 that is only read, and a fence counter at 2 that is updated.
+const HELD_LOCK_AND_FENCE_KEYS: &[KeySpec] = &[
+    KeySpec {
+        index: 1,
+        flags: &[KeyFlag::ReadOnly, KeyFlag::Access],
+    },
+    KeySpec {
+        index: 2,
+        flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Update],
+    },
+];
+
+/// A lock key at 1 that is deleted if it holds the token.
+const RELEASED_KEY: &[KeySpec] = &[KeySpec {
+    index: 1,
+    flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Delete],
+}];
+
+/// `POTTERY.LOCK key token ttl_ms`.
+pub const LOCK: CommandSpec = CommandSpec {
+    name: "pottery.lock",
+    flags: "write deny-oom fast",
+    key_specs: LOCK_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::string("token"),
+        Arg::integer("ttl_ms"),
+    ],
+    summary: "Sets key to token with a TTL if absent, or resets the TTL if it holds token already; replies 1 acquired, 0 held by another.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms`.
+pub const LOCK_FENCED: CommandSpec = CommandSpec {
+    name: "pottery.lock.fenced",
+    flags: "write deny-oom fast",
+    key_specs: LOCK_AND_FENCE_KEYS,
+    args: &[
+        Arg::key("key", 0),
+        Arg::key("fencekey", 1),
+        Arg::string("token"),
+        Arg::integer("ttl_ms"),
+    ],
+    summary: "As POTTERY.LOCK, and a new acquisition increments the counter at fencekey; replies the counter when held by token, 0 when held by another.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCK.FENCE key fencekey token value`.
+pub const LOCK_FENCE: CommandSpec = CommandSpec {
+    name: "pottery.lock.fence",
+    flags: "write fast",
+    key_specs: HELD_LOCK_AND_FENCE_KEYS,
+    args: &[
+        Arg::key("key", 0),
+        Arg::key("fencekey", 1),
+        Arg::string("token"),
+        Arg::integer("value"),
+    ],
+    summary: "If key holds token, raises the counter at fencekey to value; replies [1, value], [0, current] if above, [-1, current] if not held.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.UNLOCK key token`.
+pub const UNLOCK: CommandSpec = CommandSpec {
+    name: "pottery.unlock",
+    flags: "write fast",
+    key_specs: RELEASED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("token")],
+    summary: "Deletes key if it holds token; replies 1 deleted, 0 not held by token.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.EXTEND key token ttl_ms`.
+pub const EXTEND: CommandSpec = CommandSpec {
+    name: "pottery.extend",
+    flags: "write fast",
+    key_specs: LOCK_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::string("token"),
+        Arg::integer("ttl_ms"),
+    ],
+    summary: "Resets the TTL of key if it holds token (never re-creates it); replies 1 extended, 0 not held by token.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCKED key token`.
+pub const LOCKED: CommandSpec = CommandSpec {
+    name: "pottery.locked",
+    flags: "readonly fast",
+    key_specs: ACCESSED_KEY,
+    args: &[Arg::key("key", 0), Arg::string("token")],
+    summary: "Replies the milliseconds left if key holds token, -1 if it holds it without expiry, 0 if not held by token.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.LOCK.HOLDER key`.
+pub const LOCK_HOLDER: CommandSpec = CommandSpec {
+    name: "pottery.lock.holder",
+    flags: "readonly fast",
+    key_specs: ACCESSED_KEY,
+    args: &[Arg::key("key", 0)],
+    summary: "Replies [token, ms_left] for the lock's holder (ms_left -1 without expiry), or nil when not held.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
+/// `POTTERY.FENCE.CHECK key token`.
+pub const FENCE_CHECK: CommandSpec = CommandSpec {
+    name: "pottery.fence.check",
+    flags: "write fast",
+    key_specs: UPDATED_KEY,
+    args: &[Arg::key("key", 0), Arg::integer("token")],
+    summary: "For the protected resource: stores the fencing token if not below the stored one (absent = 0); replies 1 accepted, 0 stale.",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
 /// `POTTERY.BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]`.
 pub const BF_RESERVE: CommandSpec = CommandSpec {
     name: "pottery.bf.reserve",
@@ -232,6 +464,19 @@ pub const COMMANDS: &[CommandSpec] = &[
     HELP,
     NEXTID,
     NEXTID_CLAIM,
+    DEQUE_ROTATE,
+    DEQUE_PUSH,
+    LIST_INSERT,
+    LIST_POP,
+    LIST_SETSLICE,
+    LOCK,
+    LOCK_FENCED,
+    LOCK_FENCE,
+    UNLOCK,
+    EXTEND,
+    LOCKED,
+    LOCK_HOLDER,
+    FENCE_CHECK,
     BF_RESERVE,
     BF_ADD,
     BF_MADD,
@@ -287,6 +532,20 @@ mod tests {
         assert_eq!(BF_SCANDUMP.arity(), 3);
         assert_eq!(BF_LOADCHUNK.arity(), 4);
         assert_eq!(HLL_CONTAINS.arity(), -3);
+        assert_eq!(LOCK.arity(), 4);
+        assert_eq!(LOCK_FENCED.arity(), 5);
+        assert_eq!(LOCK_FENCE.arity(), 5);
+        assert_eq!(UNLOCK.arity(), 3);
+        assert_eq!(EXTEND.arity(), 4);
+        assert_eq!(LOCKED.arity(), 3);
+        assert_eq!(LOCK_HOLDER.arity(), 2);
+        assert_eq!(FENCE_CHECK.arity(), 3);
+        assert_eq!(LOCK_FENCED.key_range(), (1, 2, 1));
+        assert_eq!(DEQUE_ROTATE.arity(), 3);
+        assert_eq!(DEQUE_PUSH.arity(), -5);
+        assert_eq!(LIST_INSERT.arity(), 4);
+        assert_eq!(LIST_POP.arity(), -2);
+        assert_eq!(LIST_SETSLICE.arity(), -4);
     }
 
     #[test]
@@ -297,5 +556,14 @@ mod tests {
         assert!(lines.contains(&"POTTERY.BF.INSERT key [CAPACITY capacity] [ERROR error] [EXPANSION expansion] [NOCREATE] [NONSCALING] ITEMS item [item ...]".to_string()));
         assert!(lines
             .contains(&"POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]".to_string()));
+        for syntax in [
+            "POTTERY.DEQUE.ROTATE key n",
+            "POTTERY.DEQUE.PUSH key LEFT|RIGHT maxlen value [value ...]",
+            "POTTERY.LIST.INSERT key index value",
+            "POTTERY.LIST.POP key [index]",
+            "POTTERY.LIST.SETSLICE key start stop [value [value ...]]",
+        ] {
+            assert!(lines.contains(&syntax.to_string()), "{syntax}");
+        }
     }
 }

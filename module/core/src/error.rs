@@ -17,6 +17,11 @@ pub enum CommandError {
     Overflow,
     /// `ERR syntax error`.
     Syntax,
+    /// `ERR invalid expire time in '<command>' command`, Redis's text for a bad `SET ... PX`.
+    InvalidExpireTime {
+        /// The command's registered (lowercase) name.
+        command: &'static str,
+    },
     /// `WRONGTYPE Operation against a key holding the wrong kind of value`.
     WrongType,
     /// `ERR <argument>: <problem>`, for rules that are ours rather than Redis's.
@@ -45,6 +50,9 @@ impl fmt::Display for CommandError {
             }
             CommandError::Overflow => f.write_str("ERR increment or decrement would overflow"),
             CommandError::Syntax => f.write_str("ERR syntax error"),
+            CommandError::InvalidExpireTime { command } => {
+                write!(f, "ERR invalid expire time in '{command}' command")
+            }
             CommandError::WrongType => {
                 f.write_str("WRONGTYPE Operation against a key holding the wrong kind of value")
             }

@@ -8,10 +8,13 @@
 //!   once, and that one table drives registration, `POTTERY.HELP` and `COMMAND DOCS`.
 //! - [`args`] parses arguments with Redis's own error texts ([`error::CommandError`]).
 //! - [`integer`] parses and formats integers exactly like Redis (`string2ll`).
+//! - [`lock`] decides the Redlock commands (one master's part of a distributed lock).
 //! - [`bloom`] sizes, hashes and grows Bloom filters; [`bloom_dump`] is their serialized form.
 //! - [`hll`] answers HyperLogLog membership from Redis's register layout; [`murmur`] is the
 //!   MurmurHash64A both use.
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
+//! - [`list`] is Python `list`/`deque` semantics (indexes, slices, rotation, maxlen) over any
+//!   list store.
 
 pub mod args;
 pub mod bloom;
@@ -20,6 +23,8 @@ pub mod catalog;
 pub mod error;
 pub mod hll;
 pub mod integer;
+pub mod list;
+pub mod lock;
 pub mod murmur;
 pub mod nextid;
 pub mod spec;

@@ -269,6 +269,17 @@ impl CommandSpec {
                     "{name}: key spec {number} needs one of RO/RW/OW/RM"
                 ));
             }
+            let changes = spec
+                .flags
+                .iter()
+                .filter(|flag| matches!(flag, KeyFlag::Insert | KeyFlag::Delete | KeyFlag::Update))
+                .count();
+            if changes > 1 {
+                // Redis refuses the command info, and with it the module.
+                problems.push(format!(
+                    "{name}: key spec {number} has more than one of INSERT/DELETE/UPDATE"
+                ));
+            }
             let argument = self.args.get(spec.index as usize - 1);
             if argument.map(|arg| arg.kind) != Some(ArgKind::Key(number as u32)) {
                 problems.push(format!(
@@ -346,6 +357,18 @@ mod tests {
             ..PUSH
         };
         assert_eq!(KEYLESS.key_range(), (0, 0, 0));
+    }
+
+    #[test]
+    fn problems_catch_key_flags_that_redis_refuses() {
+        const MIXED: CommandSpec = CommandSpec {
+            key_specs: &[KeySpec {
+                index: 1,
+                flags: &[KeyFlag::ReadWrite, KeyFlag::Insert, KeyFlag::Delete],
+            }],
+            ..PUSH
+        };
+        assert!(!MIXED.problems().is_empty());
     }
 
     #[test]

@@ -8,7 +8,8 @@
 use super::arg_bytes;
 use crate::bloom_type::BLOOM_TYPE;
 use crate::config;
-use crate::write::{commit, Propagation};
+use crate::stats;
+use crate::write::{commit, Effect, Propagation};
 use pottery_core::args::Args;
 use pottery_core::bloom::{
     check_capacity, format_error_rate, parse_error_rate, BloomError, BloomFilter, Growth,
@@ -58,8 +59,11 @@ fn filter_mut<'a>(key: &RedisKeyWritable) -> Result<Option<&'a mut BloomFilter>,
 }
 
 fn store(key: &RedisKeyWritable, filter: BloomFilter) -> Result<(), CommandError> {
+    let bytes = filter.bytes();
     key.set_value(&BLOOM_TYPE, filter)
-        .map_err(|_| CommandError::Internal("ERR could not store the Bloom filter"))
+        .map_err(|_| CommandError::Internal("ERR could not store the Bloom filter"))?;
+    stats::bloom_created(bytes);
+    Ok(())
 }
 
 fn parse_capacity(text: &[u8]) -> Result<u64, CommandError> {
@@ -72,17 +76,8 @@ fn parse_expansion(text: &[u8]) -> Result<Growth, CommandError> {
     Ok(Growth::scaling(expansion)?)
 }
 
-/// The growth words of a replicated creation: `EXPANSION x` or `NONSCALING`.
-fn growth_args(growth: Growth) -> Vec<Vec<u8>> {
-    match growth {
-        Growth::Scaling(expansion) => {
-            vec![b"EXPANSION".to_vec(), expansion.to_string().into_bytes()]
-        }
-        Growth::NonScaling => vec![b"NONSCALING".to_vec()],
-    }
-}
-
-/// `key CAPACITY c ERROR e EXPANSION x|NONSCALING`: a creation with every parameter explicit.
+/// The explicit creation parameters as replication words them: `CAPACITY c ERROR e EXPANSION x`
+/// or `... NONSCALING`.
 fn creation_args(key: &RedisString, params: &Params) -> Vec<Vec<u8>> {
     let mut out = vec![
         key.as_slice().to_vec(),
@@ -91,7 +86,13 @@ fn creation_args(key: &RedisString, params: &Params) -> Vec<Vec<u8>> {
         b"ERROR".to_vec(),
         format_error_rate(params.error_rate).into_bytes(),
     ];
-    out.extend(growth_args(params.growth));
+    match params.growth {
+        Growth::Scaling(expansion) => {
+            out.push(b"EXPANSION".to_vec());
+            out.push(expansion.to_string().into_bytes());
+        }
+        Growth::NonScaling => out.push(b"NONSCALING".to_vec()),
+    }
     out
 }
 
@@ -142,22 +143,21 @@ pub fn reserve(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Comman
     };
     let filter = BloomFilter::new(params, config::max_bytes())?;
     store(&key, filter)?;
-    // RESERVE's own order, with the growth made explicit.
-    let mut replicated = vec![
-        name.as_slice().to_vec(),
-        format_error_rate(params.error_rate).into_bytes(),
-        params.capacity.to_string().into_bytes(),
-    ];
-    replicated.extend(growth_args(params.growth));
+    let mut replicated = creation_args(name, &params);
+    // RESERVE's own order: key error_rate capacity, then the growth words.
+    replicated.drain(1..5);
+    replicated.insert(1, format_error_rate(params.error_rate).into_bytes());
+    replicated.insert(2, params.capacity.to_string().into_bytes());
+    let replicated: Vec<&[u8]> = replicated.iter().map(Vec::as_slice).collect();
     commit(
         ctx,
         name,
         NotifyEvent::MODULE,
         BF_RESERVE.name,
-        Propagation::Command {
-            name: "POTTERY.BF.RESERVE",
-            args: replicated,
-        },
+        Propagation::Effects(&[Effect {
+            command: "POTTERY.BF.RESERVE",
+            args: &replicated,
+        }]),
     );
     Ok(RedisValue::SimpleStringStatic("OK"))
 }
@@ -170,10 +170,12 @@ struct Added {
 
 fn add_items(filter: &mut BloomFilter, items: &[&[u8]]) -> Added {
     let max_bytes = config::max_bytes();
+    let before = filter.bytes();
     let replies: Vec<Result<bool, BloomError>> = items
         .iter()
         .map(|item| filter.insert(&ItemHashes::of(item), max_bytes))
         .collect();
+    stats::bloom_grown(filter.bytes().saturating_sub(before));
     let changed = replies.iter().any(|reply| matches!(reply, Ok(true)));
     Added { replies, changed }
 }
@@ -208,21 +210,29 @@ fn add_to(
         }
     };
     let added = add_items(filter, items);
-    let propagation = match created {
+    match created {
         Some(params) => {
             let mut replicated = creation_args(name, &params);
             replicated.push(b"ITEMS".to_vec());
             replicated.extend(items.iter().map(|item| item.to_vec()));
-            Some(Propagation::Command {
-                name: "POTTERY.BF.INSERT",
-                args: replicated,
-            })
+            let replicated: Vec<&[u8]> = replicated.iter().map(Vec::as_slice).collect();
+            let effect = Effect {
+                command: "POTTERY.BF.INSERT",
+                args: &replicated,
+            };
+            let propagation = Propagation::Effects(std::slice::from_ref(&effect));
+            commit(ctx, name, NotifyEvent::MODULE, spec.name, propagation);
         }
-        None if added.changed => Some(Propagation::Verbatim),
-        None => None,
-    };
-    if let Some(propagation) = propagation {
-        commit(ctx, name, NotifyEvent::MODULE, spec.name, propagation);
+        None if added.changed => {
+            commit(
+                ctx,
+                name,
+                NotifyEvent::MODULE,
+                spec.name,
+                Propagation::Verbatim,
+            );
+        }
+        None => {}
     }
     Ok(added)
 }

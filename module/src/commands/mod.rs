@@ -5,6 +5,8 @@
 pub mod bloom;
 pub mod help;
 pub mod hll;
+pub mod list;
+pub mod lock;
 pub mod nextid;
 
 use redis_module::RedisString;

@@ -1,6 +1,7 @@
 //! `POTTERY.NEXTID` and `POTTERY.NEXTID.CLAIM`: one master's part of distributed NextID.
 
 use super::arg_bytes;
+use crate::stats;
 use crate::strings::CounterKey;
 use crate::write::{commit, Propagation};
 use pottery_core::args::Args;
@@ -28,6 +29,7 @@ pub fn nextid(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
     let key = CounterKey::open(ctx, name)?;
     let next = increment(key.get()?)?;
     key.set(next)?;
+    stats::NEXTID_INCREMENTS.increment();
     commit(
         ctx,
         name,
@@ -56,6 +58,7 @@ pub fn claim(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandE
     let key = CounterKey::open(ctx, name)?;
     let reply = match decide_claim(key.get()?, value, first)? {
         Claim::Won(stored) => {
+            stats::CLAIMS_WON.increment();
             key.set(stored)?;
             commit(
                 ctx,
@@ -66,7 +69,10 @@ pub fn claim(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandE
             );
             [1, stored]
         }
-        Claim::Lost(current) => [0, current],
+        Claim::Lost(current) => {
+            stats::CLAIMS_LOST.increment();
+            [0, current]
+        }
     };
     Ok(RedisValue::Array(
         reply.into_iter().map(RedisValue::Integer).collect(),

@@ -1,0 +1,692 @@
+//! [`Redlock`]: a distributed lock over one or more Redis masters with the pottery module, and
+//! its [`LockGuard`].
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::master::Master;
+use crate::quorum::{majority, SyncMasters};
+use crate::redlock_protocol::{
+    new_token, FenceRound, Holder, HolderRound, LockedRound, RedlockBuilder, Round, Settings,
+};
+
+/// A distributed lock (Redlock) over one or more Redis masters with the pottery module loaded
+/// (sync).
+///
+/// Built with [`Redlock::builder`]. The lock lives at `redlock:<name>` on every master as a
+/// plain string holding the holder's random token with a TTL, exactly like Python pottery's
+/// `Redlock`, so Rust and Python processes exclude each other on the same name.
+///
+/// # Protocol
+///
+/// With n masters and a quorum q = floor(n/2) + 1, an attempt sends `POTTERY.LOCK key token
+/// ttl` to every master in parallel (each with the per-master timeout). The lock is acquired
+/// when q masters granted it and the validity — TTL minus the time the attempt took minus
+/// 1% of the TTL + 2 ms for clock drift, measured on the monotonic clock — is still positive.
+/// A failed attempt releases whatever it may have taken, pauses a random jitter and tries
+/// again until the acquire timeout. With [fencing](RedlockBuilder::fencing), the attempt uses
+/// `POTTERY.LOCK.FENCED`, takes T = the highest fence counter among the granting masters,
+/// and makes q masters agree on T with `POTTERY.LOCK.FENCE`; every holder's T is then greater
+/// than every earlier holder's.
+///
+/// # Safety assumptions
+///
+/// Masters are independent (no failover to asynchronous replicas); a master without
+/// `appendfsync always` must stay down for at least the TTL after a crash; fencing tokens need
+/// `appendonly yes` and `appendfsync always`; the masters' clocks must slew, never step. The
+/// lock is safe only for the validity the guard reports: protect the resource with fencing
+/// tokens when work may outlive it.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// let lock = pottery::Redlock::builder()
+///     .name("printer")
+///     .masters(["redis://127.0.0.1:6379/", "redis://127.0.0.1:6380/", "redis://127.0.0.1:6381/"])
+///     .ttl(Duration::from_secs(5))
+///     .build()?;
+/// let guard = lock.acquire()?;
+/// // ... print, within guard.validity() ...
+/// guard.release()?;
+/// # Ok::<(), pottery::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Redlock {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    settings: Settings,
+    masters: Mutex<SyncMasters>,
+}
+
+impl Shared {
+    fn masters(&self) -> MutexGuard<'_, SyncMasters> {
+        self.masters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count(&self) -> usize {
+        self.masters().len()
+    }
+
+    /// Sends `command` to every master and hands each reply to `on_reply`.
+    fn round(
+        &self,
+        command: &redis::Cmd,
+        on_reply: impl FnMut(usize, Result<redis::Value>) -> std::ops::ControlFlow<()>,
+    ) {
+        let packed = command.get_packed_command();
+        self.masters().round(&packed, on_reply);
+    }
+
+    /// Releases `token` on every master; `Ok` when a majority deleted it.
+    fn release(&self, token: &str) -> Result<()> {
+        let mut round = Round::release(self.count());
+        self.round(&self.settings.unlock_command(token), |_, reply| {
+            round.record(reply)
+        });
+        if round.succeeded() {
+            Ok(())
+        } else {
+            Err(round.into_lost_or_error())
+        }
+    }
+
+    /// Extends `token` on every master; the new validity when a majority extended it.
+    fn extend(&self, token: &str) -> Result<Instant, Round> {
+        let start = Instant::now();
+        let mut round = Round::extend(self.count());
+        self.round(&self.settings.extend_command(token), |_, reply| {
+            round.record(reply)
+        });
+        match (round.succeeded(), self.settings.valid_until(start)) {
+            (true, Some(until)) => Ok(until),
+            _ => Err(round),
+        }
+    }
+}
+
+impl fmt::Debug for Redlock {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Redlock")
+            .field("key", &self.shared.settings.key)
+            .field("masters", &self.shared.count())
+            .field("ttl", &self.shared.settings.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why one attempt did not acquire.
+enum Refusal {
+    /// Other holders have it (enough masters answered).
+    Held,
+    /// Too few masters answered.
+    Unavailable(Error),
+}
+
+impl Redlock {
+    /// Starts a [`RedlockBuilder`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let guard = lock.acquire()?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn builder() -> RedlockBuilder {
+        RedlockBuilder::default()
+    }
+
+    pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
+        let masters = SyncMasters::new(masters, settings.master_timeout)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                settings,
+                masters: Mutex::new(masters),
+            }),
+        })
+    }
+
+    /// The key on every master: `<prefix>:<name>`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// assert_eq!(lock.key(), "redlock:printer");
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.shared.settings.key
+    }
+
+    /// The number of masters configured.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build()?;
+    /// assert_eq!(lock.masters(), 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn masters(&self) -> usize {
+        self.shared.count()
+    }
+
+    /// The number of masters that must agree: floor(masters / 2) + 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build()?;
+    /// assert_eq!(lock.quorum(), 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn quorum(&self) -> usize {
+        majority(self.masters())
+    }
+
+    /// The TTL each acquisition and extension sets.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build()?;
+    /// assert_eq!(lock.ttl(), std::time::Duration::from_secs(10));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn ttl(&self) -> Duration {
+        self.shared.settings.ttl
+    }
+
+    /// Makes one attempt: the guard if acquired, `None` if others hold the lock.
+    /// [`Error::QuorumNotAchieved`] when too few masters answered to decide.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// match lock.try_acquire()? {
+    ///     Some(guard) => guard.release()?,
+    ///     None => println!("busy"),
+    /// }
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn try_acquire(&self) -> Result<Option<LockGuard>> {
+        match self.attempt() {
+            Ok(guard) => Ok(Some(guard)),
+            Err(Refusal::Held) => Ok(None),
+            Err(Refusal::Unavailable(error)) => Err(error),
+        }
+    }
+
+    /// Waits for the lock until the builder's acquire timeout (10 s by default):
+    /// [`Error::AcquireTimeout`] if others held it all along, [`Error::QuorumNotAchieved`] if
+    /// too few masters answered in the last attempt.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let guard = lock.acquire()?;
+    /// guard.release()?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn acquire(&self) -> Result<LockGuard> {
+        let timeout = self.shared.settings.acquire_timeout;
+        self.acquire_timeout(timeout)?
+            .ok_or(Error::AcquireTimeout { timeout })
+    }
+
+    /// Waits for the lock for at most `timeout`: `None` if others held it all along;
+    /// [`Error::QuorumNotAchieved`] if too few masters answered in the last attempt. A zero
+    /// timeout makes one attempt.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// if let Some(guard) = lock.acquire_timeout(Duration::from_millis(500))? {
+    ///     guard.release()?;
+    /// }
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            let refusal = match self.attempt() {
+                Ok(guard) => return Ok(Some(guard)),
+                Err(refusal) => refusal,
+            };
+            let pause = self.shared.settings.jitter();
+            let next = Instant::now().checked_add(pause);
+            if next
+                .zip(deadline)
+                .is_none_or(|(next, deadline)| next >= deadline)
+            {
+                return match refusal {
+                    Refusal::Held => Ok(None),
+                    Refusal::Unavailable(error) => Err(error),
+                };
+            }
+            std::thread::sleep(pause);
+        }
+    }
+
+    fn attempt(&self) -> Result<LockGuard, Refusal> {
+        let shared = &self.shared;
+        let settings = &shared.settings;
+        let token = new_token();
+        let start = Instant::now();
+        let mut round = Round::acquire(settings, shared.count());
+        shared.round(&settings.lock_command(&token), |_, reply| {
+            round.record(reply)
+        });
+        let mut fence = None;
+        let mut failure = None;
+        if round.succeeded() {
+            if settings.fencing {
+                let value = round.highest_counter();
+                let mut fencing = FenceRound::new(value, shared.count());
+                shared.round(&settings.fence_command(&token, value), |_, reply| {
+                    fencing.record(reply)
+                });
+                if fencing.succeeded() {
+                    fence = Some(value);
+                } else {
+                    failure = fencing.take_error();
+                }
+            }
+            if let Some(valid_until) = settings.valid_until(start) {
+                if !settings.fencing || fence.is_some() {
+                    return Ok(LockGuard::new(
+                        Arc::clone(shared),
+                        token,
+                        fence,
+                        valid_until,
+                    ));
+                }
+            }
+        }
+        if round.needs_release() {
+            // Best effort: a lock left behind expires with its TTL.
+            let _ = shared.release(&token);
+        }
+        if round.succeeded() {
+            // Taken, but too late or without an agreed fencing token: another try may do.
+            return Err(match failure {
+                Some(error) if error.is_transient() => Refusal::Held,
+                Some(error) => Refusal::Unavailable(error),
+                None => Refusal::Held,
+            });
+        }
+        if round.unavailable() {
+            Err(Refusal::Unavailable(round.into_error()))
+        } else {
+            Err(Refusal::Held)
+        }
+    }
+
+    /// Who holds the lock: the token a majority of masters report (with the shortest time
+    /// left among them), `None` when no majority agrees on one. Works for anyone, not only
+    /// the holder.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let guard = lock.acquire()?;
+    /// assert_eq!(lock.holder()?.map(|holder| holder.token), Some(guard.token().to_string()));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn holder(&self) -> Result<Option<Holder>> {
+        let mut round = HolderRound::new(self.shared.count());
+        self.shared
+            .round(&self.shared.settings.holder_command(), |_, reply| {
+                round.record(reply)
+            });
+        round.finish()
+    }
+
+    /// Whether a majority of masters report the same holder.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// assert!(!lock.is_locked()?);
+    /// let guard = lock.acquire()?;
+    /// assert!(lock.is_locked()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn is_locked(&self) -> Result<bool> {
+        self.holder().map(|holder| holder.is_some())
+    }
+
+    /// Runs `work` under the lock: acquires (waiting up to the acquire timeout), runs, releases.
+    /// [`Error::LockLost`] if the lock expired before `work` finished (its result is dropped:
+    /// it was not protected).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let pages = lock.synchronize(|| 42)?;
+    /// assert_eq!(pages, 42);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn synchronize<T>(&self, work: impl FnOnce() -> T) -> Result<T> {
+        let guard = self.acquire()?;
+        let output = work();
+        guard.release()?;
+        Ok(output)
+    }
+}
+
+/// What a guard and its renewal thread share.
+struct GuardState {
+    /// Until when the lock is surely held (monotonic clock).
+    valid_until: Mutex<Instant>,
+    /// Renewal found the lock lost.
+    lost: AtomicBool,
+}
+
+impl GuardState {
+    fn valid_until(&self) -> Instant {
+        *self
+            .valid_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_valid_until(&self, until: Instant) {
+        *self
+            .valid_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = until;
+    }
+
+    fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst) || Instant::now() >= self.valid_until()
+    }
+}
+
+/// The background thread that renews a guard's lock.
+struct Renewal {
+    /// Dropping it stops the thread at once.
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+/// Proof of holding a [`Redlock`]; releases the lock when dropped (within the per-master
+/// timeout) or explicitly with [`release`](Self::release), which also says whether the lock
+/// had expired meanwhile.
+///
+/// # Example
+///
+/// ```no_run
+/// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+/// {
+///     let guard = lock.acquire()?;
+///     println!("held for at least {:?}", guard.validity());
+/// } // released here
+/// # Ok::<(), pottery::Error>(())
+/// ```
+pub struct LockGuard {
+    shared: Arc<Shared>,
+    token: String,
+    fence: Option<i64>,
+    state: Arc<GuardState>,
+    extensions: u32,
+    renewal: Option<Renewal>,
+    released: bool,
+}
+
+impl fmt::Debug for LockGuard {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("LockGuard")
+            .field("key", &self.shared.settings.key)
+            .field("token", &self.token)
+            .field("fencing_token", &self.fence)
+            .field("validity", &self.validity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LockGuard {
+    fn new(shared: Arc<Shared>, token: String, fence: Option<i64>, valid_until: Instant) -> Self {
+        let state = Arc::new(GuardState {
+            valid_until: Mutex::new(valid_until),
+            lost: AtomicBool::new(false),
+        });
+        let renewal = shared
+            .settings
+            .auto_renew
+            .then(|| spawn_renewal(Arc::clone(&shared), token.clone(), Arc::clone(&state)));
+        Self {
+            shared,
+            token,
+            fence,
+            state,
+            extensions: 0,
+            renewal,
+            released: false,
+        }
+    }
+
+    /// This holder's random token, the value of the lock key on the masters.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let guard = lock.acquire()?;
+    /// assert_eq!(guard.token().len(), 36);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The fencing token of this acquisition (with [fencing](RedlockBuilder::fencing) on):
+    /// greater than every earlier holder's. Pass it to the protected resource, which rejects
+    /// stale ones (for example with `POTTERY.FENCE.CHECK`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder()
+    ///     .name("printer")
+    ///     .master("redis://127.0.0.1:6379/")
+    ///     .fencing(true)
+    ///     .build()?;
+    /// let guard = lock.acquire()?;
+    /// assert!(guard.fencing_token().is_some_and(|token| token >= 1));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn fencing_token(&self) -> Option<i64> {
+        self.fence
+    }
+
+    /// How long the lock is surely still held, by this client's monotonic clock (zero once
+    /// it may have expired).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let guard = lock.acquire()?;
+    /// assert!(guard.validity() <= lock.ttl());
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn validity(&self) -> Duration {
+        self.state
+            .valid_until()
+            .saturating_duration_since(Instant::now())
+    }
+
+    /// Whether the lock may be lost: its validity ran out (not extended or renewed in time),
+    /// or auto-renewal found that a majority no longer holds it.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder()
+    ///     .name("printer")
+    ///     .master("redis://127.0.0.1:6379/")
+    ///     .auto_renew(true)
+    ///     .build()?;
+    /// let guard = lock.acquire()?;
+    /// while !guard.is_lost() {
+    ///     // work in small steps
+    /// #   break;
+    /// }
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn is_lost(&self) -> bool {
+        self.state.is_lost()
+    }
+
+    /// Resets the lock's TTL on the masters that still hold it; the validity starts again.
+    /// [`Error::LockLost`] if a majority no longer holds it, [`Error::TooManyExtensions`]
+    /// past the builder's cap, [`Error::QuorumNotAchieved`] if too few masters answered.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let mut guard = lock.acquire()?;
+    /// guard.extend()?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn extend(&mut self) -> Result<()> {
+        if let Some(max) = self.shared.settings.max_extensions {
+            if self.extensions >= max {
+                return Err(Error::TooManyExtensions { max });
+            }
+        }
+        match self.shared.extend(&self.token) {
+            Ok(until) => {
+                self.extensions += 1;
+                self.state.set_valid_until(until);
+                Ok(())
+            }
+            Err(round) => {
+                if round.lost_for_sure() {
+                    self.state.lost.store(true, Ordering::SeqCst);
+                }
+                Err(round.into_lost_or_error())
+            }
+        }
+    }
+
+    /// Asks the masters how long a majority still holds this lock (less the drift
+    /// allowance); `None` when no majority holds it any more.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let guard = lock.acquire()?;
+    /// assert!(guard.locked()?.is_some());
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn locked(&self) -> Result<Option<Duration>> {
+        let settings = &self.shared.settings;
+        let mut round = LockedRound::new(self.shared.count());
+        self.shared
+            .round(&settings.locked_command(&self.token), |_, reply| {
+                round.record(reply, settings.ttl_ms)
+            });
+        round.finish(settings.drift())
+    }
+
+    /// Releases the lock. [`Error::LockLost`] if it had already expired (or been taken) on a
+    /// majority: the work done under it was not protected all along.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
+    /// let guard = lock.acquire()?;
+    /// match guard.release() {
+    ///     Ok(()) => {}
+    ///     Err(pottery::Error::LockLost) => eprintln!("held past its TTL"),
+    ///     Err(other) => return Err(other),
+    /// }
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn release(mut self) -> Result<()> {
+        self.released = true;
+        self.stop_renewal();
+        self.shared.release(&self.token)
+    }
+
+    fn stop_renewal(&mut self) {
+        if let Some(renewal) = self.renewal.take() {
+            drop(renewal.stop);
+            let _ = renewal.thread.join();
+        }
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        self.stop_renewal();
+        if !self.released {
+            let _ = self.shared.release(&self.token);
+        }
+    }
+}
+
+/// Starts the thread that extends the lock every third of the TTL until stopped, and marks
+/// it lost (once) when a majority no longer holds it or the validity ran out without renewal.
+fn spawn_renewal(shared: Arc<Shared>, token: String, state: Arc<GuardState>) -> Renewal {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let settings = &shared.settings;
+        let mut wait = settings.renew_every();
+        loop {
+            match stopped.recv_timeout(wait) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+            match shared.extend(&token) {
+                Ok(until) => {
+                    state.set_valid_until(until);
+                    wait = settings.renew_every();
+                }
+                Err(round) => {
+                    if round.lost_for_sure() || Instant::now() >= state.valid_until() {
+                        state.lost.store(true, Ordering::SeqCst);
+                        if let Some(on_lost) = &settings.on_lost {
+                            on_lost();
+                        }
+                        return;
+                    }
+                    // Masters did not answer: try again soon, while the validity lasts.
+                    wait = (settings.master_timeout + settings.jitter())
+                        .min(
+                            state
+                                .valid_until()
+                                .saturating_duration_since(Instant::now()),
+                        )
+                        .max(Duration::from_millis(1));
+                }
+            }
+        }
+    });
+    Renewal { stop, thread }
+}

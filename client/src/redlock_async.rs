@@ -1,0 +1,655 @@
+//! [`AsyncRedlock`]: the same distributed lock as [`Redlock`](crate::Redlock), on tokio, and
+//! its [`AsyncLockGuard`].
+//!
+//! One multiplexed connection per master; a round sends to every master concurrently and stops
+//! waiting once its outcome is certain. Auto-renewal runs as a tokio task per guard.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
+
+use crate::error::{Error, Result};
+use crate::master::Master;
+use crate::quorum::{majority, AsyncMasters};
+use crate::redlock_protocol::{
+    new_token, FenceRound, Holder, HolderRound, LockedRound, Round, Settings,
+};
+
+/// A distributed lock over one or more Redis masters (async, tokio).
+///
+/// Same protocol, keys, defaults and errors as the sync [`Redlock`](crate::Redlock), which
+/// documents them; built by [`RedlockBuilder::build_async`](crate::RedlockBuilder::build_async).
+/// Cloning is cheap and shares the connections. The futures are `Send`; they need a tokio
+/// runtime with I/O and time enabled.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run() -> pottery::Result<()> {
+/// let lock = pottery::Redlock::builder()
+///     .name("printer")
+///     .masters(["redis://127.0.0.1:6379/", "redis://127.0.0.1:6380/", "redis://127.0.0.1:6381/"])
+///     .build_async()
+///     .await?;
+/// let guard = lock.acquire().await?;
+/// // ... work ...
+/// guard.release().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AsyncRedlock {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    settings: Settings,
+    masters: Mutex<AsyncMasters>,
+    count: usize,
+}
+
+impl Shared {
+    async fn round(
+        &self,
+        command: &redis::Cmd,
+        on_reply: impl FnMut(usize, Result<redis::Value>) -> std::ops::ControlFlow<()>,
+    ) {
+        self.masters.lock().await.round(command, on_reply).await;
+    }
+
+    async fn release(&self, token: &str) -> Result<()> {
+        let mut round = Round::release(self.count);
+        self.round(&self.settings.unlock_command(token), |_, reply| {
+            round.record(reply)
+        })
+        .await;
+        if round.succeeded() {
+            Ok(())
+        } else {
+            Err(round.into_lost_or_error())
+        }
+    }
+
+    async fn extend(&self, token: &str) -> Result<Instant, Round> {
+        let start = Instant::now();
+        let mut round = Round::extend(self.count);
+        self.round(&self.settings.extend_command(token), |_, reply| {
+            round.record(reply)
+        })
+        .await;
+        match (round.succeeded(), self.settings.valid_until(start)) {
+            (true, Some(until)) => Ok(until),
+            _ => Err(round),
+        }
+    }
+}
+
+impl fmt::Debug for AsyncRedlock {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AsyncRedlock")
+            .field("key", &self.shared.settings.key)
+            .field("masters", &self.shared.count)
+            .field("ttl", &self.shared.settings.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Refusal {
+    Held,
+    Unavailable(Error),
+}
+
+impl AsyncRedlock {
+    pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
+        let masters = AsyncMasters::new(masters, settings.master_timeout)?;
+        let count = masters.len();
+        Ok(Self {
+            shared: Arc::new(Shared {
+                settings,
+                masters: Mutex::new(masters),
+                count,
+            }),
+        })
+    }
+
+    /// The key on every master: `<prefix>:<name>`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// assert_eq!(lock.key(), "redlock:printer");
+    /// # Ok::<(), pottery::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.shared.settings.key
+    }
+
+    /// The number of masters configured.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// assert_eq!(lock.masters(), 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn masters(&self) -> usize {
+        self.shared.count
+    }
+
+    /// The number of masters that must agree: floor(masters / 2) + 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// assert_eq!(lock.quorum(), 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn quorum(&self) -> usize {
+        majority(self.shared.count)
+    }
+
+    /// The TTL each acquisition and extension sets.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// assert_eq!(lock.ttl(), std::time::Duration::from_secs(10));
+    /// # Ok::<(), pottery::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn ttl(&self) -> Duration {
+        self.shared.settings.ttl
+    }
+
+    /// One attempt; see [`Redlock::try_acquire`](crate::Redlock::try_acquire).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// if let Some(guard) = lock.try_acquire().await? {
+    ///     guard.release().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn try_acquire(&self) -> Result<Option<AsyncLockGuard>> {
+        match self.attempt().await {
+            Ok(guard) => Ok(Some(guard)),
+            Err(Refusal::Held) => Ok(None),
+            Err(Refusal::Unavailable(error)) => Err(error),
+        }
+    }
+
+    /// Waits up to the acquire timeout; see [`Redlock::acquire`](crate::Redlock::acquire).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let guard = lock.acquire().await?;
+    /// guard.release().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn acquire(&self) -> Result<AsyncLockGuard> {
+        let timeout = self.shared.settings.acquire_timeout;
+        self.acquire_timeout(timeout)
+            .await?
+            .ok_or(Error::AcquireTimeout { timeout })
+    }
+
+    /// Waits at most `timeout`; see [`Redlock::acquire_timeout`](crate::Redlock::acquire_timeout).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// use std::time::Duration;
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// if let Some(guard) = lock.acquire_timeout(Duration::from_millis(500)).await? {
+    ///     guard.release().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<Option<AsyncLockGuard>> {
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            let refusal = match self.attempt().await {
+                Ok(guard) => return Ok(Some(guard)),
+                Err(refusal) => refusal,
+            };
+            let pause = self.shared.settings.jitter();
+            let next = Instant::now().checked_add(pause);
+            if next
+                .zip(deadline)
+                .is_none_or(|(next, deadline)| next >= deadline)
+            {
+                return match refusal {
+                    Refusal::Held => Ok(None),
+                    Refusal::Unavailable(error) => Err(error),
+                };
+            }
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    async fn attempt(&self) -> Result<AsyncLockGuard, Refusal> {
+        let shared = &self.shared;
+        let settings = &shared.settings;
+        let token = new_token();
+        let start = Instant::now();
+        let mut round = Round::acquire(settings, shared.count);
+        shared
+            .round(&settings.lock_command(&token), |_, reply| {
+                round.record(reply)
+            })
+            .await;
+        let mut fence = None;
+        let mut failure = None;
+        if round.succeeded() {
+            if settings.fencing {
+                let value = round.highest_counter();
+                let mut fencing = FenceRound::new(value, shared.count);
+                shared
+                    .round(&settings.fence_command(&token, value), |_, reply| {
+                        fencing.record(reply)
+                    })
+                    .await;
+                if fencing.succeeded() {
+                    fence = Some(value);
+                } else {
+                    failure = fencing.take_error();
+                }
+            }
+            if let Some(valid_until) = settings.valid_until(start) {
+                if !settings.fencing || fence.is_some() {
+                    return Ok(AsyncLockGuard::new(
+                        Arc::clone(shared),
+                        token,
+                        fence,
+                        valid_until,
+                    ));
+                }
+            }
+        }
+        if round.needs_release() {
+            let _ = shared.release(&token).await;
+        }
+        if round.succeeded() {
+            return Err(match failure {
+                Some(error) if !error.is_transient() => Refusal::Unavailable(error),
+                _ => Refusal::Held,
+            });
+        }
+        if round.unavailable() {
+            Err(Refusal::Unavailable(round.into_error()))
+        } else {
+            Err(Refusal::Held)
+        }
+    }
+
+    /// Who holds the lock; see [`Redlock::holder`](crate::Redlock::holder).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let holder = lock.holder().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn holder(&self) -> Result<Option<Holder>> {
+        let mut round = HolderRound::new(self.shared.count);
+        self.shared
+            .round(&self.shared.settings.holder_command(), |_, reply| {
+                round.record(reply)
+            })
+            .await;
+        round.finish()
+    }
+
+    /// Whether a majority reports the same holder.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// assert!(!lock.is_locked().await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn is_locked(&self) -> Result<bool> {
+        self.holder().await.map(|holder| holder.is_some())
+    }
+
+    /// Runs `work` under the lock; see [`Redlock::synchronize`](crate::Redlock::synchronize).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let pages = lock.synchronize(async { 42 }).await?;
+    /// assert_eq!(pages, 42);
+    /// # Ok(()) }
+    /// ```
+    pub async fn synchronize<T>(&self, work: impl Future<Output = T>) -> Result<T> {
+        let guard = self.acquire().await?;
+        let output = work.await;
+        guard.release().await?;
+        Ok(output)
+    }
+}
+
+/// The validity a guard and its renewal task share.
+#[derive(Debug, Clone, Copy)]
+struct Validity {
+    until: Instant,
+    lost: bool,
+}
+
+/// Proof of holding an [`AsyncRedlock`]. Call [`release`](Self::release)`.await`: dropping the
+/// guard only spawns a best-effort release on the current tokio runtime (none outside one);
+/// the lock then expires with its TTL at the latest.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run() -> pottery::Result<()> {
+/// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+/// let guard = lock.acquire().await?;
+/// println!("held for at least {:?}", guard.validity());
+/// guard.release().await?;
+/// # Ok(()) }
+/// ```
+pub struct AsyncLockGuard {
+    shared: Arc<Shared>,
+    token: String,
+    fence: Option<i64>,
+    state: Arc<watch::Sender<Validity>>,
+    extensions: u32,
+    renewal: Option<JoinHandle<()>>,
+    released: bool,
+}
+
+impl fmt::Debug for AsyncLockGuard {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AsyncLockGuard")
+            .field("key", &self.shared.settings.key)
+            .field("token", &self.token)
+            .field("fencing_token", &self.fence)
+            .field("validity", &self.validity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsyncLockGuard {
+    fn new(shared: Arc<Shared>, token: String, fence: Option<i64>, until: Instant) -> Self {
+        let (state, _) = watch::channel(Validity { until, lost: false });
+        let state = Arc::new(state);
+        let renewal = shared.settings.auto_renew.then(|| {
+            tokio::spawn(renew(
+                Arc::clone(&shared),
+                token.clone(),
+                Arc::clone(&state),
+            ))
+        });
+        Self {
+            shared,
+            token,
+            fence,
+            state,
+            extensions: 0,
+            renewal,
+            released: false,
+        }
+    }
+
+    /// This holder's random token.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let guard = lock.acquire().await?;
+    /// assert_eq!(guard.token().len(), 36);
+    /// # Ok(()) }
+    /// ```
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The fencing token; see [`LockGuard::fencing_token`](crate::LockGuard::fencing_token).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder()
+    ///     .name("printer")
+    ///     .master("redis://127.0.0.1:6379/")
+    ///     .fencing(true)
+    ///     .build_async()
+    ///     .await?;
+    /// let guard = lock.acquire().await?;
+    /// assert!(guard.fencing_token().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn fencing_token(&self) -> Option<i64> {
+        self.fence
+    }
+
+    /// How long the lock is surely still held (zero once it may have expired).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let guard = lock.acquire().await?;
+    /// assert!(guard.validity() <= lock.ttl());
+    /// # Ok(()) }
+    /// ```
+    pub fn validity(&self) -> Duration {
+        self.state
+            .borrow()
+            .until
+            .saturating_duration_since(Instant::now())
+    }
+
+    /// Whether the lock may be lost; see [`LockGuard::is_lost`](crate::LockGuard::is_lost).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let guard = lock.acquire().await?;
+    /// assert!(!guard.is_lost());
+    /// # Ok(()) }
+    /// ```
+    pub fn is_lost(&self) -> bool {
+        let validity = *self.state.borrow();
+        validity.lost || Instant::now() >= validity.until
+    }
+
+    /// Completes when the lock may be lost: its validity ran out, or auto-renewal found a
+    /// majority gone. Race it against the work the lock protects.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder()
+    ///     .name("printer")
+    ///     .master("redis://127.0.0.1:6379/")
+    ///     .auto_renew(true)
+    ///     .build_async()
+    ///     .await?;
+    /// let guard = lock.acquire().await?;
+    /// tokio::select! {
+    ///     _ = guard.lost() => eprintln!("lock lost, work abandoned"),
+    ///     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+    /// }
+    /// guard.release().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn lost(&self) {
+        let mut changes = self.state.subscribe();
+        loop {
+            let validity = *changes.borrow_and_update();
+            if validity.lost || Instant::now() >= validity.until {
+                return;
+            }
+            let until = tokio::time::Instant::from_std(validity.until);
+            tokio::select! {
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep_until(until).await;
+                    }
+                }
+                () = tokio::time::sleep_until(until) => {}
+            }
+        }
+    }
+
+    /// Resets the TTL; see [`LockGuard::extend`](crate::LockGuard::extend).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let mut guard = lock.acquire().await?;
+    /// guard.extend().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn extend(&mut self) -> Result<()> {
+        if let Some(max) = self.shared.settings.max_extensions {
+            if self.extensions >= max {
+                return Err(Error::TooManyExtensions { max });
+            }
+        }
+        match self.shared.extend(&self.token).await {
+            Ok(until) => {
+                self.extensions += 1;
+                self.state.send_modify(|validity| validity.until = until);
+                Ok(())
+            }
+            Err(round) => {
+                if round.lost_for_sure() {
+                    self.state.send_modify(|validity| validity.lost = true);
+                }
+                Err(round.into_lost_or_error())
+            }
+        }
+    }
+
+    /// Asks the masters how long a majority still holds the lock; see
+    /// [`LockGuard::locked`](crate::LockGuard::locked).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let guard = lock.acquire().await?;
+    /// assert!(guard.locked().await?.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn locked(&self) -> Result<Option<Duration>> {
+        let settings = &self.shared.settings;
+        let mut round = LockedRound::new(self.shared.count);
+        self.shared
+            .round(&settings.locked_command(&self.token), |_, reply| {
+                round.record(reply, settings.ttl_ms)
+            })
+            .await;
+        round.finish(settings.drift())
+    }
+
+    /// Releases the lock; [`Error::LockLost`] if it had already expired on a majority. See
+    /// [`LockGuard::release`](crate::LockGuard::release).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
+    /// let guard = lock.acquire().await?;
+    /// guard.release().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn release(mut self) -> Result<()> {
+        self.released = true;
+        if let Some(renewal) = self.renewal.take() {
+            renewal.abort();
+        }
+        self.shared.release(&self.token).await
+    }
+}
+
+impl Drop for AsyncLockGuard {
+    fn drop(&mut self) {
+        if let Some(renewal) = self.renewal.take() {
+            renewal.abort();
+        }
+        if self.released {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let shared = Arc::clone(&self.shared);
+            let token = std::mem::take(&mut self.token);
+            runtime.spawn(async move {
+                let _ = shared.release(&token).await;
+            });
+        }
+    }
+}
+
+/// Extends every third of the TTL until aborted; marks the lock lost (once) when a majority no
+/// longer holds it or the validity ran out without a renewal.
+async fn renew(shared: Arc<Shared>, token: String, state: Arc<watch::Sender<Validity>>) {
+    let settings = &shared.settings;
+    let mut wait = settings.renew_every();
+    loop {
+        tokio::time::sleep(wait).await;
+        match shared.extend(&token).await {
+            Ok(until) => {
+                state.send_modify(|validity| validity.until = until);
+                wait = settings.renew_every();
+            }
+            Err(round) => {
+                let until = state.borrow().until;
+                if round.lost_for_sure() || Instant::now() >= until {
+                    state.send_modify(|validity| validity.lost = true);
+                    if let Some(on_lost) = &settings.on_lost {
+                        on_lost();
+                    }
+                    return;
+                }
+                wait = (settings.master_timeout + settings.jitter())
+                    .min(until.saturating_duration_since(Instant::now()))
+                    .max(Duration::from_millis(1));
+            }
+        }
+    }
+}

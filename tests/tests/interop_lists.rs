@@ -1,0 +1,301 @@
+//! Python pottery 3.0.1's `RedisList`/`RedisDeque` and ours share keys: each reads what the
+//! other wrote as equal values, the stored bytes are identical, and a pottery operation that
+//! relies on WATCH aborts when one of our module commands changes its key meanwhile.
+//!
+//! Needs the virtual environment that `scripts/test` creates (or `POTTERY_PYTHON`).
+
+use pottery::{RedisDeque, RedisList};
+use pottery_tests::{workspace_root, Server};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::process::Command;
+
+fn python() -> String {
+    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
+        workspace_root()
+            .join(".venv/bin/python")
+            .display()
+            .to_string()
+    });
+    assert!(
+        std::path::Path::new(&python).exists(),
+        "no Python with pottery at {python}: run scripts/test, which creates the venv"
+    );
+    python
+}
+
+/// Runs `lists_worker.py <mode> --port <port> [extra...]` and returns its stdout lines.
+fn worker(server: &Server, mode: &str, extra: &[&str]) -> Vec<String> {
+    let output = Command::new(python())
+        .arg(workspace_root().join("tests/python/lists_worker.py"))
+        .args([mode, "--port", &server.port().to_string()])
+        .args(extra)
+        .output()
+        .expect("Python runs");
+    assert!(
+        output.status.success(),
+        "lists_worker.py {mode} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Compares floats by bits so that a lost `-0.0` sign is caught.
+trait Exactly {
+    fn exactly(&self, other: &Self) -> bool;
+}
+
+impl Exactly for f64 {
+    fn exactly(&self, other: &Self) -> bool {
+        self.to_bits() == other.to_bits()
+    }
+}
+
+macro_rules! exact_by_eq {
+    ($($type:ty),*) => {$(
+        impl Exactly for $type {
+            fn exactly(&self, other: &Self) -> bool {
+                self == other
+            }
+        }
+    )*};
+}
+exact_by_eq!(
+    String,
+    i128,
+    (String, Vec<i64>),
+    BTreeMap<i64, String>,
+    Option<bool>
+);
+
+/// One case of `CASES` in tests/python/lists_worker.py, with the same values typed in Rust.
+struct Case {
+    name: &'static str,
+    check: fn(&Server, &'static str),
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "strings",
+            check: |server, name| check(server, name, strings()),
+        },
+        Case {
+            name: "integers",
+            check: |server, name| {
+                check::<i128>(
+                    server,
+                    name,
+                    vec![
+                        0,
+                        -1,
+                        (1 << 53) + 1,
+                        i64::MIN.into(),
+                        i64::MAX.into(),
+                        1 << 64,
+                        -(1 << 64) - 5,
+                    ],
+                )
+            },
+        },
+        Case {
+            name: "floats",
+            check: |server, name| {
+                check(
+                    server,
+                    name,
+                    vec![
+                        0.1,
+                        1e16,
+                        1e-05,
+                        -0.0,
+                        1e308,
+                        1.5,
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                        5e-324,
+                    ],
+                )
+            },
+        },
+        Case {
+            name: "pairs",
+            check: |server, name| {
+                check(
+                    server,
+                    name,
+                    vec![
+                        ("a".to_owned(), vec![1, 2]),
+                        (String::new(), vec![]),
+                        ("🦀".to_owned(), vec![-7]),
+                    ],
+                )
+            },
+        },
+        Case {
+            name: "maps",
+            check: |server, name| {
+                check(
+                    server,
+                    name,
+                    vec![
+                        BTreeMap::from([(10, "a".to_owned()), (9, "b".to_owned())]),
+                        BTreeMap::new(),
+                        BTreeMap::from([(-1, String::new()), (100, "x".to_owned())]),
+                    ],
+                )
+            },
+        },
+        Case {
+            name: "options",
+            check: |server, name| check(server, name, vec![Some(true), Some(false), None]),
+        },
+    ]
+}
+
+fn strings() -> Vec<String> {
+    [
+        "",
+        "a",
+        "é",
+        "🦀 crab",
+        "\u{7f}",
+        "\u{0}",
+        "\n\t\"\\/",
+        "日本語",
+        "\u{d7ff}",
+        "\u{10ffff}",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Rust reads Python's keys as `values`, writes its own, and the bytes match Python's.
+fn check<T>(server: &Server, name: &'static str, values: Vec<T>)
+where
+    T: Serialize + DeserializeOwned + Exactly + Debug + Clone,
+{
+    for kind in ["list", "deque"] {
+        let python_key = format!("py:{kind}:{name}");
+        let rust_key = format!("rs:{kind}:{name}");
+        let read: Vec<T> = match kind {
+            "list" => RedisList::open(server.url(), &python_key).unwrap().to_vec(),
+            _ => RedisDeque::open(server.url(), &python_key)
+                .unwrap()
+                .to_vec(),
+        }
+        .unwrap();
+        assert!(
+            read.len() == values.len() && read.iter().zip(&values).all(|(a, b)| a.exactly(b)),
+            "{python_key}: read {read:?}, Python wrote {values:?}"
+        );
+        match kind {
+            "list" => RedisList::open(server.url(), &rust_key)
+                .unwrap()
+                .extend(values.clone()),
+            _ => RedisDeque::open(server.url(), &rust_key)
+                .unwrap()
+                .with_maxlen(values.len())
+                .extend(values.clone()),
+        }
+        .unwrap();
+        let python_bytes: Vec<Vec<u8>> = server.cmd(&["LRANGE", &python_key, "0", "-1"]).unwrap();
+        let rust_bytes: Vec<Vec<u8>> = server.cmd(&["LRANGE", &rust_key, "0", "-1"]).unwrap();
+        assert_eq!(
+            rust_bytes
+                .iter()
+                .map(|b| String::from_utf8_lossy(b))
+                .collect::<Vec<_>>(),
+            python_bytes
+                .iter()
+                .map(|b| String::from_utf8_lossy(b))
+                .collect::<Vec<_>>(),
+            "{name}: stored bytes differ"
+        );
+        assert_eq!(rust_bytes, python_bytes);
+    }
+}
+
+#[test]
+fn python_and_rust_read_each_others_lists_and_store_the_same_bytes() {
+    let server = Server::start();
+    assert_eq!(worker(&server, "write", &[]), ["written"]);
+    let cases = cases();
+    for case in &cases {
+        (case.check)(&server, case.name);
+    }
+    let sorted: RedisList<String> = RedisList::open(server.url(), "rs:sorted").unwrap();
+    sorted.extend(strings().into_iter().rev()).unwrap();
+    sorted.sort().unwrap();
+
+    let lines = worker(&server, "read", &[]);
+    for case in &cases {
+        for kind in ["list", "deque"] {
+            let line = format!("equal {kind} {} True", case.name);
+            assert!(
+                lines.contains(&line),
+                "Python disagrees: {lines:?} lacks {line}"
+            );
+        }
+    }
+    assert!(
+        lines.contains(&"sorted True".to_owned()),
+        "our sort is not Python's order: {lines:?}"
+    );
+}
+
+#[test]
+fn python_operations_on_rust_data_agree_with_ours() {
+    // Python rotates and pops what Rust pushed; Rust sees Python's result, and vice versa.
+    let server = Server::start();
+    let deque = RedisDeque::open(server.url(), "w").unwrap().with_maxlen(10);
+    deque.extend(1..=5).unwrap();
+    // pottery's rotate(1) with nothing in between commits.
+    let no_intrusion = ["--", "PING"];
+    assert_eq!(
+        worker(
+            &server,
+            "watch",
+            &[&["--key", "w"][..], &no_intrusion].concat()
+        ),
+        ["committed"]
+    );
+    assert_eq!(deque.to_vec().unwrap(), [5, 1, 2, 3, 4]);
+    deque.rotate(-1).unwrap();
+    assert_eq!(deque.to_vec().unwrap(), [1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn a_pottery_watch_aborts_when_our_module_changes_the_key() {
+    let server = Server::start();
+    let deque = RedisDeque::open(server.url(), "w").unwrap();
+    let intrusions: &[&[&str]] = &[
+        &["POTTERY.DEQUE.ROTATE", "w", "2"],
+        &["POTTERY.DEQUE.PUSH", "w", "LEFT", "10", "0"],
+        &["POTTERY.LIST.INSERT", "w", "1", "9"],
+        &["POTTERY.LIST.POP", "w", "1"],
+        &["POTTERY.LIST.SETSLICE", "w", "0", "1", "7"],
+    ];
+    for intrusion in intrusions {
+        deque.clear().unwrap();
+        deque.extend(1..=5).unwrap();
+        let mut args = vec!["--key", "w", "--"];
+        args.extend_from_slice(intrusion);
+        assert_eq!(
+            worker(&server, "watch", &args),
+            ["aborted"],
+            "{intrusion:?} did not abort pottery's WATCH"
+        );
+    }
+    // A module command that changes nothing does not abort it.
+    deque.clear().unwrap();
+    deque.extend(1..=5).unwrap();
+    let args = ["--key", "w", "--", "POTTERY.DEQUE.ROTATE", "w", "5"];
+    assert_eq!(worker(&server, "watch", &args), ["committed"]);
+    assert_eq!(deque.to_vec().unwrap(), [5, 1, 2, 3, 4]);
+}
