@@ -97,6 +97,12 @@ pub enum Error {
     #[error("the value stored for a counter element is not a 64-bit integer")]
     NotAnInteger,
 
+    /// A [`BloomFilter`](crate::BloomFilter) cannot take another element: it does not grow
+    /// (NONSCALING) and holds its capacity, or growing would pass 64 sub-filters or the server's
+    /// `pottery.bf-max-bytes`.
+    #[error("the Bloom filter is full")]
+    FilterFull,
+
     /// A container was given an open connection (see [`Connector`](crate::Connector)),
     /// which broke; `pottery` cannot reopen a connection it did not open. Give a URL or a
     /// `redis::Client` to get reconnection.

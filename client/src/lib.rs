@@ -10,6 +10,8 @@
 //!   `Counter` in Redis hashes and sets, generic over `serde` types, atomic where std's
 //!   methods read and write, and stored byte for byte as Python pottery stores them (see
 //!   [`codec`]); [`Connector`] says how they reach Redis, [`Scan`] iterates over them;
+//! - [`BloomFilter`] and [`HyperLogLog`]: membership and cardinality over the pottery module's
+//!   native Bloom filter and Redis's HyperLogLog (the latter shared with Python pottery);
 //! - [`NextId`] / [`AsyncNextId`]: distributed, unique, increasing IDs agreed by a majority of
 //!   Redis masters (one master is fine too), built with [`NextId::builder`];
 //! - [`Redlock`] / [`AsyncRedlock`]: a distributed lock (Redlock) with guards that release on
@@ -42,11 +44,13 @@
 //! # Ok::<(), pottery::Error>(())
 //! ```
 
+mod bloom;
 pub mod codec;
 mod connector;
 mod counter;
 mod dict;
 mod error;
+mod hyperloglog;
 mod key;
 mod master;
 mod nextid;
@@ -63,11 +67,13 @@ mod deque;
 mod list;
 mod queue;
 
+pub use crate::bloom::{BloomFilter, BloomInfo};
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::counter::RedisCounter;
 pub use crate::deque::RedisDeque;
 pub use crate::dict::RedisDict;
 pub use crate::error::{Error, Result, Unavailable};
+pub use crate::hyperloglog::HyperLogLog;
 pub use crate::list::{ListIter, RedisList};
 pub use crate::master::Master;
 pub use crate::nextid::{NextId, NextIdBuilder};

@@ -73,3 +73,20 @@ pub fn default_error_rate() -> f64 {
 pub fn default_growth() -> Growth {
     Growth::scaling(EXPANSION.load(Ordering::Relaxed)).unwrap_or(Growth::Scaling(2))
 }
+
+/// Redis applies the numeric configs' ranges to `CONFIG SET` but not to the values given as load
+/// arguments: those are checked here, and the module refuses to load when one is out of range.
+pub fn check_load_values() -> Result<(), String> {
+    let checks = [
+        ("bf-initial-capacity", &INITIAL_CAPACITY, 1, 1 << 40),
+        ("bf-expansion", &EXPANSION, 1, 32768),
+        ("bf-max-bytes", &MAX_BYTES, 8, MAX_BYTES_LIMIT),
+    ];
+    for (name, value, min, max) in checks {
+        let value = value.load(Ordering::Relaxed);
+        if !(min..=max).contains(&value) {
+            return Err(format!("{name} {value} is outside {min}..={max}"));
+        }
+    }
+    Ok(())
+}

@@ -28,6 +28,10 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     ctx.set_module_options(
         ModuleOptions::NO_IMPLICIT_SIGNAL_MODIFIED | ModuleOptions::HANDLE_IO_ERRORS,
     );
+    if let Err(problem) = config::check_load_values() {
+        ctx.log_warning(&format!("pottery: {problem}"));
+        return Status::Err;
+    }
     match registration::register_all(ctx, table::COMMANDS).and_then(|()| stats::register(ctx)) {
         Ok(()) => Status::Ok,
         Err(problem) => {

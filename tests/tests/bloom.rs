@@ -1021,3 +1021,257 @@ fn corrupt_rdb_payloads_are_refused() {
     }
     assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
 }
+
+#[test]
+fn out_of_range_load_arguments_refuse_to_load() {
+    let server = std::env::var_os("POTTERY_REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
+    for (name, value) in [
+        ("bf-expansion", "0"),
+        ("bf-max-bytes", "4"),
+        ("bf-initial-capacity", "0"),
+        ("bf-error-rate", "2"),
+    ] {
+        // No TCP port, only a private Unix socket, so nothing can clash; a refused module ends
+        // the process.
+        let socket =
+            std::env::temp_dir().join(format!("pottery-load-{}-{name}.sock", std::process::id()));
+        let mut child = std::process::Command::new(&server)
+            .args(["--port", "0", "--save", "", "--appendonly", "no"])
+            .arg("--unixsocket")
+            .arg(&socket)
+            .arg("--loadmodule")
+            .arg(pottery_tests::module_path())
+            .args([name, value])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("redis-server runs");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                child.kill().expect("kill the server we started");
+                panic!("redis-server started with {name} {value}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(!status.success(), "{name} {value} was accepted");
+        // Refused for that argument, not for some unrelated start-up problem.
+        let output = child.wait_with_output().expect("output");
+        let log = String::from_utf8_lossy(&output.stdout);
+        let reason = if name == "bf-error-rate" {
+            "Module Configurations were not set".to_string()
+        } else {
+            format!("{name} {value} is outside")
+        };
+        assert!(log.contains(&reason), "{name} {value}: {log}");
+    }
+}
+
+#[test]
+fn debug_digest_covers_the_filter() {
+    let master = Server::builder()
+        .config("enable-debug-command", "yes")
+        .start();
+    let replica = Server::builder()
+        .config("enable-debug-command", "yes")
+        .start();
+    replica.replicate_from(&master);
+    let _: Vec<i64> = master.cmd(&["POTTERY.BF.MADD", "f", "a", "b"]).unwrap();
+    wait_for_replication(&master, &replica);
+    let digest =
+        |server: &Server| -> Vec<String> { server.cmd(&["DEBUG", "DIGEST-VALUE", "f"]).unwrap() };
+    let before = digest(&master);
+    assert_eq!(digest(&replica), before);
+    assert_ne!(before, vec!["0".repeat(40)]);
+    let _: i64 = master.cmd(&["POTTERY.BF.ADD", "f", "c"]).unwrap();
+    assert_ne!(
+        digest(&master),
+        before,
+        "the digest must change with the bits"
+    );
+    wait_for_replication(&master, &replica);
+    assert_eq!(digest(&replica), digest(&master));
+    let whole: String = master.cmd(&["DEBUG", "DIGEST"]).unwrap();
+    assert_eq!(replica.cmd::<String>(&["DEBUG", "DIGEST"]).unwrap(), whole);
+}
+
+#[test]
+fn key_specs_help_and_flags() {
+    let master = Server::start();
+    let cases: [(&[&str], &str); 4] = [
+        (&["POTTERY.BF.ADD", "k", "x"], "k"),
+        (
+            &["POTTERY.BF.INSERT", "k", "CAPACITY", "10", "ITEMS", "a"],
+            "k",
+        ),
+        (&["POTTERY.BF.LOADCHUNK", "k", "1", "data"], "k"),
+        (&["POTTERY.HLL.CONTAINS", "h", "a", "b"], "h"),
+    ];
+    for (args, key) in cases {
+        let keys: Vec<String> = master
+            .cmd([&["COMMAND", "GETKEYS"][..], args].concat())
+            .unwrap();
+        assert_eq!(keys, vec![key], "{args:?}");
+    }
+    let help: Vec<String> = master.cmd(&["POTTERY.HELP"]).unwrap();
+    assert!(help.contains(
+        &"POTTERY.BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]"
+            .to_string()
+    ));
+    assert!(help.contains(&"POTTERY.HLL.CONTAINS key element [element ...]".to_string()));
+    // Reads run on a read-only replica; writes are refused there.
+    let replica = Server::start();
+    replica.replicate_from(&master);
+    let _: i64 = master.cmd(&["POTTERY.BF.ADD", "f", "a"]).unwrap();
+    wait_for_replication(&master, &replica);
+    assert_eq!(
+        replica
+            .cmd::<i64>(&["POTTERY.BF.EXISTS", "f", "a"])
+            .unwrap(),
+        1
+    );
+    assert_eq!(replica.cmd::<i64>(&["POTTERY.BF.CARD", "f"]).unwrap(), 1);
+    let refused = replica
+        .cmd::<i64>(&["POTTERY.BF.ADD", "f", "b"])
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("READONLY"));
+}
+
+#[test]
+fn concurrent_writers_each_item_counted_once() {
+    let server = Server::start();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "shared", "0.001", "1000"])
+        .unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|thread| {
+            let mut connection = server.connection();
+            std::thread::spawn(move || {
+                let items: Vec<String> = (0..2000).map(|n| format!("t{thread}-{n}")).collect();
+                let mut new = 0;
+                for batch in items.chunks(50) {
+                    let replies: Vec<i64> = redis::cmd("POTTERY.BF.MADD")
+                        .arg("shared")
+                        .arg(batch)
+                        .query(&mut connection)
+                        .unwrap();
+                    new += replies.iter().filter(|r| **r == 1).count() as i64;
+                }
+                (new, items)
+            })
+        })
+        .collect();
+    let mut new_total = 0;
+    let mut everything = Vec::new();
+    for thread in threads {
+        let (new, items) = thread.join().unwrap();
+        new_total += new;
+        everything.extend(items);
+    }
+    // Every 1 reply is one counted item, whatever the interleaving, and the chain grew safely.
+    assert_eq!(
+        server.cmd::<i64>(&["POTTERY.BF.CARD", "shared"]).unwrap(),
+        new_total
+    );
+    assert!(new_total > 7900, "{new_total} new of 8000 at 0.1%");
+    assert_eq!(
+        count_present(&mut server.connection(), "shared", &everything),
+        everything.len()
+    );
+    assert!(info_field(&server, "shared", "FILTERS") >= 4);
+}
+
+#[test]
+fn restore_respects_the_loading_servers_byte_limit() {
+    let server = Server::start();
+    let mut connection = server.connection();
+    let _: () = server
+        .cmd(&["POTTERY.BF.RESERVE", "f", "0.01", "1000"])
+        .unwrap();
+    let payload: Vec<u8> = server.cmd(&["DUMP", "f"]).unwrap();
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "pottery.bf-max-bytes", "1024"])
+        .unwrap();
+    let refused = redis::cmd("RESTORE")
+        .arg("copy")
+        .arg(0)
+        .arg(&payload[..])
+        .query::<()>(&mut connection)
+        .unwrap_err();
+    assert_eq!(refused.detail(), Some("Bad data format"));
+    let _: () = server
+        .cmd(&["CONFIG", "SET", "pottery.bf-max-bytes", "2048"])
+        .unwrap();
+    let _: () = redis::cmd("RESTORE")
+        .arg("copy")
+        .arg(0)
+        .arg(&payload[..])
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(dump(&server, "copy"), dump(&server, "f"));
+}
+
+#[test]
+fn filters_larger_than_one_chunk_survive_every_path() {
+    // 15 million items at 1%: an 18 MB bit array, so SCANDUMP, the RDB and the AOF rewrite all
+    // split one sub-filter into a 16 MiB chunk and a remainder.
+    let server = Server::builder()
+        .aof(true)
+        .config("aof-use-rdb-preamble", "no")
+        .start();
+    let mut connection = server.connection();
+    let _: () = server
+        .cmd(&[
+            "POTTERY.BF.RESERVE",
+            "big",
+            "0.01",
+            "15000000",
+            "NONSCALING",
+        ])
+        .unwrap();
+    // Items spread over the whole array, so both chunks hold set bits.
+    let items: Vec<String> = (0..5000).map(|n| format!("big-{n}")).collect();
+    add_all(&mut connection, "big", &items);
+    let chunks = dump(&server, "big");
+    assert_eq!(chunks.len(), 3, "header, a 16 MiB chunk and the rest");
+    assert_eq!(chunks[1].1.len(), 16 << 20);
+    assert!(chunks[1].1.iter().any(|b| *b != 0) && chunks[2].1.iter().any(|b| *b != 0));
+
+    load(&server, "loaded", &chunks);
+    assert_eq!(dump(&server, "loaded"), chunks);
+    let payload: Vec<u8> = server.cmd(&["DUMP", "big"]).unwrap();
+    let _: () = redis::cmd("RESTORE")
+        .arg("restored")
+        .arg(0)
+        .arg(payload)
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(dump(&server, "restored"), chunks);
+
+    let _: String = server.cmd(&["BGREWRITEAOF"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server
+        .info_field("persistence", "aof_rewrite_in_progress")
+        .as_deref()
+        != Some("0")
+        || server
+            .info_field("persistence", "aof_rewrite_scheduled")
+            .as_deref()
+            != Some("0")
+    {
+        assert!(Instant::now() < deadline, "AOF rewrite did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _: () = server.cmd(&["SAVE"]).unwrap();
+    server.restart();
+    for key in ["big", "loaded", "restored"] {
+        assert_eq!(dump(&server, key), chunks, "{key} after the AOF reload");
+    }
+    assert_eq!(
+        count_present(&mut server.connection(), "big", &items),
+        items.len()
+    );
+}

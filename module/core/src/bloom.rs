@@ -46,6 +46,11 @@ pub enum BloomError {
 
 impl BloomError {
     /// The error reply, as RedisBloom words its errors where it has one.
+    ///
+    /// ```
+    /// use pottery_core::bloom::*;
+    /// assert_eq!(BloomError::BadCapacity.text(), "ERR bad capacity");
+    /// ```
     pub fn text(self) -> &'static str {
         match self {
             BloomError::BadErrorRate => "ERR bad error rate",
@@ -77,6 +82,12 @@ pub enum Growth {
 
 impl Growth {
     /// `Scaling(expansion)` after checking 1 ≤ expansion ≤ 32768.
+    ///
+    /// ```
+    /// use pottery_core::bloom::*;
+    /// assert_eq!(Growth::scaling(4), Ok(Growth::Scaling(4)));
+    /// assert_eq!(Growth::scaling(0), Err(BloomError::BadExpansion));
+    /// ```
     pub fn scaling(expansion: i64) -> Result<Growth, BloomError> {
         u32::try_from(expansion)
             .ok()
@@ -86,6 +97,12 @@ impl Growth {
     }
 
     /// The expansion factor, `None` for a NONSCALING filter.
+    ///
+    /// ```
+    /// use pottery_core::bloom::*;
+    /// assert_eq!(Growth::Scaling(3).expansion(), Some(3));
+    /// assert_eq!(Growth::NonScaling.expansion(), None);
+    /// ```
     pub fn expansion(self) -> Option<u32> {
         match self {
             Growth::Scaling(expansion) => Some(expansion),
@@ -95,6 +112,12 @@ impl Growth {
 }
 
 /// Checks 0 < error_rate < 1 (NaN fails).
+///
+/// ```
+/// use pottery_core::bloom::*;
+/// assert_eq!(check_error_rate(0.01), Ok(0.01));
+/// assert_eq!(check_error_rate(1.0), Err(BloomError::BadErrorRate));
+/// ```
 pub fn check_error_rate(error_rate: f64) -> Result<f64, BloomError> {
     if error_rate > 0.0 && error_rate < 1.0 {
         Ok(error_rate)
@@ -104,6 +127,12 @@ pub fn check_error_rate(error_rate: f64) -> Result<f64, BloomError> {
 }
 
 /// Checks 1 ≤ capacity ≤ 2^40.
+///
+/// ```
+/// use pottery_core::bloom::*;
+/// assert_eq!(check_capacity(100), Ok(100));
+/// assert_eq!(check_capacity(0), Err(BloomError::BadCapacity));
+/// ```
 pub fn check_capacity(capacity: i64) -> Result<u64, BloomError> {
     u64::try_from(capacity)
         .ok()
@@ -201,6 +230,11 @@ impl Layout {
     }
 
     /// Bytes of the bit array.
+    ///
+    /// ```
+    /// use pottery_core::bloom::*;
+    /// assert_eq!(Layout::for_capacity(1000, 0.01, 1 << 20).unwrap().bytes(), 1200);
+    /// ```
     pub fn bytes(&self) -> u64 {
         self.bits / 8
     }
@@ -223,6 +257,18 @@ pub struct SubFilter {
 
 impl SubFilter {
     /// A zeroed sub-filter. The caller has checked `layout` against the byte limit.
+    ///
+    /// ```
+    /// use pottery_core::bloom::*;
+    /// let layout = Layout::for_capacity(10, 0.01, 1 << 20).unwrap();
+    /// let mut sub = SubFilter::new(10, 0.01, layout);
+    /// let item = ItemHashes::of(b"x");
+    /// assert!(!sub.contains(&item));
+    /// sub.insert(&item);
+    /// assert!(sub.contains(&item));
+    /// assert_eq!(sub.bits(), layout.bits);
+    /// assert!(!sub.is_full());
+    /// ```
     pub fn new(capacity: u64, error_rate: f64, layout: Layout) -> SubFilter {
         SubFilter {
             capacity,
@@ -298,6 +344,18 @@ pub struct BloomFilter {
 
 impl BloomFilter {
     /// A filter with one empty sub-filter, checked against `max_bytes` before allocating.
+    ///
+    /// ```
+    /// use pottery_core::bloom::*;
+    /// let params = Params { capacity: 1000, error_rate: 0.01, growth: Growth::NonScaling };
+    /// let filter = BloomFilter::new(params, 1 << 20).unwrap();
+    /// assert_eq!((filter.capacity(), filter.bytes(), filter.items()), (1000, 1200, 0));
+    /// assert_eq!(filter.filters().len(), 1);
+    /// assert_eq!(filter.growth(), Growth::NonScaling);
+    /// assert_eq!(filter.params(), params);
+    /// assert!(!filter.contains(&ItemHashes::of(b"x")));
+    /// assert_eq!(BloomFilter::new(params, 100), Err(BloomError::TooLarge));
+    /// ```
     pub fn new(params: Params, max_bytes: u64) -> Result<BloomFilter, BloomError> {
         check_error_rate(params.error_rate)?;
         if !(1..=MAX_CAPACITY).contains(&params.capacity) {
@@ -442,6 +500,12 @@ pub fn format_error_rate(error_rate: f64) -> String {
 }
 
 /// Parses an error rate argument: a decimal or exponent number strictly between 0 and 1.
+///
+/// ```
+/// use pottery_core::bloom::*;
+/// assert_eq!(parse_error_rate(b"0.001"), Ok(0.001));
+/// assert_eq!(parse_error_rate(b"1.5"), Err(BloomError::BadErrorRate));
+/// ```
 pub fn parse_error_rate(text: &[u8]) -> Result<f64, BloomError> {
     std::str::from_utf8(text)
         .ok()

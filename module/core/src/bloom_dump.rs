@@ -49,6 +49,12 @@ pub enum ChunkError {
 
 impl ChunkError {
     /// The error reply.
+    ///
+    /// ```
+    /// use pottery_core::bloom::{BloomFilter, Growth, Params};
+    /// use pottery_core::bloom_dump::*;
+    /// assert_eq!(ChunkError::Invalid.text(), "ERR invalid chunk");
+    /// ```
     pub fn text(self) -> &'static str {
         match self {
             ChunkError::Invalid => "ERR invalid chunk",
@@ -141,6 +147,12 @@ struct SubHeader {
 /// NONSCALING), expansion 1..=32768, per sub-filter capacity ≥ 1, 0 < error rate < 1,
 /// 1..=1100 hashes, bits a non-zero multiple of 64, items ≤ capacity, the items summing to the
 /// total, and the bit arrays together within `max_bytes`.
+///
+/// ```
+/// use pottery_core::bloom::{BloomFilter, Growth, Params};
+/// use pottery_core::bloom_dump::*;
+/// assert_eq!(decode_header(b"garbage", 1 << 20), Err(ChunkError::Invalid));
+/// ```
 pub fn decode_header(bytes: &[u8], max_bytes: u64) -> Result<BloomFilter, ChunkError> {
     let mut reader = Reader { bytes };
     if &reader.take::<4>()? != MAGIC || reader.u8()? != VERSION {
@@ -210,6 +222,18 @@ pub fn decode_header(bytes: &[u8], max_bytes: u64) -> Result<BloomFilter, ChunkE
 
 /// The data chunk that starts at byte `offset` of the stream: at most [`CHUNK_BYTES`], within
 /// one sub-filter; empty at or past the end.
+///
+/// ```
+/// use pottery_core::bloom::{BloomFilter, Growth, Params};
+/// use pottery_core::bloom_dump::*;
+/// let params = Params { capacity: 10, error_rate: 0.01, growth: Growth::NonScaling };
+/// let mut filter = BloomFilter::new(params, 1 << 20).unwrap();
+/// write_at(&mut filter, 3, &[7, 8]).unwrap();
+/// assert_eq!(&chunk_at(&filter, 3)[..2], &[7, 8]);
+/// assert!(chunk_at(&filter, filter.bytes()).is_empty());
+/// let size = filter.bytes();
+/// assert_eq!(write_at(&mut filter, size, &[1]), Err(ChunkError::Invalid));
+/// ```
 pub fn chunk_at(filter: &BloomFilter, offset: u64) -> &[u8] {
     let mut start = offset;
     for sub in filter.filters() {
@@ -226,6 +250,15 @@ pub fn chunk_at(filter: &BloomFilter, offset: u64) -> &[u8] {
 
 /// Writes `data` at byte `offset` of the stream; [`ChunkError::Invalid`] unless it lies wholly
 /// inside the bit arrays. Nothing is written when it does not fit.
+///
+/// ```
+/// use pottery_core::bloom::{BloomFilter, Growth, Params};
+/// use pottery_core::bloom_dump::*;
+/// let params = Params { capacity: 10, error_rate: 0.01, growth: Growth::NonScaling };
+/// let mut filter = BloomFilter::new(params, 1 << 20).unwrap();
+/// assert_eq!(write_at(&mut filter, 0, &[0xff]), Ok(()));
+/// assert_eq!(write_at(&mut filter, 0, &[]), Err(ChunkError::Invalid));
+/// ```
 pub fn write_at(filter: &mut BloomFilter, offset: u64, data: &[u8]) -> Result<(), ChunkError> {
     let end = offset
         .checked_add(data.len() as u64)
@@ -297,6 +330,14 @@ pub fn scan(filter: &BloomFilter, iterator: i64) -> Option<Scan<'_>> {
 }
 
 /// The byte offset at which a data chunk loaded with `iterator` starts (`iterator` ≥ 2).
+///
+/// ```
+/// use pottery_core::bloom::{BloomFilter, Growth, Params};
+/// use pottery_core::bloom_dump::*;
+/// // A 10-byte chunk that came back with iterator 11 starts at offset 0.
+/// assert_eq!(chunk_offset(11, 10), Ok(0));
+/// assert_eq!(chunk_offset(1, 10), Err(ChunkError::Invalid));
+/// ```
 pub fn chunk_offset(iterator: i64, length: usize) -> Result<u64, ChunkError> {
     let end = u64::try_from(iterator)
         .ok()

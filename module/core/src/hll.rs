@@ -35,6 +35,11 @@ pub enum HllError {
 
 impl HllError {
     /// Redis's own reply text.
+    ///
+    /// ```
+    /// use pottery_core::hll::*;
+    /// assert_eq!(HllError::Corrupt.text(), "INVALIDOBJ Corrupted HLL object detected");
+    /// ```
     pub fn text(self) -> &'static str {
         match self {
             HllError::NotHll => "WRONGTYPE Key is not a valid HyperLogLog string value.",
@@ -68,6 +73,18 @@ pub enum Registers<'a> {
 
 impl Registers<'_> {
     /// Checks the value like Redis does and reads its registers.
+    ///
+    /// ```
+    /// use pottery_core::hll::*;
+    /// // What PFADD creates for an empty HLL: a sparse value with one XZERO run of 16384.
+    /// let mut value = b"HYLL\x01".to_vec();
+    /// value.extend_from_slice(&[0; 11]);
+    /// value.extend_from_slice(&[0x7f, 0xff]);
+    /// let registers = Registers::parse(&value).unwrap();
+    /// assert_eq!(registers.get(0), 0);
+    /// assert!(!registers.may_contain(b"anything"));
+    /// assert_eq!(Registers::parse(b"text").unwrap_err(), HllError::NotHll);
+    /// ```
     pub fn parse(value: &[u8]) -> Result<Registers<'_>, HllError> {
         if value.len() < HEADER_BYTES || !value.starts_with(b"HYLL") {
             return Err(HllError::NotHll);

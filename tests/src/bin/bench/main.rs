@@ -5,10 +5,11 @@ mod lists;
 mod lock;
 mod measure;
 mod nextid;
+mod probabilistic;
 
 use measure::{exit_with, pin_to_cpu_zero, Options};
 
-const USAGE: &str = "usage: bench nextid|lock|lists [--pinned] [--count N]";
+const USAGE: &str = "usage: bench nextid|lock|lists|probabilistic [--pinned] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -35,6 +36,7 @@ fn main() {
     }
     match suite.as_str() {
         "nextid" => nextid::run(&options),
+        "probabilistic" => probabilistic::run(&options),
         "lists" => lists::run(&options),
         "lock" => lock::run(&options),
         _ => exit_with(USAGE),
