@@ -273,3 +273,23 @@ fn concurrent_removes_hand_each_value_to_one_caller() {
     won.sort_unstable();
     assert_eq!(won, (0..200).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_dict_from_a_url_reconnects_after_a_restart_and_an_open_connection_does_not() {
+    let server = Server::builder().aof(true).start();
+    let dict: RedisDict<String, i64> = RedisDict::open(server.url(), "kept").unwrap();
+    dict.put("a", &1).unwrap();
+    let given: RedisDict<String, i64> = RedisDict::open(server.connection(), "kept").unwrap();
+    assert_eq!(given.get("a").unwrap(), Some(1));
+    server.restart();
+    // The first call after the restart may find the old socket closed; the next reconnects.
+    let first = dict.get("a");
+    assert!(
+        matches!(first, Ok(Some(1)) | Err(Error::Redis(_))),
+        "{first:?}"
+    );
+    assert_eq!(dict.get("a").unwrap(), Some(1));
+    // An open connection cannot be reopened: once it broke, it stays broken.
+    assert!(matches!(given.get("a"), Err(Error::Redis(_))));
+    assert!(matches!(given.get("a"), Err(Error::ConnectionBroken)));
+}

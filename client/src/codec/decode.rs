@@ -727,6 +727,7 @@ mod tests {
     fn big_integers_never_become_floats() {
         assert_eq!(kind::<i64>("9223372036854775808"), DecodeErrorKind::Type);
         assert_eq!(kind::<u64>("-1"), DecodeErrorKind::Type);
+        assert_eq!(kind::<f64>("18446744073709551616"), DecodeErrorKind::Type);
         assert_eq!(
             kind::<u128>("340282366920938463463374607431768211456"),
             DecodeErrorKind::IntegerTooLarge
