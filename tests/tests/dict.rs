@@ -293,3 +293,29 @@ fn a_dict_from_a_url_reconnects_after_a_restart_and_an_open_connection_does_not(
     assert!(matches!(given.get("a"), Err(Error::Redis(_))));
     assert!(matches!(given.get("a"), Err(Error::ConnectionBroken)));
 }
+
+#[test]
+fn concurrent_setdefaults_agree_on_one_value() {
+    let server = Server::start();
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4i64)
+        .map(|worker| {
+            let url = server.url();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let dict: RedisDict<i64, i64> = RedisDict::open(url, "defaults").unwrap();
+                barrier.wait();
+                (0..100).map(|n| dict.setdefault(&n, &worker).unwrap()).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<Vec<i64>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let dict: RedisDict<i64, i64> = RedisDict::open(server.url(), "defaults").unwrap();
+    let stored = dict.to_hashmap().unwrap();
+    for result in &results {
+        for (n, value) in result.iter().enumerate() {
+            // Every caller saw the value that stayed, whoever stored it.
+            assert_eq!(stored[&i64::try_from(n).unwrap()], *value);
+        }
+    }
+}
