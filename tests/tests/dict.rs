@@ -305,7 +305,9 @@ fn concurrent_setdefaults_agree_on_one_value() {
             std::thread::spawn(move || {
                 let dict: RedisDict<i64, i64> = RedisDict::open(url, "defaults").unwrap();
                 barrier.wait();
-                (0..100).map(|n| dict.setdefault(&n, &worker).unwrap()).collect::<Vec<_>>()
+                (0..100)
+                    .map(|n| dict.setdefault(&n, &worker).unwrap())
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
