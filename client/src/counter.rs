@@ -658,3 +658,16 @@ where
         Ok(result)
     }
 }
+
+/// `for item in &container` iterates like [`iter`](RedisCounter::iter).
+impl<T> IntoIterator for &RedisCounter<T>
+where
+    T: Serialize + DeserializeOwned,
+{
+    type Item = Result<(T, i64)>;
+    type IntoIter = Scan<(T, i64)>;
+
+    fn into_iter(self) -> Scan<(T, i64)> {
+        self.iter()
+    }
+}

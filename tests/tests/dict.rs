@@ -187,6 +187,11 @@ fn iterates_large_hashes_in_batches_without_losing_entries() {
     seen.sort_unstable();
     assert_eq!(seen, (0..2500).map(|n| (n, n * 2)).collect::<Vec<_>>());
     assert_eq!(dict.len().unwrap(), 2500);
+    let mut sum = 0;
+    for entry in &dict {
+        sum += entry.unwrap().1;
+    }
+    assert_eq!(sum, 2 * (0..2500).sum::<i64>());
 }
 
 #[test]
