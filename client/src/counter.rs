@@ -334,6 +334,12 @@ where
     /// Adds each `(element, count)` of `counts` (a `HashMap`, a `Vec` of pairs...): Python's
     /// `c.update(mapping)`; atomic like [`update`](Self::update).
     ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if the counts given for one element overflow when summed (nothing
+    /// is sent), or if a stored count would leave `i64`: that count is left unchanged, while
+    /// the other elements' increments, queued in the same `MULTI`, are applied.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -650,5 +656,18 @@ where
             }
         }
         Ok(result)
+    }
+}
+
+/// `for item in &container` iterates like [`iter`](RedisCounter::iter).
+impl<T> IntoIterator for &RedisCounter<T>
+where
+    T: Serialize + DeserializeOwned,
+{
+    type Item = Result<(T, i64)>;
+    type IntoIter = Scan<(T, i64)>;
+
+    fn into_iter(self) -> Scan<(T, i64)> {
+        self.iter()
     }
 }

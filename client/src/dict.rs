@@ -504,3 +504,17 @@ pub(crate) fn decode_pairs(flat: Vec<Vec<u8>>) -> impl Iterator<Item = Result<(V
             .map(|pair| pair.map_err(|_| Error::UnexpectedReply { command: "HGETALL" }))
     })
 }
+
+/// `for item in &container` iterates like [`iter`](RedisDict::iter).
+impl<K, V> IntoIterator for &RedisDict<K, V>
+where
+    K: Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    type Item = Result<(K, V)>;
+    type IntoIter = Scan<(K, V)>;
+
+    fn into_iter(self) -> Scan<(K, V)> {
+        self.iter()
+    }
+}

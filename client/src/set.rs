@@ -626,3 +626,16 @@ fn add_members(key: &str, members: &[Vec<u8>]) -> redis::Pipeline {
 fn decode_members<T: DeserializeOwned + Eq + Hash>(members: Vec<Vec<u8>>) -> Result<HashSet<T>> {
     members.iter().map(|member| from_json(member)).collect()
 }
+
+/// `for item in &container` iterates like [`iter`](RedisSet::iter).
+impl<T> IntoIterator for &RedisSet<T>
+where
+    T: Serialize + DeserializeOwned,
+{
+    type Item = Result<T>;
+    type IntoIter = Scan<T>;
+
+    fn into_iter(self) -> Scan<T> {
+        self.iter()
+    }
+}

@@ -1,6 +1,7 @@
 //! `scripts/bench <suite>`: measures ours beside the alternatives on the same servers in one
 //! run, and prints rates and ratios. One sequential client, warm, median of 3 runs.
 
+mod containers;
 mod lists;
 mod lock;
 mod measure;
@@ -9,7 +10,8 @@ mod probabilistic;
 
 use measure::{exit_with, pin_to_cpu_zero, Options};
 
-const USAGE: &str = "usage: bench nextid|lock|lists|probabilistic [--pinned] [--count N]";
+const USAGE: &str =
+    "usage: bench nextid|lock|containers|lists|probabilistic [--pinned] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -39,6 +41,7 @@ fn main() {
         "probabilistic" => probabilistic::run(&options),
         "lists" => lists::run(&options),
         "lock" => lock::run(&options),
+        "containers" => containers::run(&options),
         _ => exit_with(USAGE),
     }
 }
