@@ -68,11 +68,6 @@ impl KeyHandle {
         &self.name
     }
 
-    /// Whether the last drop deletes the key.
-    pub(crate) fn ownership(&self) -> Ownership {
-        self.ownership
-    }
-
     /// Runs `work` on the connection; one call at a time per handle.
     pub(crate) fn run<T>(
         &self,
@@ -98,6 +93,14 @@ impl KeyHandle {
     /// given a URL or a client.
     pub(crate) fn client(&self) -> Option<redis::Client> {
         self.lock().client().cloned()
+    }
+
+    /// Where the key lives (address and database), when the container was given a URL or a
+    /// client; two handles with the same identity can be combined in one server-side command.
+    pub(crate) fn server_identity(&self) -> Option<(String, i64)> {
+        let client = self.client()?;
+        let info = client.get_connection_info();
+        Some((info.addr().to_string(), info.redis_settings().db()))
     }
 
     fn lock(&self) -> MutexGuard<'_, Link> {

@@ -6,6 +6,10 @@
 //! Python and Rust services can use the same keys.
 //!
 //! So far the crate has:
+//! - [`RedisDict`], [`RedisSet`], [`RedisCounter`]: `HashMap`, `HashSet` and Python's
+//!   `Counter` in Redis hashes and sets, generic over `serde` types, atomic where std's
+//!   methods read and write, and stored byte for byte as Python pottery stores them (see
+//!   [`codec`]); [`Connector`] says how they reach Redis, [`Scan`] iterates over them;
 //! - [`NextId`] / [`AsyncNextId`]: distributed, unique, increasing IDs agreed by a majority of
 //!   Redis masters (one master is fine too), built with [`NextId::builder`];
 //! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
@@ -37,27 +41,32 @@
 //! ```
 
 pub mod codec;
-// Used by the containers built on it, which come in the next commits.
-#[allow(dead_code)]
 mod connector;
+mod counter;
+mod dict;
 mod error;
-#[allow(dead_code)]
 mod key;
 mod master;
 mod nextid;
 mod nextid_async;
 mod quorum;
 mod resp;
+mod scan;
+mod set;
 
 mod deque;
 mod list;
 mod queue;
 
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
+pub use crate::counter::RedisCounter;
+pub use crate::dict::RedisDict;
 pub use crate::error::{Error, Result, Unavailable};
 pub use crate::master::Master;
 pub use crate::nextid::{NextId, NextIdBuilder};
 pub use crate::nextid_async::AsyncNextId;
+pub use crate::scan::Scan;
+pub use crate::set::RedisSet;
 
 pub use crate::deque::RedisDeque;
 pub use crate::list::{ListIter, RedisList};

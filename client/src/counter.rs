@@ -1,0 +1,654 @@
+//! [`RedisCounter`]: Python's `collections.Counter` in a Redis hash, counted with `HINCRBY`
+//! so that concurrent writers never lose counts; shared with Python pottery's `RedisCounter`.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::codec::{from_json, to_json};
+use crate::connector::Connector;
+use crate::dict::decode_pairs;
+use crate::error::{Error, Result};
+use crate::key::KeyHandle;
+use crate::scan::{next_pair, Scan};
+
+/// A multiset of counts stored in a Redis hash: field = JSON(element), value = the count in
+/// decimal, byte for byte as Python pottery 3.0.1's `RedisCounter` stores it.
+///
+/// Counting is done by the server (`HINCRBY`), so any number of clients — Rust or not — can
+/// count at once without losing an increment (Python pottery reads, adds and writes back under
+/// `WATCH`, and retries). Multi-element updates run in one `MULTI`/`EXEC`. Counts are `i64`;
+/// a stored value that is not a decimal 64-bit integer is [`Error::NotAnInteger`], and an
+/// increment past `i64` is [`Error::Overflow`] (the count is left as it was). Like Python's
+/// `Counter`, a missing element counts 0, and counts may be zero or negative until removed.
+///
+/// # Example
+///
+/// ```no_run
+/// use pottery::RedisCounter;
+///
+/// let words: RedisCounter<String> = RedisCounter::open("redis://127.0.0.1:6379/", "words")?;
+/// words.update("the cat and the hat".split(' ').map(str::to_owned))?;
+/// assert_eq!(words.get("the")?, 2);
+/// assert_eq!(words.increment("cat", 5)?, 6);
+/// assert_eq!(words.most_common(Some(1))?, [("cat".to_owned(), 6)]);
+/// # Ok::<(), pottery::Error>(())
+/// ```
+pub struct RedisCounter<T> {
+    handle: Arc<KeyHandle>,
+    types: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for RedisCounter<T> {
+    fn clone(&self) -> Self {
+        Self {
+            handle: Arc::clone(&self.handle),
+            types: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for RedisCounter<T> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("RedisCounter")
+            .field("key", &self.handle.name())
+            .finish()
+    }
+}
+
+/// A stored count: Python pottery writes `json.dumps(int)`, a decimal integer.
+fn parse_count(bytes: &[u8]) -> Result<i64> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .filter(|text| !text.starts_with('+'))
+        .and_then(|text| text.parse().ok())
+        .ok_or(Error::NotAnInteger)
+}
+
+/// Turns the server's refusals of `HINCRBY` into typed errors.
+fn counting_error(error: Error) -> Error {
+    match &error {
+        Error::Redis(redis_error) => {
+            let text = redis_error.to_string();
+            if text.contains("would overflow") {
+                Error::Overflow
+            } else if text.contains("hash value is not an integer") {
+                Error::NotAnInteger
+            } else {
+                error
+            }
+        }
+        _ => error,
+    }
+}
+
+impl<T> RedisCounter<T>
+where
+    T: Serialize + DeserializeOwned,
+{
+    /// Attaches to the counter at `key` (which may or may not exist yet); the key is never
+    /// deleted by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let hits: pottery::RedisCounter<String> = pottery::RedisCounter::open("redis://127.0.0.1:6379/", "hits")?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Ok(Self {
+            handle: KeyHandle::new(connector.into(), Some(key))?,
+            types: PhantomData,
+        })
+    }
+
+    /// An empty counter at a new random key `pottery:<uuid4>`, deleted when the last clone of
+    /// this handle is dropped.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<char> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(counter.total()?, 0);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Ok(Self {
+            handle: KeyHandle::new(connector.into(), None)?,
+            types: PhantomData,
+        })
+    }
+
+    /// A counter at a new random key (see [`new`](Self::new)) that counted `elements`, like
+    /// Python's `Counter(iterable)`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let letters = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "hello".chars())?;
+    /// assert_eq!(letters.get(&'l')?, 2);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn from_iter_in<I>(connector: impl Into<Connector>, elements: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = T>,
+    {
+        let counter = Self::new(connector)?;
+        counter.update(elements)?;
+        Ok(counter)
+    }
+
+    /// The Redis key of the hash.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<i32> = pottery::RedisCounter::open("redis://127.0.0.1:6379/", "c")?;
+    /// assert_eq!(counter.key(), "c");
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn key(&self) -> &str {
+        self.handle.name()
+    }
+
+    /// The count of `element`, 0 if it was never counted (`HGET`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<String> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(counter.get("never")?, 0);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn get<Q>(&self, element: &Q) -> Result<i64>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let stored: Option<Vec<u8>> = self.handle.query(
+            redis::cmd("HGET")
+                .arg(self.handle.name())
+                .arg(to_json(element)?),
+        )?;
+        stored.map_or(Ok(0), |bytes| parse_count(&bytes))
+    }
+
+    /// Adds `delta` (which may be negative) to the count of `element` with one `HINCRBY`, and
+    /// returns the new count: Python's `c[element] += delta`, without its lost updates.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if the count would leave `i64` (it is left unchanged);
+    /// [`Error::NotAnInteger`] if the stored value is not an integer.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<String> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(counter.increment("a", 3)?, 3);
+    /// assert_eq!(counter.increment("a", -5)?, -2);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn increment<Q>(&self, element: &Q, delta: i64) -> Result<i64>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        self.handle
+            .query(
+                redis::cmd("HINCRBY")
+                    .arg(self.handle.name())
+                    .arg(to_json(element)?)
+                    .arg(delta),
+            )
+            .map_err(counting_error)
+    }
+
+    /// Sets the count of `element` (`HSET`): Python's `c[element] = count`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<String> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// counter.insert("a", 10)?;
+    /// assert_eq!(counter.get("a")?, 10);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn insert<Q>(&self, element: &Q, count: i64) -> Result<()>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        self.handle.query(
+            redis::cmd("HSET")
+                .arg(self.handle.name())
+                .arg(to_json(element)?)
+                .arg(count),
+        )
+    }
+
+    /// Removes `element` and returns its count, atomically (`HGET` and `HDEL` in one
+    /// `MULTI`/`EXEC`); `None` if it had none.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", ["a", "a"].map(String::from))?;
+    /// assert_eq!(counter.remove("a")?, Some(2));
+    /// assert_eq!(counter.remove("a")?, None);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn remove<Q>(&self, element: &Q) -> Result<Option<i64>>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let field = to_json(element)?;
+        let (old, _): (Option<Vec<u8>>, i64) = self.handle.query_pipeline(
+            redis::pipe()
+                .atomic()
+                .cmd("HGET")
+                .arg(self.handle.name())
+                .arg(&field)
+                .cmd("HDEL")
+                .arg(self.handle.name())
+                .arg(&field),
+        )?;
+        old.map(|bytes| parse_count(&bytes)).transpose()
+    }
+
+    /// Whether `element` has a count, even zero (`HEXISTS`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", [1, 2])?;
+    /// assert!(counter.contains_key(&1)?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn contains_key<Q>(&self, element: &Q) -> Result<bool>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        self.handle.query(
+            redis::cmd("HEXISTS")
+                .arg(self.handle.name())
+                .arg(to_json(element)?),
+        )
+    }
+
+    /// The number of distinct elements with a count (`HLEN`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
+    /// assert_eq!(counter.len()?, 2);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn len(&self) -> Result<usize> {
+        self.handle
+            .query(redis::cmd("HLEN").arg(self.handle.name()))
+    }
+
+    /// Whether no element has a count.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<u8> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// assert!(counter.is_empty()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Counts every element of `elements` once: Python's `c.update(iterable)`. Equal elements
+    /// are summed in the client, then every count is added with `HINCRBY` in one
+    /// `MULTI`/`EXEC`: atomic, and never a lost update.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<char> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// counter.update("abracadabra".chars())?;
+    /// assert_eq!(counter.get(&'a')?, 5);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn update<I>(&self, elements: I) -> Result<()>
+    where
+        I: IntoIterator<Item = T>,
+    {
+        self.add_all(elements.into_iter().map(|element| (element, 1)), 1)
+    }
+
+    /// Adds each `(element, count)` of `counts` (a `HashMap`, a `Vec` of pairs...): Python's
+    /// `c.update(mapping)`; atomic like [`update`](Self::update).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::collections::HashMap;
+    ///
+    /// let stock: pottery::RedisCounter<String> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// stock.update_counts(HashMap::from([("apples".to_owned(), 3), ("pears".to_owned(), 2)]))?;
+    /// assert_eq!(stock.total()?, 5);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn update_counts<I>(&self, counts: I) -> Result<()>
+    where
+        I: IntoIterator<Item = (T, i64)>,
+    {
+        self.add_all(counts, 1)
+    }
+
+    /// Uncounts every element of `elements` once: Python's `c.subtract(iterable)` (counts may
+    /// go to zero or below).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
+    /// counter.subtract("abc".chars())?;
+    /// assert_eq!((counter.get(&'a')?, counter.get(&'b')?, counter.get(&'c')?), (1, 0, -1));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn subtract<I>(&self, elements: I) -> Result<()>
+    where
+        I: IntoIterator<Item = T>,
+    {
+        self.add_all(elements.into_iter().map(|element| (element, 1)), -1)
+    }
+
+    /// Subtracts each `(element, count)` of `counts`: Python's `c.subtract(mapping)`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aa".chars())?;
+    /// counter.subtract_counts([('a', 5)])?;
+    /// assert_eq!(counter.get(&'a')?, -3);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn subtract_counts<I>(&self, counts: I) -> Result<()>
+    where
+        I: IntoIterator<Item = (T, i64)>,
+    {
+        self.add_all(counts, -1)
+    }
+
+    fn add_all<I>(&self, counts: I, sign: i64) -> Result<()>
+    where
+        I: IntoIterator<Item = (T, i64)>,
+    {
+        // Sum per encoded element first: one HINCRBY per distinct element.
+        let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
+        let mut order: Vec<Vec<u8>> = Vec::new();
+        for (element, count) in counts {
+            let field = to_json(&element)?;
+            let signed = count.checked_mul(sign).ok_or(Error::Overflow)?;
+            match deltas.get_mut(&field) {
+                Some(sum) => *sum = sum.checked_add(signed).ok_or(Error::Overflow)?,
+                None => {
+                    deltas.insert(field.clone(), signed);
+                    order.push(field);
+                }
+            }
+        }
+        if order.is_empty() {
+            return Ok(());
+        }
+        let mut pipeline = redis::pipe();
+        pipeline.atomic();
+        for field in &order {
+            let delta = deltas.get(field).copied().unwrap_or(0);
+            pipeline
+                .cmd("HINCRBY")
+                .arg(self.handle.name())
+                .arg(field)
+                .arg(delta)
+                .ignore();
+        }
+        // MULTI runs every queued command even if one fails (e.g. an overflow): the others
+        // are applied, and the failure is reported here.
+        self.handle
+            .query_pipeline::<()>(&pipeline)
+            .map_err(counting_error)
+    }
+
+    /// Deletes every count (`UNLINK` of the key).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", [1])?;
+    /// counter.clear()?;
+    /// assert!(counter.is_empty()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn clear(&self) -> Result<()> {
+        self.handle
+            .query(redis::cmd("UNLINK").arg(self.handle.name()))
+    }
+
+    /// Iterates over `(element, count)` pairs with `HSCAN` (see [`Scan`]).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "ab".chars())?;
+    /// for entry in counter.iter() {
+    ///     let (letter, count) = entry?;
+    ///     println!("{letter}: {count}");
+    /// }
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn iter(&self) -> Scan<(T, i64)> {
+        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
+            next_pair(batch).map(|pair| {
+                let (field, value) = pair?;
+                Ok((from_json(&field)?, parse_count(&value)?))
+            })
+        })
+    }
+
+    /// A consistent snapshot of every count (`HGETALL`), zero and negative ones included.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
+    /// assert_eq!(counter.to_hashmap()?, [('a', 2), ('b', 1)].into());
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn to_hashmap(&self) -> Result<HashMap<T, i64>>
+    where
+        T: Eq + Hash,
+    {
+        let flat: Vec<Vec<u8>> = self
+            .handle
+            .query(redis::cmd("HGETALL").arg(self.handle.name()))?;
+        decode_pairs(flat)
+            .map(|pair| {
+                pair.and_then(|(field, value)| Ok((from_json(&field)?, parse_count(&value)?)))
+            })
+            .collect()
+    }
+
+    /// The `n` most common elements and their counts, most common first (all of them when
+    /// `n` is `None`): Python's `c.most_common(n)`. Equal counts come in no particular order.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "abracadabra".chars())?;
+    /// assert_eq!(counter.most_common(Some(1))?, [('a', 5)]);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn most_common(&self, n: Option<usize>) -> Result<Vec<(T, i64)>>
+    where
+        T: Eq + Hash,
+    {
+        let mut counts: Vec<(T, i64)> = self.to_hashmap()?.into_iter().collect();
+        counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+        if let Some(n) = n {
+            counts.truncate(n);
+        }
+        Ok(counts)
+    }
+
+    /// Every element repeated as many times as its count (elements with a count below 1 are
+    /// skipped): Python's `c.elements()`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<char> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// counter.update_counts([('x', 2), ('y', 0)])?;
+    /// assert_eq!(counter.elements()?, ['x', 'x']);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn elements(&self) -> Result<Vec<T>>
+    where
+        T: Eq + Hash + Clone,
+    {
+        let mut elements = Vec::new();
+        for (element, count) in self.to_hashmap()? {
+            let repeat = usize::try_from(count).unwrap_or(0);
+            elements.extend(std::iter::repeat_n(element, repeat));
+        }
+        Ok(elements)
+    }
+
+    /// The sum of all counts: Python's `c.total()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if the sum leaves `i64`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "hello".chars())?;
+    /// assert_eq!(counter.total()?, 5);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn total(&self) -> Result<i64> {
+        let flat: Vec<Vec<u8>> = self
+            .handle
+            .query(redis::cmd("HVALS").arg(self.handle.name()))?;
+        flat.iter().try_fold(0i64, |sum, value| {
+            sum.checked_add(parse_count(value)?).ok_or(Error::Overflow)
+        })
+    }
+
+    /// Python's `c + other`: counts added, only positive results kept.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::collections::HashMap;
+    ///
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
+    /// let sum = counter.plus(&HashMap::from([('a', 1), ('b', -1)]))?;
+    /// assert_eq!(sum, HashMap::from([('a', 3)]));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn plus(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
+    where
+        T: Eq + Hash + Clone,
+    {
+        self.combine(other, |mine, theirs| mine.checked_add(theirs))
+    }
+
+    /// Python's `c - other`: counts subtracted, only positive results kept.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::collections::HashMap;
+    ///
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
+    /// assert_eq!(counter.minus(&HashMap::from([('a', 1), ('b', 1)]))?, HashMap::from([('a', 1)]));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn minus(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
+    where
+        T: Eq + Hash + Clone,
+    {
+        self.combine(other, |mine, theirs| mine.checked_sub(theirs))
+    }
+
+    /// Python's `c | other`: the larger of each pair of counts, only positive results kept.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::collections::HashMap;
+    ///
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
+    /// assert_eq!(counter.union(&HashMap::from([('b', 3)]))?, HashMap::from([('a', 2), ('b', 3)]));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn union(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
+    where
+        T: Eq + Hash + Clone,
+    {
+        self.combine(other, |mine, theirs| Some(mine.max(theirs)))
+    }
+
+    /// Python's `c & other`: the smaller of each pair of counts, only positive results kept.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::collections::HashMap;
+    ///
+    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
+    /// assert_eq!(counter.intersection(&HashMap::from([('a', 1)]))?, HashMap::from([('a', 1)]));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn intersection(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
+    where
+        T: Eq + Hash + Clone,
+    {
+        self.combine(other, |mine, theirs| Some(mine.min(theirs)))
+    }
+
+    /// Combines every element's count here and in `other` (0 where absent) and keeps the
+    /// positive results, as Python's `Counter` operators do.
+    fn combine(
+        &self,
+        other: &HashMap<T, i64>,
+        operation: impl Fn(i64, i64) -> Option<i64>,
+    ) -> Result<HashMap<T, i64>>
+    where
+        T: Eq + Hash + Clone,
+    {
+        let mine = self.to_hashmap()?;
+        let mut result = HashMap::new();
+        for element in mine.keys().chain(other.keys()) {
+            if result.contains_key(element) {
+                continue;
+            }
+            let count = operation(
+                mine.get(element).copied().unwrap_or(0),
+                other.get(element).copied().unwrap_or(0),
+            )
+            .ok_or(Error::Overflow)?;
+            if count > 0 {
+                result.insert(element.clone(), count);
+            }
+        }
+        Ok(result)
+    }
+}

@@ -1,0 +1,506 @@
+//! [`RedisDict`]: a `HashMap` that lives in a Redis hash, shared with Python pottery's
+//! `RedisDict`.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::codec::{from_json, to_json};
+use crate::connector::Connector;
+use crate::error::{Error, Result};
+use crate::key::KeyHandle;
+use crate::scan::{next_pair, Scan};
+
+/// Pairs per `HSET` when writing many entries, so one command stays a reasonable size.
+pub(crate) const WRITE_BATCH: usize = 1000;
+
+/// A map stored in a Redis hash: field = JSON(key), value = JSON(value), byte for byte as
+/// Python pottery 3.0.1's `RedisDict` stores it, so both can share the key.
+///
+/// Keys and values are any `serde` types, encoded by [`pottery::codec`](crate::codec). Every
+/// method is one round trip; those that read and write ([`insert`](Self::insert),
+/// [`remove`](Self::remove), [`setdefault`](Self::setdefault)) are atomic (`MULTI`/`EXEC`, no
+/// `WATCH`), so concurrent writers never see a half-done update. Methods take `&self`: calls
+/// from several threads through one handle take turns on its connection; clones share the
+/// key and the connection. A dict made without a key name owns a random key
+/// (`pottery:<uuid4>`) that is deleted when its last clone is dropped; a named key is never
+/// deleted by `pottery`.
+///
+/// # Example
+///
+/// ```no_run
+/// use pottery::RedisDict;
+///
+/// let ages: RedisDict<String, u32> = RedisDict::open("redis://127.0.0.1:6379/", "ages")?;
+/// ages.insert("ada", &36)?;
+/// assert_eq!(ages.get("ada")?, Some(36));
+/// assert!(ages.contains_key("ada")?);
+/// assert_eq!(ages.remove("ada")?, Some(36));
+/// assert!(ages.is_empty()?);
+/// # Ok::<(), pottery::Error>(())
+/// ```
+pub struct RedisDict<K, V> {
+    handle: Arc<KeyHandle>,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Clone for RedisDict<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            handle: Arc::clone(&self.handle),
+            types: PhantomData,
+        }
+    }
+}
+
+impl<K, V> fmt::Debug for RedisDict<K, V> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("RedisDict")
+            .field("key", &self.handle.name())
+            .finish()
+    }
+}
+
+impl<K, V> RedisDict<K, V>
+where
+    K: Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    /// Attaches to the hash at `key` (which may or may not exist yet); the key is never deleted
+    /// by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let users: pottery::RedisDict<u64, String> = pottery::RedisDict::open(&client, "users")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Ok(Self {
+            handle: KeyHandle::new(connector.into(), Some(key))?,
+            types: PhantomData,
+        })
+    }
+
+    /// An empty dict at a new random key `pottery:<uuid4>`, deleted when the last clone of
+    /// this handle is dropped.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let scratch: pottery::RedisDict<String, f64> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.key().starts_with("pottery:"));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Ok(Self {
+            handle: KeyHandle::new(connector.into(), None)?,
+            types: PhantomData,
+        })
+    }
+
+    /// A dict at a new random key (see [`new`](Self::new)) filled with `entries`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let squares = pottery::RedisDict::from_iter_in(
+    ///     "redis://127.0.0.1:6379/",
+    ///     (1..=3).map(|n: i64| (n, n * n)),
+    /// )?;
+    /// assert_eq!(squares.get(&3)?, Some(9));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn from_iter_in<I>(connector: impl Into<Connector>, entries: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+    {
+        let dict = Self::new(connector)?;
+        dict.extend(entries)?;
+        Ok(dict)
+    }
+
+    /// The Redis key of the hash.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, String> = pottery::RedisDict::open("redis://127.0.0.1:6379/", "config")?;
+    /// assert_eq!(dict.key(), "config");
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn key(&self) -> &str {
+        self.handle.name()
+    }
+
+    /// The value stored for `key`, if any (`HGET`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::open("redis://127.0.0.1:6379/", "d")?;
+    /// let value: Option<i32> = dict.get("missing")?;
+    /// assert_eq!(value, None);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn get<Q>(&self, key: &Q) -> Result<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let field = to_json(key)?;
+        let stored: Option<Vec<u8>> = self
+            .handle
+            .query(redis::cmd("HGET").arg(self.handle.name()).arg(field))?;
+        stored.map(|bytes| from_json(&bytes)).transpose()
+    }
+
+    /// Stores `value` for `key` and returns the value it replaces, atomically (`HGET` and
+    /// `HSET` in one `MULTI`/`EXEC`), like `HashMap::insert`. [`put`](Self::put) skips reading
+    /// the old value.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(dict.insert("a", &1)?, None);
+    /// assert_eq!(dict.insert("a", &2)?, Some(1));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn insert<Q, W>(&self, key: &Q, value: &W) -> Result<Option<V>>
+    where
+        K: Borrow<Q>,
+        V: Borrow<W>,
+        Q: Serialize + ?Sized,
+        W: Serialize + ?Sized,
+    {
+        let field = to_json(key)?;
+        let encoded = to_json(value)?;
+        let (old, _): (Option<Vec<u8>>, i64) = self.handle.query_pipeline(
+            redis::pipe()
+                .atomic()
+                .cmd("HGET")
+                .arg(self.handle.name())
+                .arg(&field)
+                .cmd("HSET")
+                .arg(self.handle.name())
+                .arg(&field)
+                .arg(encoded),
+        )?;
+        old.map(|bytes| from_json(&bytes)).transpose()
+    }
+
+    /// Stores `value` for `key` with one `HSET`, without reading the old value (Python's
+    /// `d[key] = value`); `true` if `key` was new.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(dict.put("a", &1)?);
+    /// assert!(!dict.put("a", &2)?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn put<Q, W>(&self, key: &Q, value: &W) -> Result<bool>
+    where
+        K: Borrow<Q>,
+        V: Borrow<W>,
+        Q: Serialize + ?Sized,
+        W: Serialize + ?Sized,
+    {
+        let added: i64 = self.handle.query(
+            redis::cmd("HSET")
+                .arg(self.handle.name())
+                .arg(to_json(key)?)
+                .arg(to_json(value)?),
+        )?;
+        Ok(added > 0)
+    }
+
+    /// Removes `key` and returns its value, atomically (`HGET` and `HDEL` in one
+    /// `MULTI`/`EXEC`): Python's `d.pop(key, None)`. Two concurrent `remove`s of one key never
+    /// both get the value.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [("a".to_owned(), 1)])?;
+    /// assert_eq!(dict.remove("a")?, Some(1));
+    /// assert_eq!(dict.remove("a")?, None);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn remove<Q>(&self, key: &Q) -> Result<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let field = to_json(key)?;
+        let (old, _): (Option<Vec<u8>>, i64) = self.handle.query_pipeline(
+            redis::pipe()
+                .atomic()
+                .cmd("HGET")
+                .arg(self.handle.name())
+                .arg(&field)
+                .cmd("HDEL")
+                .arg(self.handle.name())
+                .arg(&field),
+        )?;
+        old.map(|bytes| from_json(&bytes)).transpose()
+    }
+
+    /// Whether `key` has a value (`HEXISTS`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, "one".to_owned())])?;
+    /// assert!(dict.contains_key(&1)?);
+    /// assert!(!dict.contains_key(&2)?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn contains_key<Q>(&self, key: &Q) -> Result<bool>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let field = to_json(key)?;
+        self.handle
+            .query(redis::cmd("HEXISTS").arg(self.handle.name()).arg(field))
+    }
+
+    /// The number of entries (`HLEN`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, 1), (2, 4)])?;
+    /// assert_eq!(dict.len()?, 2);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn len(&self) -> Result<usize> {
+        self.handle
+            .query(redis::cmd("HLEN").arg(self.handle.name()))
+    }
+
+    /// Whether the dict has no entries (a missing key is an empty dict).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<i32, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(dict.is_empty()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Stores every entry of `entries` (later ones win), with `HSET`s of up to 1000 pairs sent
+    /// in one pipeline. Not atomic as a whole: an error may leave some batches written.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// dict.extend([("a".to_owned(), 1), ("b".to_owned(), 2)])?;
+    /// assert_eq!(dict.len()?, 2);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn extend<I>(&self, entries: I) -> Result<()>
+    where
+        I: IntoIterator<Item = (K, V)>,
+    {
+        let mut pipeline = redis::pipe();
+        let mut command = redis::cmd("HSET");
+        command.arg(self.handle.name());
+        let mut pairs = 0;
+        for (key, value) in entries {
+            command.arg(to_json(&key)?).arg(to_json(&value)?);
+            pairs += 1;
+            if pairs == WRITE_BATCH {
+                pipeline.add_command(command).ignore();
+                command = redis::cmd("HSET");
+                command.arg(self.handle.name());
+                pairs = 0;
+            }
+        }
+        if pairs > 0 {
+            pipeline.add_command(command).ignore();
+        }
+        if pipeline.cmd_iter().next().is_none() {
+            return Ok(());
+        }
+        self.handle.query_pipeline::<()>(&pipeline)
+    }
+
+    /// Python's `d.setdefault(key, default)`: stores `default` if `key` has no value, and
+    /// returns the value stored now, atomically (`HSETNX` and `HGET` in one `MULTI`/`EXEC`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(dict.setdefault("a", &1)?, 1);
+    /// assert_eq!(dict.setdefault("a", &2)?, 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn setdefault<Q, W>(&self, key: &Q, default: &W) -> Result<V>
+    where
+        K: Borrow<Q>,
+        V: Borrow<W>,
+        Q: Serialize + ?Sized,
+        W: Serialize + ?Sized,
+    {
+        let field = to_json(key)?;
+        let (_, stored): (i64, Option<Vec<u8>>) = self.handle.query_pipeline(
+            redis::pipe()
+                .atomic()
+                .cmd("HSETNX")
+                .arg(self.handle.name())
+                .arg(&field)
+                .arg(to_json(default)?)
+                .cmd("HGET")
+                .arg(self.handle.name())
+                .arg(&field),
+        )?;
+        // HSETNX just made sure the field exists; only a concurrent delete between the two
+        // commands could empty it, and MULTI rules that out.
+        let stored = stored.ok_or(Error::UnexpectedReply { command: "HGET" })?;
+        from_json(&stored)
+    }
+
+    /// The entry API's `or_insert_with`: the value of `key`, or else `make()` stored and
+    /// returned. `make` runs only when `key` looked absent; the store is a
+    /// [`setdefault`](Self::setdefault), so a value stored meanwhile by someone else wins and is
+    /// returned.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let cache: pottery::RedisDict<String, String> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// let page = cache.get_or_insert_with("/", || "<html>".to_owned())?;
+    /// assert_eq!(page, "<html>");
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn get_or_insert_with<Q>(&self, key: &Q, make: impl FnOnce() -> V) -> Result<V>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        if let Some(value) = self.get(key)? {
+            return Ok(value);
+        }
+        self.setdefault(key, &make())
+    }
+
+    /// Deletes every entry (`UNLINK` of the key).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, 1)])?;
+    /// dict.clear()?;
+    /// assert!(dict.is_empty()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn clear(&self) -> Result<()> {
+        self.handle
+            .query(redis::cmd("UNLINK").arg(self.handle.name()))
+    }
+
+    /// Iterates over the entries with `HSCAN`, about 1000 per round trip (see [`Scan`]).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, 10), (2, 20)])?;
+    /// let mut sum = 0;
+    /// for entry in dict.iter() {
+    ///     let (key, value) = entry?;
+    ///     sum += key * value;
+    /// }
+    /// assert_eq!(sum, 50);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn iter(&self) -> Scan<(K, V)> {
+        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
+            next_pair(batch).map(|pair| {
+                let (field, value) = pair?;
+                Ok((from_json(&field)?, from_json(&value)?))
+            })
+        })
+    }
+
+    /// Iterates over the keys with `HSCAN` (values are transferred but not decoded).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, 10)])?;
+    /// let keys: Vec<i32> = dict.keys().collect::<Result<_, _>>()?;
+    /// assert_eq!(keys, [1]);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn keys(&self) -> Scan<K> {
+        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
+            next_pair(batch).map(|pair| from_json(&pair?.0))
+        })
+    }
+
+    /// Iterates over the values with `HSCAN`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, 10)])?;
+    /// let values: Vec<i32> = dict.values().collect::<Result<_, _>>()?;
+    /// assert_eq!(values, [10]);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn values(&self) -> Scan<V> {
+        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
+            next_pair(batch).map(|pair| from_json(&pair?.1))
+        })
+    }
+
+    /// A consistent snapshot of the whole dict (`HGETALL`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [("a".to_owned(), 1)])?;
+    /// let copy: std::collections::HashMap<String, i32> = dict.to_hashmap()?;
+    /// assert_eq!(copy["a"], 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn to_hashmap(&self) -> Result<HashMap<K, V>>
+    where
+        K: Eq + Hash,
+    {
+        let flat: Vec<Vec<u8>> = self
+            .handle
+            .query(redis::cmd("HGETALL").arg(self.handle.name()))?;
+        decode_pairs(flat)
+            .map(|pair| {
+                pair.and_then(|(field, value)| Ok((from_json(&field)?, from_json(&value)?)))
+            })
+            .collect()
+    }
+}
+
+/// The field/value pairs of a flat `HGETALL` reply.
+pub(crate) fn decode_pairs(flat: Vec<Vec<u8>>) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> {
+    let mut elements = flat.into_iter();
+    std::iter::from_fn(move || {
+        next_pair(&mut elements)
+            .map(|pair| pair.map_err(|_| Error::UnexpectedReply { command: "HGETALL" }))
+    })
+}
