@@ -8,6 +8,14 @@ use redis::{Client, Connection};
 use crate::error::{Error, Result};
 
 /// How long a container waits for a connection or a reply on connections it opens itself.
+///
+/// Give an open `redis::Connection` with your own timeouts for other values.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(pottery::DEFAULT_CONTAINER_TIMEOUT, std::time::Duration::from_secs(5));
+/// ```
 pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The Redis server a container lives on, given to constructors such as

@@ -334,6 +334,12 @@ where
     /// Adds each `(element, count)` of `counts` (a `HashMap`, a `Vec` of pairs...): Python's
     /// `c.update(mapping)`; atomic like [`update`](Self::update).
     ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if the counts given for one element overflow when summed (nothing
+    /// is sent), or if a stored count would leave `i64`: that count is left unchanged, while
+    /// the other elements' increments, queued in the same `MULTI`, are applied.
+    ///
     /// # Example
     ///
     /// ```no_run

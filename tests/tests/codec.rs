@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use pottery::codec::{from_json, to_json, EncodeErrorKind};
+use pottery::codec::{from_json, to_json, BigInteger, EncodeErrorKind};
 use pottery::Error;
 use pottery_tests::workspace_root;
 use proptest::prelude::*;
@@ -120,6 +120,10 @@ fn case<T: Serialize + ?Sized>(python: &str, value: &T) -> Case {
     }
 }
 
+fn big(digits: &str) -> BigInteger {
+    digits.parse().expect("decimal digits")
+}
+
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
 struct Order {
     zebra: Vec<Option<bool>>,
@@ -157,6 +161,17 @@ fn corpus_encodes_byte_for_byte_like_python() {
         case(
             "[1e16, 1e15, 1e-05, 0.0001, -0.0, 0.0, 0.1, 1e308, 1.7976931348623157e308, 5e-324, 1.0, 123.456, 2.5e-300]",
             &[1e16, 1e15, 1e-5, 1e-4, -0.0, 0.0, 0.1, 1e308, f64::MAX, 5e-324, 1.0, 123.456, 2.5e-300],
+        ),
+        case("2**200", &big("1606938044258990275541962092341162602522202993782792835301376")),
+        case("-(2**128)", &big("-340282366920938463463374607431768211456")),
+        case(
+            "{2**130: 'a', -(2**130): 'b', 5: 'c', 2**64: 'd'}",
+            &BTreeMap::from([
+                (big("1361129467683753853853498429727072845824"), "a"),
+                (big("-1361129467683753853853498429727072845824"), "b"),
+                (BigInteger::from(5), "c"),
+                (BigInteger::from(1u128 << 64), "d"),
+            ]),
         ),
         case("[nan, inf, -inf]", &[f64::NAN, f64::INFINITY, f64::NEG_INFINITY]),
         case(
@@ -293,6 +308,8 @@ mod serde_json_like {
         Bool(bool),
         Int(i128),
         Huge(u128),
+        /// Decimal digits of any length.
+        Big(String),
         Float(f64),
         Text(String),
         List(Vec<Any>),
@@ -309,6 +326,10 @@ mod serde_json_like {
                 Self::Bool(value) => serializer.serialize_bool(*value),
                 Self::Int(value) => serializer.serialize_i128(*value),
                 Self::Huge(value) => serializer.serialize_u128(*value),
+                Self::Big(digits) => digits
+                    .parse::<pottery::codec::BigInteger>()
+                    .map_err(serde::ser::Error::custom)?
+                    .serialize(serializer),
                 Self::Float(value) => serializer.serialize_f64(*value),
                 Self::Text(value) => serializer.serialize_str(value),
                 Self::List(items) => serializer.collect_seq(items),
@@ -328,6 +349,7 @@ mod serde_json_like {
                 Self::Bool(false) => "False".to_owned(),
                 Self::Int(value) => value.to_string(),
                 Self::Huge(value) => value.to_string(),
+                Self::Big(digits) => format!("({digits})"),
                 Self::Float(value) => python_float(*value),
                 Self::Text(value) => python_string(value),
                 Self::List(items) => {
@@ -393,6 +415,7 @@ fn any_value() -> impl Strategy<Value = Any> {
         any::<i64>().prop_map(|value| Any::Int(value.into())),
         any::<i128>().prop_map(Any::Int),
         any::<u128>().prop_map(Any::Huge),
+        "-?[1-9][0-9]{30,80}".prop_map(Any::Big),
         any_float().prop_map(Any::Float),
         any_text().prop_map(Any::Text),
     ];

@@ -273,3 +273,51 @@ fn concurrent_removes_hand_each_value_to_one_caller() {
     won.sort_unstable();
     assert_eq!(won, (0..200).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_dict_from_a_url_reconnects_after_a_restart_and_an_open_connection_does_not() {
+    let server = Server::builder().aof(true).start();
+    let dict: RedisDict<String, i64> = RedisDict::open(server.url(), "kept").unwrap();
+    dict.put("a", &1).unwrap();
+    let given: RedisDict<String, i64> = RedisDict::open(server.connection(), "kept").unwrap();
+    assert_eq!(given.get("a").unwrap(), Some(1));
+    server.restart();
+    // The first call after the restart may find the old socket closed; the next reconnects.
+    let first = dict.get("a");
+    assert!(
+        matches!(first, Ok(Some(1)) | Err(Error::Redis(_))),
+        "{first:?}"
+    );
+    assert_eq!(dict.get("a").unwrap(), Some(1));
+    // An open connection cannot be reopened: once it broke, it stays broken.
+    assert!(matches!(given.get("a"), Err(Error::Redis(_))));
+    assert!(matches!(given.get("a"), Err(Error::ConnectionBroken)));
+}
+
+#[test]
+fn concurrent_setdefaults_agree_on_one_value() {
+    let server = Server::start();
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4i64)
+        .map(|worker| {
+            let url = server.url();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let dict: RedisDict<i64, i64> = RedisDict::open(url, "defaults").unwrap();
+                barrier.wait();
+                (0..100)
+                    .map(|n| dict.setdefault(&n, &worker).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<Vec<i64>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let dict: RedisDict<i64, i64> = RedisDict::open(server.url(), "defaults").unwrap();
+    let stored = dict.to_hashmap().unwrap();
+    for result in &results {
+        for (n, value) in result.iter().enumerate() {
+            // Every caller saw the value that stayed, whoever stored it.
+            assert_eq!(stored[&i64::try_from(n).unwrap()], *value);
+        }
+    }
+}

@@ -7,6 +7,7 @@
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 
 use super::error::{DecodeError, DecodeErrorKind};
+use super::integer::BIG_INTEGER_NAME;
 use crate::error::{Error, Result};
 
 /// Deepest nesting of arrays and objects accepted; deeper input is an error rather than a
@@ -119,8 +120,46 @@ impl<'input> Decoder<'input> {
                 self.position += b"Infinity".len();
                 return Ok(Number::Float(f64::NEG_INFINITY));
             }
+            self.position = start;
         }
-        let integer_start = self.position;
+        let is_float = self.number_text()?;
+        // Only ASCII digits, signs, points and exponents were consumed.
+        let text = std::str::from_utf8(&self.input[start..self.position]).unwrap_or_default();
+        if is_float {
+            return text.parse::<f64>().map(Number::Float).map_err(|_| {
+                DecodeError::new(DecodeErrorKind::Syntax, Some(start), "invalid number")
+            });
+        }
+        let too_large = || {
+            DecodeError::new(
+                DecodeErrorKind::IntegerTooLarge,
+                Some(start),
+                "integer beyond 128 bits",
+            )
+        };
+        if text.starts_with('-') {
+            if let Ok(value) = text.parse::<i64>() {
+                return Ok(Number::Signed(value));
+            }
+            text.parse::<i128>()
+                .map(Number::WideSigned)
+                .map_err(|_| too_large())
+        } else {
+            if let Ok(value) = text.parse::<u64>() {
+                return Ok(Number::Unsigned(value));
+            }
+            text.parse::<u128>()
+                .map(Number::WideUnsigned)
+                .map_err(|_| too_large())
+        }
+    }
+
+    /// Moves past a JSON number literal (`-?int frac? exp?`); whether it has a fraction or an
+    /// exponent.
+    fn number_text(&mut self) -> DecodeResult<bool> {
+        if self.input.get(self.position) == Some(&b'-') {
+            self.position += 1;
+        }
         match self.input.get(self.position) {
             Some(b'0') => self.position += 1,
             Some(b'1'..=b'9') => {
@@ -144,36 +183,7 @@ impl<'input> Decoder<'input> {
             self.digits()?;
             is_float = true;
         }
-        // Only ASCII digits, signs, points and exponents were consumed.
-        let text = std::str::from_utf8(&self.input[start..self.position]).unwrap_or_default();
-        if is_float {
-            return text.parse::<f64>().map(Number::Float).map_err(|_| {
-                DecodeError::new(DecodeErrorKind::Syntax, Some(start), "invalid number")
-            });
-        }
-        let negative = integer_start > start;
-        let too_large = || {
-            DecodeError::new(
-                DecodeErrorKind::IntegerTooLarge,
-                Some(start),
-                "integer beyond 128 bits",
-            )
-        };
-        if negative {
-            if let Ok(value) = text.parse::<i64>() {
-                return Ok(Number::Signed(value));
-            }
-            text.parse::<i128>()
-                .map(Number::WideSigned)
-                .map_err(|_| too_large())
-        } else {
-            if let Ok(value) = text.parse::<u64>() {
-                return Ok(Number::Unsigned(value));
-            }
-            text.parse::<u128>()
-                .map(Number::WideUnsigned)
-                .map_err(|_| too_large())
-        }
+        Ok(is_float)
     }
 
     fn digits(&mut self) -> DecodeResult<()> {
@@ -395,9 +405,23 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'_> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> DecodeResult<V::Value> {
+        if name == BIG_INTEGER_NAME && matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            // Hand the literal's digits over, whatever their size.
+            let start = self.position;
+            self.number_text()?;
+            let text = std::str::from_utf8(&self.input[start..self.position]).unwrap_or_default();
+            if text.contains(['.', 'e', 'E']) {
+                return Err(DecodeError::new(
+                    DecodeErrorKind::Type,
+                    Some(start),
+                    "expected an integer, found a float",
+                ));
+            }
+            return visitor.visit_newtype_struct(text.into_deserializer());
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -433,10 +457,21 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'_> {
         }
     }
 
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> DecodeResult<V::Value> {
+        if matches!(self.peek(), Some(b'0'..=b'9'))
+            || (self.peek() == Some(b'-')
+                && matches!(self.input.get(self.position + 1), Some(b'0'..=b'9')))
+        {
+            // A skipped number may have any size: check its syntax only.
+            self.number_text()?;
+            return visitor.visit_unit();
+        }
+        self.deserialize_any(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
-        ignored_any
     }
 }
 
@@ -727,6 +762,27 @@ mod tests {
     fn big_integers_never_become_floats() {
         assert_eq!(kind::<i64>("9223372036854775808"), DecodeErrorKind::Type);
         assert_eq!(kind::<u64>("-1"), DecodeErrorKind::Type);
+        assert_eq!(kind::<f64>("18446744073709551616"), DecodeErrorKind::Type);
+        let huge: crate::codec::BigInteger =
+            decode("-1606938044258990275541962092341162602522202993782792835301376");
+        assert_eq!(
+            huge.as_str(),
+            "-1606938044258990275541962092341162602522202993782792835301376"
+        );
+        let keys: std::collections::BTreeMap<crate::codec::BigInteger, u8> =
+            decode(r#"{"-3": 1, "340282366920938463463374607431768211456": 2}"#);
+        assert_eq!(
+            keys.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+            ["-3", "340282366920938463463374607431768211456"]
+        );
+        assert_eq!(
+            kind::<crate::codec::BigInteger>("1.5"),
+            DecodeErrorKind::Type
+        );
+        assert_eq!(
+            kind::<crate::codec::BigInteger>("true"),
+            DecodeErrorKind::Type
+        );
         assert_eq!(
             kind::<u128>("340282366920938463463374607431768211456"),
             DecodeErrorKind::IntegerTooLarge

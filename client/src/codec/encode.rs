@@ -11,10 +11,11 @@ use serde::ser::{self, Serialize};
 
 use super::error::{EncodeError, EncodeErrorKind};
 use super::float::write_python_float;
+use super::integer::{BigInteger, BIG_INTEGER_NAME};
 use crate::error::{Error, Result};
 
 /// Encodes `value` as Python's `json.dumps(value, sort_keys=True)` does, byte for byte (see the
-/// [module documentation](self) for the rules).
+/// [module documentation](crate::codec) for the rules).
 ///
 /// # Errors
 ///
@@ -242,9 +243,21 @@ impl<'a> ser::Serializer for Encoder<'a> {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> EncodeResult {
+        if name == BIG_INTEGER_NAME {
+            // A BigInteger's canonical digits, written as a JSON number: encoded as a string
+            // they are plain ASCII between two quotes, which are dropped.
+            let mut quoted = Vec::new();
+            value.serialize(Encoder { out: &mut quoted })?;
+            let digits = quoted
+                .strip_prefix(b"\"")
+                .and_then(|rest| rest.strip_suffix(b"\""))
+                .unwrap_or(&quoted);
+            self.out.extend_from_slice(digits);
+            return Ok(());
+        }
         value.serialize(self)
     }
 
@@ -428,10 +441,8 @@ impl<'a> ser::SerializeStructVariant for VariantEncoder<MapEncoder<'a>> {
 #[derive(Debug, Clone, PartialEq)]
 enum SortKey {
     Text(String),
-    /// Integers and bools (Python's `True` sorts as 1).
-    Integer(i128),
-    /// Integers above `i128::MAX`.
-    Huge(u128),
+    /// Integers of any size, and bools (Python's `True` sorts as 1).
+    Integer(BigInteger),
     Float(f64),
     Null,
 }
@@ -440,7 +451,7 @@ impl SortKey {
     fn family(&self) -> u8 {
         match self {
             Self::Text(_) => 0,
-            Self::Integer(_) | Self::Huge(_) | Self::Float(_) => 1,
+            Self::Integer(_) | Self::Float(_) => 1,
             Self::Null => 2,
         }
     }
@@ -450,19 +461,17 @@ impl SortKey {
         match (self, other) {
             (Self::Text(a), Self::Text(b)) => a.cmp(b),
             (Self::Integer(a), Self::Integer(b)) => a.cmp(b),
-            (Self::Huge(a), Self::Huge(b)) => a.cmp(b),
-            (Self::Huge(_), Self::Integer(_)) => Ordering::Greater,
-            (Self::Integer(_), Self::Huge(_)) => Ordering::Less,
             (Self::Float(a), Self::Float(b)) => a.total_cmp(b),
-            (Self::Float(a), integer) => compare_float_integer(*a, integer),
-            (integer, Self::Float(b)) => compare_float_integer(*b, integer).reverse(),
+            (Self::Float(a), Self::Integer(b)) => compare_float_integer(*a, b),
+            (Self::Integer(a), Self::Float(b)) => compare_float_integer(*b, a).reverse(),
             _ => Ordering::Equal,
         }
     }
 }
 
-/// Compares a finite float with an integer exactly, as Python does.
-fn compare_float_integer(float: f64, integer: &SortKey) -> Ordering {
+/// Compares a (non-NaN) float with an integer exactly, as Python does: integer parts first,
+/// then the float's fraction decides.
+fn compare_float_integer(float: f64, integer: &BigInteger) -> Ordering {
     if float.is_infinite() {
         return if float > 0.0 {
             Ordering::Greater
@@ -470,36 +479,14 @@ fn compare_float_integer(float: f64, integer: &SortKey) -> Ordering {
             Ordering::Less
         };
     }
-    let whole = float.trunc();
-    // Floats at or beyond ±2^127 exceed every i128 / are compared against u128 by magnitude.
-    let ordering = match integer {
-        SortKey::Integer(value) => {
-            if whole >= 1.7e38 {
-                Ordering::Greater
-            } else if whole <= -1.7e38 {
-                Ordering::Less
-            } else {
-                // `whole` is integral and within i128's range, so the cast is exact.
-                (whole as i128).cmp(value)
-            }
-        }
-        SortKey::Huge(value) => {
-            if whole >= 3.4e38 {
-                Ordering::Greater
-            } else if whole < 0.0 {
-                Ordering::Less
-            } else {
-                (whole as u128).cmp(value)
-            }
-        }
-        _ => Ordering::Equal,
+    let Some(whole) = BigInteger::from_integral_float(float) else {
+        return Ordering::Equal;
     };
-    if ordering == Ordering::Equal {
-        // Same integer part: the fraction decides.
-        (float - whole).partial_cmp(&0.0).unwrap_or(Ordering::Equal)
-    } else {
-        ordering
-    }
+    whole.cmp(integer).then_with(|| {
+        (float - float.trunc())
+            .partial_cmp(&0.0)
+            .unwrap_or(Ordering::Equal)
+    })
 }
 
 /// One buffered map entry: the sort key and `"key": value` as bytes.
@@ -632,7 +619,7 @@ impl ser::Serializer for KeyEncoder {
 
     fn serialize_bool(self, value: bool) -> KeyResult {
         Ok((
-            SortKey::Integer(i128::from(value)),
+            SortKey::Integer(BigInteger::from(u8::from(value))),
             if value { "true" } else { "false" }.to_owned(),
         ))
     }
@@ -654,7 +641,7 @@ impl ser::Serializer for KeyEncoder {
     }
 
     fn serialize_i128(self, value: i128) -> KeyResult {
-        Ok((SortKey::Integer(value), value.to_string()))
+        Ok((SortKey::Integer(value.into()), value.to_string()))
     }
 
     fn serialize_u8(self, value: u8) -> KeyResult {
@@ -674,10 +661,7 @@ impl ser::Serializer for KeyEncoder {
     }
 
     fn serialize_u128(self, value: u128) -> KeyResult {
-        match i128::try_from(value) {
-            Ok(small) => self.serialize_i128(small),
-            Err(_) => Ok((SortKey::Huge(value), value.to_string())),
-        }
+        Ok((SortKey::Integer(value.into()), value.to_string()))
     }
 
     fn serialize_f32(self, value: f32) -> KeyResult {
@@ -738,10 +722,17 @@ impl ser::Serializer for KeyEncoder {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> KeyResult {
-        value.serialize(self)
+        let (key, text) = value.serialize(self)?;
+        if name == BIG_INTEGER_NAME {
+            // The digits of a BigInteger: a number key, sorted numerically.
+            if let Ok(integer) = text.parse::<BigInteger>() {
+                return Ok((SortKey::Integer(integer), text));
+            }
+        }
+        Ok((key, text))
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -866,6 +857,37 @@ mod tests {
         assert_eq!(text(&pairs), r#"{"-1": 3, "-0.5": 2, "1.5": 1, "2": 0}"#);
         let mixed = Pairs(vec![(Number::Integer(1), 0)]);
         assert_eq!(text(&mixed), r#"{"1": 0}"#);
+        let close = Pairs(vec![
+            (Number::Float(1e300), 0),
+            (Number::Integer(i64::MAX), 1),
+            (Number::Float(9.223372036854776e18), 2),
+            (Number::Float(-1e300), 3),
+        ]);
+        assert_eq!(
+            text(&close),
+            r#"{"-1e+300": 3, "9223372036854775807": 1, "9.223372036854776e+18": 2, "1e+300": 0}"#
+        );
+    }
+
+    #[test]
+    fn big_integers_are_numbers_and_sort_as_numbers() {
+        let huge: BigInteger = "1606938044258990275541962092341162602522202993782792835301376"
+            .parse()
+            .unwrap_or_else(|_| panic!("digits"));
+        let minus: BigInteger = "-1606938044258990275541962092341162602522202993782792835301376"
+            .parse()
+            .unwrap_or_else(|_| panic!("digits"));
+        assert_eq!(text(&[&huge, &minus]), format!("[{huge}, {minus}]"));
+        let keys = BTreeMap::from([
+            (huge.clone(), 1),
+            (BigInteger::from(10), 2),
+            (minus.clone(), 3),
+            (BigInteger::from(9), 4),
+        ]);
+        assert_eq!(
+            text(&keys),
+            format!(r#"{{"{minus}": 3, "9": 4, "10": 2, "{huge}": 1}}"#)
+        );
     }
 
     #[test]

@@ -12,15 +12,16 @@
 //! - every character outside `0x20..=0x7E` escaped: `\n \r \t \b \f \" \\`, otherwise `\uXXXX`
 //!   in lowercase hex, with surrogate pairs above U+FFFF (DEL is `\u007f`); `/` is not escaped;
 //! - floats as Python's `repr` (`1.0`, `0.1`, `1e+16`, `1e-05`, `-0.0`), and `NaN`, `Infinity`,
-//!   `-Infinity`; integers of any Rust width (`i128`/`u128` included) in decimal.
+//!   `-Infinity`; integers in decimal: any Rust width (`i128`/`u128` included), and any size
+//!   with [`BigInteger`].
 //!
 //! Rust shapes follow `serde_json`'s conventions: `None` and `()` are `null`, tuples and byte
 //! slices are arrays, structs are objects, enums are externally tagged (`"Unit"`,
 //! `{"Variant": value}`).
 //!
 //! [`from_json`] reads any valid JSON plus `NaN`, `Infinity` and `-Infinity`. An integer is never
-//! turned into a float behind your back: one that does not fit the target type (or beyond 128
-//! bits) is an [`Error::Decode`](crate::Error::Decode). Object keys, always strings in JSON, are
+//! turned into a float behind your back: one that does not fit the target type is an
+//! [`Error::Decode`](crate::Error::Decode); [`BigInteger`] holds any integer. Object keys, always strings in JSON, are
 //! parsed back into integer, `bool` or float keys when the target map asks for them.
 //!
 //! # Example
@@ -45,7 +46,9 @@ mod decode;
 mod encode;
 mod error;
 mod float;
+mod integer;
 
 pub use self::decode::from_json;
 pub use self::encode::{to_json, to_json_into};
 pub use self::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+pub use self::integer::BigInteger;

@@ -1,13 +1,14 @@
 //! `scripts/bench <suite>`: measures ours beside the alternatives on the same servers in one
 //! run, and prints rates and ratios. One sequential client, warm, median of 3 runs.
 
+mod containers;
 mod lists;
 mod measure;
 mod nextid;
 
 use measure::{exit_with, pin_to_cpu_zero, Options};
 
-const USAGE: &str = "usage: bench nextid|lists [--pinned] [--count N]";
+const USAGE: &str = "usage: bench nextid|containers|lists [--pinned] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -34,6 +35,7 @@ fn main() {
     }
     match suite.as_str() {
         "nextid" => nextid::run(&options),
+        "containers" => containers::run(&options),
         "lists" => lists::run(&options),
         _ => exit_with(USAGE),
     }

@@ -55,7 +55,14 @@ pub fn median_rate(count: usize, mut operation: impl FnMut()) -> f64 {
     rates[1]
 }
 
-/// Python pottery's rate for the same work on the same servers: median of its 3 runs.
+/// The median of `rates` (the upper one of the middle two for an even count).
+pub fn median(rates: &mut [f64]) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    rates.get(rates.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Python pottery's rate for the same work on the same servers: the median of the runs it
+/// reports (3 unless the suite asks its script for another number).
 pub fn pottery_rate(script: &str, mode_args: &[String], options: &Options) -> f64 {
     let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
         workspace_root()
@@ -90,11 +97,10 @@ pub fn pottery_rate(script: &str, mode_args: &[String], options: &Options) -> f6
         .lines()
         .filter_map(|line| line.strip_prefix("rate ")?.parse().ok())
         .collect();
-    if rates.len() != 3 {
+    if rates.is_empty() {
         exit_with("Python pottery printed no rates");
     }
-    rates.sort_by(f64::total_cmp);
-    rates[1]
+    median(&mut rates)
 }
 
 pub struct Row {
@@ -149,6 +155,92 @@ pub fn print_table(suite: &str, options: &Options, rows: &[Row]) {
             },
             versus_pottery,
             versus_ping
+        );
+    }
+}
+
+/// `redis-benchmark -c 1` for one command on `server`: requests per second in one run of
+/// `count` requests, pinned to CPU 0 with the rest when `options.pinned`.
+pub fn redis_benchmark_rate(
+    server: &Server,
+    command: &[&str],
+    count: usize,
+    options: &Options,
+) -> f64 {
+    let mut process = if options.pinned {
+        let mut taskset = Command::new("taskset");
+        taskset.args(["-c", "0", "redis-benchmark"]);
+        taskset
+    } else {
+        Command::new("redis-benchmark")
+    };
+    let output = process
+        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
+        .args(["-c", "1", "-n", &count.to_string(), "--csv"])
+        .args(command)
+        .output()
+        .unwrap_or_else(|error| exit_with(&format!("cannot run redis-benchmark: {error}")));
+    // CSV: a header line, then "<command>","<requests per second>",...
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split("\",\"").nth(1))
+        .and_then(|rate| rate.trim_matches('"').parse().ok())
+        .unwrap_or_else(|| exit_with("redis-benchmark printed no rate"))
+}
+
+/// One operation measured three ways: ours, Python pottery's, and (for operations that are
+/// one Redis command) `redis-benchmark -c 1` running that command.
+pub struct ComparisonRow {
+    /// What was measured.
+    pub case: String,
+    /// Our operations per second.
+    pub ours: f64,
+    /// Python pottery's operations per second.
+    pub pottery: f64,
+    /// `redis-benchmark -c 1` for the same command, when the operation is one command.
+    pub native: Option<f64>,
+    /// Least `ours / pottery` the operation must reach.
+    pub pottery_target: f64,
+    /// Least `ours / native` the operation must reach (1 / 1.3 for "within 1.3x").
+    pub native_target: f64,
+}
+
+pub fn print_comparison(suite: &str, options: &Options, rows: &[ComparisonRow]) {
+    println!(
+        "\n{suite}: one sequential client, warm, median of 3 runs{}\n",
+        if options.pinned {
+            ", pinned to CPU 0"
+        } else {
+            ""
+        }
+    );
+    println!("| case | pottery-rs ops/s | pottery ops/s | vs pottery | redis-benchmark -c 1 ops/s | vs redis-benchmark | target | met |");
+    println!("|---|---:|---:|---:|---:|---:|---|---|");
+    for row in rows {
+        let versus_pottery = row.ours / row.pottery;
+        let versus_native = row.native.map(|native| row.ours / native);
+        let met = versus_pottery >= row.pottery_target
+            && versus_native.is_none_or(|ratio| ratio >= row.native_target);
+        let target = match row.native {
+            Some(_) => format!(
+                ">= {:.1}x pottery, >= {:.2}x redis-benchmark",
+                row.pottery_target, row.native_target
+            ),
+            None => format!(">= {:.1}x pottery", row.pottery_target),
+        };
+        println!(
+            "| {} | {:.0} | {:.0} | {:.1}x | {} | {} | {} | {} |",
+            row.case,
+            row.ours,
+            row.pottery,
+            versus_pottery,
+            row.native.map(|n| format!("{n:.0}")).unwrap_or_default(),
+            versus_native
+                .map(|r| format!("{r:.2}x"))
+                .unwrap_or_default(),
+            target,
+            if met { "yes" } else { "NO" }
         );
     }
 }
