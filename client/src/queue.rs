@@ -172,7 +172,9 @@ where
     /// on this handle's own connection); `None` when the time is up. A zero `timeout` is
     /// [`get_nowait`](Self::get_nowait). Waits longer than [`MAX_QUEUE_WAIT`], and queues made
     /// from an open connection (which cannot open a second one), are
-    /// [`Error::InvalidArgument`]. At most once: see the type's documentation.
+    /// [`Error::InvalidArgument`]. Threads calling `get` on the same handle take turns on its
+    /// blocking connection: give each consumer its own clone. At most once: see the type's
+    /// documentation.
     ///
     /// # Example
     ///

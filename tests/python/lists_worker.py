@@ -10,6 +10,11 @@ benchmarks.
     python lists_worker.py watch --port P --key K -- COMMAND ARG...
         runs pottery's RedisDeque.rotate(1) on K and, between its WATCH and its MULTI, sends
         COMMAND ARG... on another connection; prints "aborted" (WatchError) or "committed".
+    python lists_worker.py semantics --port P < cases
+        reads one JSON case per line ({"start": [...], "op": ..., ...}), applies it to a Python
+        list or collections.deque, and prints one JSON line per case: {"after": [...],
+        "length": n, "popped": element or null}: the list afterwards, its length (the reply of
+        every command but POP) and the popped element (POP's reply).
     python lists_worker.py bench --port P --op OP --size N --count C --iterated I --runs R
         OP is push, len, index, insert, iterate (elements of an I-element list), rotate or
         append (to a deque bounded at N); prints "rate <operations per second>" once per run,
@@ -19,6 +24,8 @@ CASES must stay equal to `cases()` in tests/tests/interop_lists.rs.
 """
 
 import argparse
+import collections
+import json
 import math
 import sys
 import time
@@ -95,6 +102,42 @@ def watch(args):
         Pipeline.multi = original_multi
 
 
+def semantics(args):
+    for line in sys.stdin:
+        case = json.loads(line)
+        start, op = case["start"], case["op"]
+        if op == "insert":
+            items = list(start)
+            items.insert(case["index"], case["value"])
+            reply = len(items)
+        elif op == "pop":
+            items = list(start)
+            try:
+                reply = items.pop(case["index"])
+            except IndexError:
+                reply = None
+        elif op == "setslice":
+            items = list(start)
+            items[case["start_index"] : case["stop_index"]] = case["values"]
+            reply = len(items)
+        elif op == "rotate":
+            items = collections.deque(start)
+            items.rotate(case["n"])
+            reply = len(items)
+        elif op == "push":
+            maxlen = None if case["maxlen"] == -1 else case["maxlen"]
+            items = collections.deque(start, maxlen=maxlen)
+            if case["left"]:
+                items.extendleft(case["values"])
+            else:
+                items.extend(case["values"])
+            reply = len(items)
+        else:
+            raise SystemExit(f"unknown op {op}")
+        popped = reply if op == "pop" else None
+        print(json.dumps({"length": len(items), "popped": popped, "after": list(items)}))
+
+
 def bench(args):
     warnings.simplefilter("ignore")  # pottery warns that index access is inefficient
     r = redis(args.port)
@@ -144,7 +187,7 @@ def bench(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["write", "read", "watch", "bench"])
+    parser.add_argument("mode", choices=["write", "read", "watch", "semantics", "bench"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--key", default="w")
     parser.add_argument("--op", default="index")
@@ -157,7 +200,8 @@ def main():
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
     args.command = argv[split + 1 :]
-    {"write": write, "read": read, "watch": watch, "bench": bench}[args.mode](args)
+    modes = {"write": write, "read": read, "watch": watch, "semantics": semantics, "bench": bench}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -299,3 +299,161 @@ fn a_pottery_watch_aborts_when_our_module_changes_the_key() {
     assert_eq!(worker(&server, "watch", &args), ["committed"]);
     assert_eq!(deque.to_vec().unwrap(), [5, 1, 2, 3, 4]);
 }
+
+/// One random case for `lists_worker.py semantics`; each operation reads the fields it needs.
+#[derive(Debug, Clone, Serialize)]
+struct SemanticsCase {
+    start: Vec<String>,
+    op: &'static str,
+    index: i64,
+    value: String,
+    start_index: i64,
+    stop_index: i64,
+    values: Vec<String>,
+    n: i64,
+    maxlen: i64,
+    left: bool,
+}
+
+/// What CPython did with a case.
+#[derive(Debug, serde::Deserialize)]
+struct PythonOutcome {
+    after: Vec<String>,
+    length: i64,
+    popped: Option<String>,
+}
+
+fn random_case(rng: &mut impl rand::Rng) -> SemanticsCase {
+    use rand::Rng;
+    let element = |rng: &mut dyn rand::RngCore| {
+        ["", "a", "b", "é", "🦀", "\"q\""][rng.random_range(0..6)].to_owned()
+    };
+    let index = |rng: &mut dyn rand::RngCore| match rng.random_range(0..10) {
+        0 => i64::MIN,
+        1 => i64::MAX,
+        2 => rng.random(),
+        _ => rng.random_range(-9..9),
+    };
+    let op = ["insert", "pop", "setslice", "rotate", "push"][rng.random_range(0..5)];
+    let maxlen = if rng.random_bool(0.3) {
+        -1
+    } else {
+        rng.random_range(0..7)
+    };
+    // A Python deque never holds more than its maxlen.
+    let start_len = match (op, maxlen) {
+        ("push", 0..) => rng.random_range(0..=maxlen as usize),
+        _ => rng.random_range(0..7),
+    };
+    let values_len = if op == "push" {
+        rng.random_range(1..5)
+    } else {
+        rng.random_range(0..4)
+    };
+    SemanticsCase {
+        start: (0..start_len).map(|_| element(rng)).collect(),
+        op,
+        index: index(rng),
+        value: element(rng),
+        start_index: index(rng),
+        stop_index: index(rng),
+        values: (0..values_len).map(|_| element(rng)).collect(),
+        n: index(rng),
+        maxlen,
+        left: rng.random_bool(0.5),
+    }
+}
+
+#[test]
+fn module_commands_do_exactly_what_cpython_does() {
+    use std::io::Write;
+    let server = Server::start();
+    let mut rng = rand::rng();
+    let cases: Vec<SemanticsCase> = (0..400).map(|_| random_case(&mut rng)).collect();
+    let mut child = Command::new(python())
+        .arg(workspace_root().join("tests/python/lists_worker.py"))
+        .args(["semantics", "--port", &server.port().to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("Python runs");
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        for case in &cases {
+            stdin
+                .write_all(&pottery::codec::to_json(case).unwrap())
+                .unwrap();
+            stdin.write_all(b"\n").unwrap();
+        }
+    }
+    let output = child.wait_with_output().expect("Python finishes");
+    assert!(output.status.success(), "lists_worker.py semantics failed");
+    let outcomes: Vec<PythonOutcome> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| pottery::codec::from_json(line.as_bytes()).expect("a JSON outcome"))
+        .collect();
+    assert_eq!(outcomes.len(), cases.len());
+
+    let mut connection = server.connection();
+    for (case, python) in cases.iter().zip(&outcomes) {
+        let _: () = redis::cmd("DEL").arg("k").query(&mut connection).unwrap();
+        if !case.start.is_empty() {
+            let _: () = redis::cmd("RPUSH")
+                .arg("k")
+                .arg(&case.start)
+                .query(&mut connection)
+                .unwrap();
+        }
+        let command = match case.op {
+            "insert" => {
+                let mut command = redis::cmd("POTTERY.LIST.INSERT");
+                command.arg("k").arg(case.index).arg(&case.value);
+                command
+            }
+            "pop" => {
+                let mut command = redis::cmd("POTTERY.LIST.POP");
+                command.arg("k").arg(case.index);
+                command
+            }
+            "setslice" => {
+                let mut command = redis::cmd("POTTERY.LIST.SETSLICE");
+                command
+                    .arg("k")
+                    .arg(case.start_index)
+                    .arg(case.stop_index)
+                    .arg(&case.values);
+                command
+            }
+            "rotate" => {
+                let mut command = redis::cmd("POTTERY.DEQUE.ROTATE");
+                command.arg("k").arg(case.n);
+                command
+            }
+            _ => {
+                let mut command = redis::cmd("POTTERY.DEQUE.PUSH");
+                command
+                    .arg("k")
+                    .arg(if case.left { "LEFT" } else { "RIGHT" })
+                    .arg(case.maxlen)
+                    .arg(&case.values);
+                command
+            }
+        };
+        let reply: redis::Value = command.query(&mut connection).unwrap();
+        let expected = match case.op {
+            "pop" => match &python.popped {
+                Some(element) => redis::Value::BulkString(element.clone().into_bytes()),
+                None => redis::Value::Nil,
+            },
+            _ => redis::Value::Int(python.length),
+        };
+        assert_eq!(reply, expected, "reply to {case:?}");
+        let after: Vec<String> = redis::cmd("LRANGE")
+            .arg("k")
+            .arg(0)
+            .arg(-1)
+            .query(&mut connection)
+            .unwrap();
+        assert_eq!(after, python.after, "list after {case:?}");
+    }
+}

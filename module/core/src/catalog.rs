@@ -138,7 +138,7 @@ pub const LIST_INSERT: CommandSpec = CommandSpec {
 /// `POTTERY.LIST.POP key [index]`.
 pub const LIST_POP: CommandSpec = CommandSpec {
     name: "pottery.list.pop",
-    flags: "write fast",
+    flags: "write",
     key_specs: POPPED_LIST,
     args: &[Arg::key("key", 0), Arg::integer("index").optional()],
     summary: "Python list.pop(index), index default -1: removes and replies the element, nil when out of range.",
