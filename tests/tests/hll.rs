@@ -186,3 +186,27 @@ fn errors_use_redis_texts() {
     assert_eq!(ours, theirs);
     assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
 }
+
+#[test]
+fn small_embedded_values_keep_their_encoding() {
+    // After a reload, a sparse HyperLogLog of a few elements is an embedded string (at most 44
+    // bytes): reading it must not make Redis re-encode it.
+    let server = Server::builder()
+        .config("enable-debug-command", "yes")
+        .start();
+    let _: i64 = server.cmd(&["PFADD", "small", "a", "b"]).unwrap();
+    let _: () = server.cmd(&["DEBUG", "RELOAD"]).unwrap();
+    let encoding = |key: &str| -> String { server.cmd(&["OBJECT", "ENCODING", key]).unwrap() };
+    assert_eq!(encoding("small"), "embstr");
+    let found: Vec<i64> = server
+        .cmd(&["POTTERY.HLL.CONTAINS", "small", "a", "b", "zzz"])
+        .unwrap();
+    assert_eq!(found[..2], [1, 1]);
+    assert_eq!(encoding("small"), "embstr");
+    // Integer-encoded strings are no HyperLogLog, and stay integers.
+    let _: () = server.cmd(&["SET", "number", "12345"]).unwrap();
+    assert!(server
+        .cmd::<Vec<i64>>(&["POTTERY.HLL.CONTAINS", "number", "x"])
+        .is_err());
+    assert_eq!(encoding("number"), "int");
+}
