@@ -68,6 +68,47 @@ impl<'a> Args<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Any arguments, read in any order of operations: no panic, the cursor only moves
+        // forward, and integers are exactly what Redis's string2ll accepts.
+        #[test]
+        fn any_input_and_any_reading_order_is_safe(
+            items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..24), 0..8),
+            operations in proptest::collection::vec(0u8..4, 0..16),
+        ) {
+            let views: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+            let mut args = Args::new(&views);
+            for operation in operations {
+                let before = args.remaining();
+                match operation {
+                    0 => {
+                        let read = args.next_bytes();
+                        prop_assert_eq!(read.is_ok(), before > 0);
+                    }
+                    1 => {
+                        let position = views.len() - before;
+                        let read = args.next_i64();
+                        match views.get(position) {
+                            None => prop_assert_eq!(read, Err(CommandError::Syntax)),
+                            Some(item) => prop_assert_eq!(
+                                read.ok(),
+                                crate::integer::parse_i64(item)
+                            ),
+                        }
+                    }
+                    2 => {
+                        args.eat_keyword("FROM");
+                    }
+                    _ => {
+                        prop_assert_eq!(args.finish().is_ok(), before == 0);
+                    }
+                }
+                prop_assert!(args.remaining() <= before);
+            }
+        }
+    }
 
     #[test]
     fn missing_and_extra_arguments_are_syntax_errors() {
