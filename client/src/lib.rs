@@ -21,6 +21,8 @@
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
 //!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
 //!   rotations run atomically inside Redis through the pottery module;
+//! - [`ContextTimer`]: wall-clock timing of a code section (Python pottery's `ContextTimer`),
+//!   with a guard that stops the timer at the end of a scope;
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -62,6 +64,7 @@ mod redlock_protocol;
 mod resp;
 mod scan;
 mod set;
+mod timer;
 
 mod deque;
 mod list;
@@ -84,3 +87,4 @@ pub use crate::redlock_async::{AsyncLockGuard, AsyncRedlock};
 pub use crate::redlock_protocol::{Holder, RedlockBuilder};
 pub use crate::scan::Scan;
 pub use crate::set::RedisSet;
+pub use crate::timer::{ContextTimer, TimerMisuse, TimerScope};
