@@ -21,6 +21,8 @@
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
 //!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
 //!   rotations run atomically inside Redis through the pottery module;
+//! - [`CachedOrderedDict`]: ordered keys looked up in one `HMGET` in a cache hash shared with
+//!   Python pottery, with the misses reported and filled through to the hash;
 //! - [`ContextTimer`]: wall-clock timing of a code section (Python pottery's `ContextTimer`),
 //!   with a guard that stops the timer at the end of a scope;
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
@@ -47,6 +49,7 @@
 //! ```
 
 mod bloom;
+mod cached_ordered_dict;
 pub mod codec;
 mod connector;
 mod counter;
@@ -71,6 +74,7 @@ mod list;
 mod queue;
 
 pub use crate::bloom::{BloomFilter, BloomInfo};
+pub use crate::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::counter::RedisCounter;
 pub use crate::deque::RedisDeque;
