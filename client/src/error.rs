@@ -143,6 +143,11 @@ pub enum Error {
         /// The index given.
         index: i64,
     },
+
+    /// A [`ContextTimer`](crate::ContextTimer) was used out of order: started twice, stopped
+    /// twice, or stopped or read before it was started (Python's `RuntimeError`).
+    #[error("timer misuse: {0}")]
+    Timer(crate::timer::TimerMisuse),
 }
 
 /// Why a master was not tried (see [`Error::MasterUnavailable`]).

@@ -21,6 +21,10 @@
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
 //!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
 //!   rotations run atomically inside Redis through the pottery module;
+//! - [`CachedOrderedDict`]: ordered keys looked up in one `HMGET` in a cache hash shared with
+//!   Python pottery, with the misses reported and filled through to the hash;
+//! - [`ContextTimer`]: wall-clock timing of a code section (Python pottery's `ContextTimer`),
+//!   with a guard that stops the timer at the end of a scope;
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -45,6 +49,7 @@
 //! ```
 
 mod bloom;
+mod cached_ordered_dict;
 pub mod codec;
 mod connector;
 mod counter;
@@ -62,12 +67,14 @@ mod redlock_protocol;
 mod resp;
 mod scan;
 mod set;
+mod timer;
 
 mod deque;
 mod list;
 mod queue;
 
 pub use crate::bloom::{BloomFilter, BloomInfo};
+pub use crate::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::counter::RedisCounter;
 pub use crate::deque::RedisDeque;
@@ -84,3 +91,4 @@ pub use crate::redlock_async::{AsyncLockGuard, AsyncRedlock};
 pub use crate::redlock_protocol::{Holder, RedlockBuilder};
 pub use crate::scan::Scan;
 pub use crate::set::RedisSet;
+pub use crate::timer::{ContextTimer, TimerMisuse, TimerScope};
