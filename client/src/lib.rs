@@ -21,6 +21,8 @@
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
 //!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
 //!   rotations run atomically inside Redis through the pottery module;
+//! - [`RedisCache`]: memoizes function results in a Redis hash with a sliding TTL, computing
+//!   each missing value once per process (and across processes with a [`Redlock`]);
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -45,6 +47,7 @@
 //! ```
 
 mod bloom;
+mod cache;
 pub mod codec;
 mod connector;
 mod counter;
@@ -68,6 +71,7 @@ mod list;
 mod queue;
 
 pub use crate::bloom::{BloomFilter, BloomInfo};
+pub use crate::cache::{CacheStats, RedisCache};
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::counter::RedisCounter;
 pub use crate::deque::RedisDeque;
