@@ -25,6 +25,8 @@
 //!   Python pottery, with the misses reported and filled through to the hash;
 //! - [`ContextTimer`]: wall-clock timing of a code section (Python pottery's `ContextTimer`),
 //!   with a guard that stops the timer at the end of a scope;
+//! - [`RedisCache`]: memoizes function results in a Redis hash with a sliding TTL, computing
+//!   each missing value once per process (and across processes with a [`Redlock`]);
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -49,6 +51,7 @@
 //! ```
 
 mod bloom;
+mod cache;
 mod cached_ordered_dict;
 pub mod codec;
 mod connector;
@@ -74,6 +77,7 @@ mod list;
 mod queue;
 
 pub use crate::bloom::{BloomFilter, BloomInfo};
+pub use crate::cache::{CacheStats, RedisCache};
 pub use crate::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
 pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::counter::RedisCounter;
