@@ -33,7 +33,16 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         return Status::Err;
     }
     match registration::register_all(ctx, table::COMMANDS).and_then(|()| stats::register(ctx)) {
-        Ok(()) => Status::Ok,
+        Ok(()) => {
+            // One notice line per load, so an operator can see in the server log which
+            // version of the module is serving.
+            ctx.log_notice(&format!(
+                "pottery: module version {} loaded with {} commands",
+                pottery_core::catalog::MODULE_VERSION,
+                table::COMMANDS.len()
+            ));
+            Status::Ok
+        }
         Err(problem) => {
             ctx.log_warning(&format!("pottery: {problem}"));
             Status::Err

@@ -87,3 +87,20 @@ fn info_pottery_counts_what_the_module_did() {
     assert_eq!(stat(&server, "pottery_bloom_filters"), 0);
     assert_eq!(stat(&server, "pottery_bloom_bytes"), 0);
 }
+
+#[test]
+fn the_server_log_names_the_loaded_module_and_its_commands() {
+    let server = Server::start();
+    let commands: Vec<String> = server
+        .cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "pottery"])
+        .unwrap();
+    let expected = format!(
+        "pottery: module version 100 loaded with {} commands",
+        commands.len()
+    );
+    assert!(
+        server.log().contains(&expected),
+        "no notice {expected:?} in the server log:\n{}",
+        server.log()
+    );
+}
