@@ -54,6 +54,25 @@ pub use server::{info_field, Server, ServerBuilder, DEFAULT_IO_TIMEOUT, DEFAULT_
 /// The `redis` crate this harness is built on, so tests use the same version.
 pub use redis;
 
+/// A Redis error reply as `redis-cli` prints it, code included: `ERR syntax error`,
+/// `WRONGTYPE Operation against ...`.
+///
+/// ```no_run
+/// let server = pottery_tests::Server::start();
+/// let error = server.cmd::<i64>(&["POTTERY.NEXTID"]).unwrap_err();
+/// assert_eq!(
+///     pottery_tests::error_text(&error),
+///     "ERR wrong number of arguments for 'pottery.nextid' command"
+/// );
+/// ```
+pub fn error_text(error: &redis::RedisError) -> String {
+    format!(
+        "{} {}",
+        error.code().unwrap_or("?"),
+        error.detail().unwrap_or("")
+    )
+}
+
 /// File name of the module built by `cargo build -p pottery-module`.
 pub const MODULE_FILE_NAME: &str = "libpottery_module.so";
 

@@ -51,11 +51,7 @@ fn error_of(connection: &mut redis::Connection, args: &[&[u8]]) -> String {
             "{:?} must fail",
             String::from_utf8_lossy(&args.concat())
         ));
-    format!(
-        "{} {}",
-        error.code().unwrap_or("?"),
-        error.detail().unwrap_or("")
-    )
+    pottery_tests::error_text(&error)
 }
 
 /// Adds `items` with MADD in batches and checks that every reply is 0 or 1.

@@ -122,11 +122,7 @@ fn create_fixture(server: &Server) {
 /// array (how `POTTERY.BF.MADD` and `POTTERY.BF.INSERT` reply a failed item).
 fn error_text(reply: redis::RedisResult<Value>) -> Result<String, String> {
     match reply {
-        Err(error) => Ok(format!(
-            "{} {}",
-            error.code().unwrap_or("?"),
-            error.detail().unwrap_or("")
-        )),
+        Err(error) => Ok(pottery_tests::error_text(&error)),
         Ok(Value::Array(entries)) => entries
             .iter()
             .find_map(|entry| match entry {

@@ -123,13 +123,7 @@ fn reading_changes_nothing() {
 /// The error Redis's own PFCOUNT gives for `key`, beside ours.
 fn errors(server: &Server, key: &str) -> (String, String) {
     let mut connection = server.connection();
-    let text = |error: redis::RedisError| {
-        format!(
-            "{} {}",
-            error.code().unwrap_or("?"),
-            error.detail().unwrap_or("")
-        )
-    };
+    let text = |error: redis::RedisError| pottery_tests::error_text(&error);
     let ours = redis::cmd("POTTERY.HLL.CONTAINS")
         .arg(key)
         .arg("x")

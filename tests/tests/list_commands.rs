@@ -572,11 +572,7 @@ fn bad_input_gets_an_error_and_the_server_stays_up() {
             .arg(&args[1..])
             .query::<Value>(&mut connection)
             .expect_err(&format!("{args:?} must fail"));
-        let text = format!(
-            "{} {}",
-            error.code().unwrap_or("?"),
-            error.detail().unwrap_or("")
-        );
+        let text = pottery_tests::error_text(&error);
         assert_eq!(&text, expected, "for {args:?}");
     }
     // Binary garbage in every position.

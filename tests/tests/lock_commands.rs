@@ -307,11 +307,7 @@ fn bad_arguments_get_redis_errors_and_the_server_stays_up() {
         let error = server
             .cmd::<redis::Value>(*args)
             .expect_err(&format!("{args:?} must fail"));
-        let text = format!(
-            "{} {}",
-            error.code().unwrap_or("?"),
-            error.detail().unwrap_or("")
-        );
+        let text = pottery_tests::error_text(&error);
         assert_eq!(text, *expected, "{args:?}");
     }
     // Nothing was written by a failed command, and the server still serves.

@@ -199,11 +199,7 @@ fn bad_arguments_get_redis_errors_and_the_server_stays_up() {
             .arg(&args[1..])
             .query::<redis::Value>(&mut connection)
             .expect_err(&format!("{args:?} must fail"));
-        let text = format!(
-            "{} {}",
-            error.code().unwrap_or("?"),
-            error.detail().unwrap_or("")
-        );
+        let text = pottery_tests::error_text(&error);
         assert_eq!(&text, expected, "for {args:?}");
     }
     // Binary garbage in every position.
