@@ -8,10 +8,11 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rand::Rng;
-use redis::Connection;
+use redis::cluster_routing::Slot;
+use redis::ConnectionLike;
 
-use crate::connector::{Connector, Link};
-use crate::error::Result;
+use crate::connector::{Connector, Link, Origin};
+use crate::error::{Error, Result};
 
 /// Prefix of random keys; Python pottery uses the same one.
 pub(crate) const RANDOM_KEY_PREFIX: &str = "pottery:";
@@ -71,7 +72,7 @@ impl KeyHandle {
     /// Runs `work` on the connection; one call at a time per handle.
     pub(crate) fn run<T>(
         &self,
-        work: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
+        work: impl FnOnce(&mut dyn ConnectionLike) -> redis::RedisResult<T>,
     ) -> Result<T> {
         self.lock().run(work)
     }
@@ -89,18 +90,28 @@ impl KeyHandle {
         self.run(|connection| pipeline.query(connection))
     }
 
-    /// A client for opening a dedicated connection to the same server, if the container was
-    /// given a URL or a client.
-    pub(crate) fn client(&self) -> Option<redis::Client> {
-        self.lock().client().cloned()
+    /// Where a dedicated connection to the same server or cluster can be opened from, if the
+    /// container was given a URL or a client.
+    pub(crate) fn origin(&self) -> Option<Origin> {
+        self.lock().origin().cloned()
     }
 
-    /// Where the key lives (address and database), when the container was given a URL or a
-    /// client; two handles with the same identity can be combined in one server-side command.
-    pub(crate) fn server_identity(&self) -> Option<(String, i64)> {
-        let client = self.client()?;
-        let info = client.get_connection_info();
-        Some((info.addr().to_string(), info.redis_settings().db()))
+    /// Where the key lives, as far as combining it with other keys in one command goes.
+    fn placement(&self) -> Placement {
+        let link = self.lock();
+        if link.is_cluster() {
+            return Placement::Cluster(Slot::for_key(&self.name));
+        }
+        match link.origin() {
+            Some(Origin::Server(client)) => {
+                let info = client.get_connection_info();
+                Placement::Server {
+                    address: info.addr().to_string(),
+                    database: info.redis_settings().db(),
+                }
+            }
+            _ => Placement::Unknown,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Link> {
@@ -121,6 +132,61 @@ impl Drop for KeyHandle {
             }
         }
     }
+}
+
+/// Where a key lives, for deciding whether several keys can meet in one server-side command.
+#[derive(Debug, PartialEq, Eq)]
+enum Placement {
+    /// One server, known from the URL or client the container was given.
+    Server { address: String, database: i64 },
+    /// A Redis Cluster, in this hash slot.
+    Cluster(Slot),
+    /// An open connection given as it is: the server behind it is unknown.
+    Unknown,
+}
+
+/// Whether the keys of several containers can be used in one server-side command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Colocation {
+    /// Same server and database, or same hash slot of a cluster: one command, through the
+    /// first container's connection, sees every key.
+    Together,
+    /// Different servers (or a cluster and a server): each key must be read through its own
+    /// container.
+    Apart,
+    /// Every container was given an open connection: pottery cannot tell where they lead.
+    Unknown,
+}
+
+/// Where the keys of `first` and `others` live relative to each other, for a command that
+/// `first` runs over all of them.
+///
+/// # Errors
+///
+/// [`Error::CrossSlot`] when they all live on a cluster but not in one hash slot: no node
+/// could run the command, and reading the keys one by one would silently give up the
+/// atomicity the caller asked for.
+pub(crate) fn colocation<'a>(
+    first: &'a KeyHandle,
+    others: impl IntoIterator<Item = &'a KeyHandle>,
+) -> Result<Colocation> {
+    let others: Vec<&KeyHandle> = others.into_iter().collect();
+    let mine = first.placement();
+    let theirs: Vec<Placement> = others.iter().map(|other| other.placement()).collect();
+    if theirs.iter().all(|placement| *placement == mine) {
+        return Ok(match mine {
+            Placement::Unknown => Colocation::Unknown,
+            Placement::Server { .. } | Placement::Cluster(_) => Colocation::Together,
+        });
+    }
+    let on_cluster = |placement: &Placement| matches!(placement, Placement::Cluster(_));
+    if on_cluster(&mine) && theirs.iter().all(on_cluster) {
+        let keys = std::iter::once(first).chain(others);
+        return Err(Error::CrossSlot {
+            keys: keys.map(|handle| handle.name().to_owned()).collect(),
+        });
+    }
+    Ok(Colocation::Apart)
 }
 
 #[cfg(test)]
