@@ -170,7 +170,7 @@ impl From<&ClusterClient> for Connector {
 impl From<ClusterConnection> for Connector {
     fn from(connection: ClusterConnection) -> Self {
         Self {
-            source: Source::Session(Session::Cluster(Box::new(connection))),
+            source: Source::Session(Session::Cluster(Box::new(OneKeyPipelines(connection)))),
         }
     }
 }
@@ -198,7 +198,7 @@ impl Origin {
                     .set_response_timeout(DEFAULT_CONTAINER_TIMEOUT);
                 let connection = client.get_connection_with_config(config)?;
                 connection.set_write_timeout(Some(DEFAULT_CONTAINER_TIMEOUT))?;
-                Ok(Session::Cluster(Box::new(connection)))
+                Ok(Session::Cluster(Box::new(OneKeyPipelines(connection))))
             }
         }
     }
@@ -207,7 +207,7 @@ impl Origin {
 /// One open connection: to one server, or to the masters of a cluster (routed per key).
 pub(crate) enum Session {
     Server(Box<Connection>),
-    Cluster(Box<ClusterConnection>),
+    Cluster(Box<OneKeyPipelines>),
 }
 
 impl Session {
@@ -224,8 +224,52 @@ impl Session {
     pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> redis::RedisResult<()> {
         match self {
             Self::Server(connection) => connection.set_read_timeout(timeout),
-            Self::Cluster(connection) => connection.set_read_timeout(timeout),
+            Self::Cluster(connection) => connection.0.set_read_timeout(timeout),
         }
+    }
+}
+
+/// A cluster connection that lets `redis::Pipeline`s through.
+///
+/// The `redis` crate refuses pipelines on a cluster connection because their commands could
+/// belong to different masters, yet routes one to the master of its first command's key when
+/// asked. A container's pipelines (and `MULTI`/`EXEC` blocks) only ever touch its own key, so
+/// they all belong to that master.
+pub(crate) struct OneKeyPipelines(ClusterConnection);
+
+impl ConnectionLike for OneKeyPipelines {
+    fn req_packed_command(&mut self, command: &[u8]) -> redis::RedisResult<redis::Value> {
+        self.0.req_packed_command(command)
+    }
+
+    fn req_packed_commands(
+        &mut self,
+        commands: &[u8],
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisResult<Vec<redis::Value>> {
+        self.0.req_packed_commands(commands, offset, count)
+    }
+
+    fn req_command(&mut self, command: &redis::Cmd) -> redis::RedisResult<redis::Value> {
+        // Routed by the command's own key specs, unlike packed bytes.
+        self.0.req_command(command)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.0.get_db()
+    }
+
+    fn supports_pipelining(&self) -> bool {
+        true
+    }
+
+    fn check_connection(&mut self) -> bool {
+        self.0.check_connection()
+    }
+
+    fn is_open(&self) -> bool {
+        self.0.is_open()
     }
 }
 

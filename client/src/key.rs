@@ -83,11 +83,26 @@ impl KeyHandle {
     }
 
     /// Runs a pipeline (atomic if built with `.atomic()`) and converts its replies.
+    ///
+    /// Every command of the pipeline must be on this handle's key: on a cluster the whole
+    /// pipeline goes to the master of its first command's key.
     pub(crate) fn query_pipeline<T: redis::FromRedisValue>(
         &self,
         pipeline: &redis::Pipeline,
     ) -> Result<T> {
-        self.run(|connection| pipeline.query(connection))
+        let mut link = self.lock();
+        match link.run(|connection| pipeline.query(connection)) {
+            Err(Error::Redis(error))
+                if link.is_cluster() && moved_before_running(&error, pipeline) =>
+            {
+                // The cluster connection follows MOVED for a single command only. One routed by
+                // the same key makes it follow the slot and refresh its map; nothing of the
+                // pipeline ran, so it can go again, to the new master.
+                link.run(|connection| redis::cmd("EXISTS").arg(&self.name).exec(connection))?;
+                link.run(|connection| pipeline.query(connection))
+            }
+            other => other,
+        }
     }
 
     /// Where a dedicated connection to the same server or cluster can be opened from, if the
@@ -132,6 +147,20 @@ impl Drop for KeyHandle {
             }
         }
     }
+}
+
+/// Whether `pipeline` is a `MULTI`/`EXEC` block that the server aborted because its key's slot
+/// had moved to another master (`MOVED` while queueing), so none of it ran. (A plain pipeline
+/// needs no such care: the cluster connection sees its first `MOVED` reply and sends it again
+/// to the new master.)
+fn moved_before_running(error: &redis::RedisError, pipeline: &redis::Pipeline) -> bool {
+    if !pipeline.is_transaction()
+        || error.kind() != redis::ErrorKind::Server(redis::ServerErrorKind::ExecAbort)
+    {
+        return false;
+    }
+    let errors = error.clone().into_server_errors().unwrap_or_default();
+    errors.iter().any(|(_, error)| error.code() == "MOVED")
 }
 
 /// Where a key lives, for deciding whether several keys can meet in one server-side command.
