@@ -289,6 +289,18 @@ mod tests {
     }
 
     #[test]
+    fn cross_slot_names_the_keys_and_the_remedy() {
+        let error = Error::CrossSlot {
+            keys: vec!["a".to_owned(), "b".to_owned()],
+        };
+        assert_eq!(
+            error.to_string(),
+            r#"keys ["a", "b"] are in different hash slots of the cluster; give them a common hash tag, such as {user:1}:a and {user:1}:b"#
+        );
+        assert!(!error.is_transient());
+    }
+
+    #[test]
     fn server_errors_that_repeat_are_not_transient() {
         let server_error = |resp: &[u8]| match redis::parse_redis_value(resp) {
             Ok(redis::Value::ServerError(error)) => Error::Redis(error.into()),

@@ -241,4 +241,51 @@ mod tests {
         ));
         assert_ne!(random_key(), key);
     }
+
+    fn on_server(url: &str, key: &str) -> Arc<KeyHandle> {
+        KeyHandle::new(url.into(), Some(key)).unwrap()
+    }
+
+    fn on_cluster(key: &str) -> Arc<KeyHandle> {
+        let client = redis::cluster::ClusterClient::new(["redis://127.0.0.1:7000/"]).unwrap();
+        KeyHandle::new(client.into(), Some(key)).unwrap()
+    }
+
+    #[test]
+    fn keys_of_one_server_and_database_are_together() {
+        let url = "redis://127.0.0.1:6379/";
+        let (a, b) = (on_server(url, "a"), on_server(url, "b"));
+        assert_eq!(colocation(&a, [&*b]).unwrap(), Colocation::Together);
+        assert_eq!(colocation(&a, []).unwrap(), Colocation::Together);
+        let other_database = on_server("redis://127.0.0.1:6379/1", "b");
+        assert_eq!(
+            colocation(&a, [&*b, &*other_database]).unwrap(),
+            Colocation::Apart
+        );
+        let other_port = on_server("redis://127.0.0.1:6380/", "b");
+        assert_eq!(colocation(&a, [&*other_port]).unwrap(), Colocation::Apart);
+    }
+
+    #[test]
+    fn cluster_keys_are_together_in_one_hash_slot_only() {
+        let (a, b) = (on_cluster("{user:1}:a"), on_cluster("{user:1}:b"));
+        assert_eq!(colocation(&a, [&*b]).unwrap(), Colocation::Together);
+        // Only the first {...} counts, and an empty one does not.
+        let (c, d) = (on_cluster("x{user:1}{z}"), on_cluster("{}{user:1}"));
+        assert_eq!(colocation(&a, [&*c]).unwrap(), Colocation::Together);
+        let apart = [on_cluster("a"), on_cluster("b")];
+        assert_ne!(Slot::for_key("a"), Slot::for_key("b"));
+        match colocation(&apart[0], [&*apart[1], &*a]) {
+            Err(Error::CrossSlot { keys }) => assert_eq!(keys, ["a", "b", "{user:1}:a"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            colocation(&a, [&*d]),
+            Err(Error::CrossSlot { .. })
+        ));
+        // A cluster and a single server are different servers: combined in the client.
+        let server = on_server("redis://127.0.0.1:6379/", "{user:1}:b");
+        assert_eq!(colocation(&a, [&*server]).unwrap(), Colocation::Apart);
+        assert_eq!(colocation(&server, [&*a]).unwrap(), Colocation::Apart);
+    }
 }
