@@ -108,6 +108,40 @@ pub enum Error {
     /// `redis::Client` to get reconnection.
     #[error("the container's open connection broke and cannot be reopened")]
     ConnectionBroken,
+
+    /// An operation over several containers on a Redis Cluster (set algebra between
+    /// [`RedisSet`](crate::RedisSet)s, [`HyperLogLog::merge`](crate::HyperLogLog::merge)) was
+    /// given keys in different hash slots, which no cluster node can combine in one command;
+    /// nothing was sent. Name the containers with a common hash tag, such as `{user:1}:a` and
+    /// `{user:1}:b`: a cluster places a key by the part between its first `{` and the next `}`.
+    /// Containers made without a name have random keys in random slots, so they need names.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use pottery::{Connector, Error, RedisSet};
+    ///
+    /// let nodes = ["redis://127.0.0.1:7000/"];
+    /// let a: RedisSet<u32> = RedisSet::open(Connector::cluster(nodes)?, "a")?;
+    /// let b: RedisSet<u32> = RedisSet::open(Connector::cluster(nodes)?, "b")?;
+    /// match a.union(&[&b]) {
+    ///     Err(Error::CrossSlot { keys }) => assert_eq!(keys, ["a", "b"]),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// let a: RedisSet<u32> = RedisSet::open(Connector::cluster(nodes)?, "{group}:a")?;
+    /// let b: RedisSet<u32> = RedisSet::open(Connector::cluster(nodes)?, "{group}:b")?;
+    /// a.union(&[&b])?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[error(
+        "keys {keys:?} are in different hash slots of the cluster; give them a common hash tag, \
+         such as {{user:1}}:a and {{user:1}}:b"
+    )]
+    CrossSlot {
+        /// The keys of the operation: the container's own first, then the others in order.
+        keys: Vec<String>,
+    },
+
     /// The lock was no longer held by this holder when it was released or extended: it had
     /// expired (and may have been taken by another client). Whatever the holder did since its
     /// validity ended was not protected by the lock.
@@ -252,6 +286,18 @@ mod tests {
             unavailable.to_string(),
             "master 2 is unavailable: waiting before reconnecting after a failure"
         );
+    }
+
+    #[test]
+    fn cross_slot_names_the_keys_and_the_remedy() {
+        let error = Error::CrossSlot {
+            keys: vec!["a".to_owned(), "b".to_owned()],
+        };
+        assert_eq!(
+            error.to_string(),
+            r#"keys ["a", "b"] are in different hash slots of the cluster; give them a common hash tag, such as {user:1}:a and {user:1}:b"#
+        );
+        assert!(!error.is_transient());
     }
 
     #[test]

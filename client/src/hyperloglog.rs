@@ -12,7 +12,7 @@ use crate::codec::to_json;
 use crate::connector::Connector;
 use crate::dict::WRITE_BATCH;
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
+use crate::key::{colocation, Colocation, KeyHandle};
 
 /// A cardinality estimator (about 0.81% standard error in 12 KiB) with membership tests.
 ///
@@ -245,7 +245,10 @@ where
     }
 
     /// Merges `others` into this HyperLogLog (`PFMERGE`): afterwards it counts the union. They
-    /// must live on the same server and database as this one.
+    /// must live on the same server and database as this one
+    /// ([`Error::InvalidArgument`] otherwise), or on a cluster in the same hash slot
+    /// ([`Error::CrossSlot`] otherwise: use a hash tag, as in `visitors:{site}:monday`); nothing
+    /// is written when they do not.
     ///
     /// # Example
     ///
@@ -258,11 +261,8 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn merge(&self, others: &[&HyperLogLog<T>]) -> Result<()> {
-        let here = self.handle.server_identity();
-        if others
-            .iter()
-            .any(|other| other.handle.server_identity() != here)
-        {
+        let handles = others.iter().map(|other| &*other.handle);
+        if colocation(&self.handle, handles)? == Colocation::Apart {
             return Err(Error::InvalidArgument {
                 argument: "others",
                 problem: "must live on the same server and database",

@@ -9,7 +9,8 @@
 //! - [`RedisDict`], [`RedisSet`], [`RedisCounter`]: `HashMap`, `HashSet` and Python's
 //!   `Counter` in Redis hashes and sets, generic over `serde` types, atomic where std's
 //!   methods read and write, and stored byte for byte as Python pottery stores them (see
-//!   [`codec`]); [`Connector`] says how they reach Redis, [`Scan`] iterates over them;
+//!   [`codec`]); [`Connector`] says how they reach Redis (one server or a Redis Cluster),
+//!   [`Scan`] iterates over them;
 //! - [`BloomFilter`] and [`HyperLogLog`]: membership and cardinality over the pottery module's
 //!   native Bloom filter and Redis's HyperLogLog (the latter shared with Python pottery);
 //! - [`NextId`] / [`AsyncNextId`]: distributed, unique, increasing IDs agreed by a majority of

@@ -6,12 +6,11 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use redis::Connection;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
+use crate::connector::{Connector, Session, DEFAULT_CONTAINER_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::key::KeyHandle;
 
@@ -30,9 +29,10 @@ pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(1 << 40);
 ///
 /// A blocking `get` waits on a connection of its own, opened on first use and kept by this
 /// handle (a clone gets its own), so other calls through the queue and its clones never wait
-/// behind it; that needs a queue made from a URL or a `redis::Client`. Its read timeout is the
-/// wait plus [`DEFAULT_CONTAINER_TIMEOUT`], so a reply always arrives before the client gives
-/// up.
+/// behind it; that needs a queue made from a URL, a `redis::Client` or a
+/// `redis::cluster::ClusterClient` (a cluster gets a cluster connection, which waits on the
+/// master of the queue's key). Its read timeout is the wait plus [`DEFAULT_CONTAINER_TIMEOUT`],
+/// so a reply always arrives before the client gives up.
 ///
 /// # Example
 ///
@@ -50,7 +50,7 @@ pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(1 << 40);
 /// ```
 pub struct RedisQueue<T> {
     handle: Arc<KeyHandle>,
-    blocking: Mutex<Option<Connection>>,
+    blocking: Mutex<Option<Session>>,
     types: PhantomData<fn() -> T>,
 }
 
@@ -206,21 +206,18 @@ where
         let connection = match slot.as_mut() {
             Some(connection) => connection,
             None => {
-                let client = self.handle.client().ok_or(Error::InvalidArgument {
+                let origin = self.handle.origin().ok_or(Error::InvalidArgument {
                     argument: "connector",
-                    problem:
-                        "a blocking get needs a URL or a redis::Client to open its own connection",
+                    problem: "a blocking get needs a URL or a client to open its own connection",
                 })?;
-                let connection = client.get_connection_with_timeout(DEFAULT_CONTAINER_TIMEOUT)?;
-                connection.set_write_timeout(Some(DEFAULT_CONTAINER_TIMEOUT))?;
-                slot.insert(connection)
+                slot.insert(origin.open()?)
             }
         };
         connection.set_read_timeout(Some(timeout + DEFAULT_CONTAINER_TIMEOUT))?;
         let reply: redis::RedisResult<Option<(Vec<u8>, Vec<u8>)>> = redis::cmd("BLPOP")
             .arg(self.handle.name())
             .arg(&seconds)
-            .query(connection);
+            .query(connection.as_connection_like());
         match reply {
             Ok(popped) => popped.map(|(_, bytes)| from_json(&bytes)).transpose(),
             Err(error) => {

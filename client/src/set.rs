@@ -15,7 +15,7 @@ use crate::codec::{from_json, to_json};
 use crate::connector::Connector;
 use crate::dict::WRITE_BATCH;
 use crate::error::Result;
-use crate::key::KeyHandle;
+use crate::key::{colocation, Colocation, KeyHandle};
 use crate::scan::Scan;
 
 /// `KEYS[1] = KEYS[1] ^ KEYS[2]` in one atomic step, in batches that stay below Lua's
@@ -44,7 +44,10 @@ return redis.call('SCARD', KEYS[1])
 /// `true` are three elements, as in JSON). Every method is one round trip. Set algebra with
 /// other `RedisSet`s runs on the server (`SUNION`, `SINTER`, `SDIFF`, and the `*STORE` forms
 /// for the `*_update` methods) when every operand was opened from the same URL or client
-/// (same address and database); otherwise the members are fetched and combined in the client.
+/// (same address and database), or lives on a cluster in this set's hash slot; otherwise the
+/// members are fetched and combined in the client, except on a cluster, where operands in
+/// other slots are [`Error::CrossSlot`](crate::Error::CrossSlot) (give the keys a common hash
+/// tag, such as `{team:7}:admins` and `{team:7}:editors`).
 /// Clones share the key and the connection; a set made without a key name owns a random key
 /// (`pottery:<uuid4>`), deleted when its last clone is dropped.
 ///
@@ -436,7 +439,7 @@ where
     where
         T: Eq + Hash,
     {
-        let members = if self.shares_server(&[other]) {
+        let members = if self.shares_server(&[other])? {
             let (mine, theirs): (Vec<Vec<u8>>, Vec<Vec<u8>>) = self.handle.query_pipeline(
                 redis::pipe()
                     .atomic()
@@ -515,7 +518,7 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn symmetric_difference_update(&self, other: &RedisSet<T>) -> Result<usize> {
-        if self.shares_server(&[other]) {
+        if self.shares_server(&[other])? {
             let mut invocation = SYMMETRIC_DIFFERENCE_UPDATE.key(self.key());
             invocation.key(other.key());
             return self.handle.run(|connection| invocation.invoke(connection));
@@ -531,17 +534,16 @@ where
             .query(redis::cmd("SMEMBERS").arg(self.handle.name()))
     }
 
-    fn shares_server(&self, others: &[&RedisSet<T>]) -> bool {
-        let Some(mine) = self.handle.server_identity() else {
-            return false;
-        };
-        others
-            .iter()
-            .all(|other| other.handle.server_identity().as_ref() == Some(&mine))
+    /// Whether one command through this set's connection can read every one of `others`;
+    /// [`Error::CrossSlot`](crate::Error::CrossSlot) on a cluster when they are not in this
+    /// set's hash slot.
+    fn shares_server(&self, others: &[&RedisSet<T>]) -> Result<bool> {
+        let handles = others.iter().map(|other| &*other.handle);
+        Ok(colocation(&self.handle, handles)? == Colocation::Together)
     }
 
     fn combine(&self, operation: Operation, others: &[&RedisSet<T>]) -> Result<Vec<Vec<u8>>> {
-        if self.shares_server(others) {
+        if self.shares_server(others)? {
             let mut command = redis::cmd(operation.command());
             command.arg(self.key());
             for other in others {
@@ -562,7 +564,7 @@ where
     }
 
     fn store(&self, operation: Operation, others: &[&RedisSet<T>]) -> Result<usize> {
-        if self.shares_server(others) {
+        if self.shares_server(others)? {
             let mut command = redis::cmd(operation.store_command());
             command.arg(self.key()).arg(self.key());
             for other in others {

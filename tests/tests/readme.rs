@@ -2,7 +2,7 @@
 //! against fresh servers, the `redis-cli` sessions through the real `redis-cli` with their output
 //! compared line by line, and `scripts/serve` as the README tells users to start it.
 
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{start_cluster, workspace_root, Server};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -23,8 +23,12 @@ fn rust_examples_run() {
         !README_EXAMPLES.is_empty(),
         "the README has no Rust example"
     );
-    for (number, ports, example) in README_EXAMPLES {
-        let servers = Server::start_many(ports.len());
+    for (number, ports, on_cluster, example) in README_EXAMPLES {
+        let servers = if *on_cluster {
+            start_cluster(3.max(ports.len()))
+        } else {
+            Server::start_many(ports.len())
+        };
         let urls: Urls = ports
             .iter()
             .zip(&servers)
