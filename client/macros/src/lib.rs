@@ -223,21 +223,19 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
         }
     };
 
+    // The arguments, moved into the body's call only on a miss.
+    let arguments_and_call = quote!((#(#names,)*), |(#(#names,)*)| #no_cache(#(#names),*));
     let get_or_call = quote_spanned! {return_span=>
-        ::pottery::RedisCache::try_get_or_call(#cache, #id, (#(#names,)*), |(#(#names,)*)| {
-            #no_cache(#(#names),*)
-        })
+        ::pottery::RedisCache::try_get_or_call(#cache, #id, #arguments_and_call)
     };
     let call_and_store = quote_spanned! {return_span=>
-        ::pottery::RedisCache::try_call_and_store(#cache, #id, (#(#names,)*), |(#(#names,)*)| {
-            #no_cache(#(#names),*)
-        })
+        ::pottery::RedisCache::try_call_and_store(#cache, #id, #arguments_and_call)
     };
     let no_cache_doc =
-        format!("[`{bare_name}`] without the cache: runs the body, reads and stores nothing.",);
+        format!("[`{bare_name}`] without the cache: runs the body, reads and stores nothing.");
     let prime_doc = format!(
         "Runs [`{bare_name}`]'s body without reading the cache and stores its result, replacing \
-         any stored one; an error is returned and nothing is stored.",
+         any stored one; an error is returned and nothing is stored."
     );
 
     Ok(quote! {
