@@ -1,10 +1,12 @@
 //! Turns every ```rust block of the README into a function that the `readme` test runs against
 //! real servers, so the README cannot drift from the code.
 //!
-//! A block becomes the body of `fn(&Urls) -> Result<(), Box<dyn Error>>`; each literal
-//! `"redis://127.0.0.1:<port>/"` in it is replaced by the URL of a server the test started for
-//! that port. Blocks fenced as ```rust,cluster run against one 3-master Redis Cluster instead,
-//! their ports standing for its nodes. Blocks fenced as ```rust,ignore are skipped.
+//! A block becomes the body of `fn() -> Result<(), Box<dyn Error>>`; each literal
+//! `"redis://127.0.0.1:<port>/"` in it is replaced by `readme_url(<port>)`, the URL (a
+//! `&'static str`, like the literal) of a server the test started for that port, which items
+//! in the block (statics, attribute arguments) can reach too. Blocks fenced as ```rust,cluster
+//! run against one 3-master Redis Cluster instead, their ports standing for its nodes. Blocks
+//! fenced as ```rust,ignore are skipped.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -48,7 +50,7 @@ fn main() {
         for port in &ports {
             rewritten = rewritten.replace(
                 &format!("\"redis://127.0.0.1:{port}/\""),
-                &format!("url_{port}"),
+                &format!("readme_url({port})"),
             );
         }
         let (uses, code): (Vec<&str>, Vec<&str>) =
@@ -56,13 +58,10 @@ fn main() {
         let _ = writeln!(
             out,
             "#[allow(unused_variables, clippy::all)]\n\
-             fn readme_example_{number}(urls: &Urls) -> Result<(), Box<dyn std::error::Error>> {{"
+             fn readme_example_{number}() -> Result<(), Box<dyn std::error::Error>> {{"
         );
         for line in uses {
             let _ = writeln!(out, "    {line}");
-        }
-        for port in &ports {
-            let _ = writeln!(out, "    let url_{port}: &str = urls[&{port}].as_str();");
         }
         for line in code {
             let _ = writeln!(out, "    {line}");

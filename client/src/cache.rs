@@ -240,7 +240,37 @@ impl RedisCache {
         T: Serialize + DeserializeOwned,
         E: From<Error>,
     {
-        let field = field(function, args)?;
+        self.try_get_or_call(function, args, |_| compute())
+    }
+
+    /// Like [`try_get_or_compute`](Self::try_get_or_compute), with the arguments given by value
+    /// and handed to `call` on a miss: for arguments the computation must own, such as a
+    /// `String` passed on to a function that takes it. This is what
+    /// [`#[pottery::cached]`](crate::cached) functions call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// fn shout(text: String) -> pottery::Result<String> { Ok(text.to_uppercase()) }
+    ///
+    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "shouts")?;
+    /// let text = String::from("hello");
+    /// let loud = cache.try_get_or_call("shout", (text,), |(text,)| shout(text))?;
+    /// assert_eq!(loud, "HELLO");
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn try_get_or_call<A, T, E>(
+        &self,
+        function: &str,
+        args: A,
+        call: impl FnOnce(A) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        A: Serialize,
+        T: Serialize + DeserializeOwned,
+        E: From<Error>,
+    {
+        let field = field(function, &args)?;
         if let Some(value) = self.read(&field)? {
             return Ok(value);
         }
@@ -262,12 +292,12 @@ impl RedisCache {
             return Ok(value);
         }
         match &self.lock {
-            None => self.compute_and_store(&field, compute),
+            None => self.compute_and_store(&field, || call(args)),
             Some(lock) => {
                 let guard = lock.acquire()?;
                 let outcome = match self.read(&field) {
                     Ok(Some(value)) => Ok(value),
-                    Ok(None) => self.compute_and_store(&field, compute),
+                    Ok(None) => self.compute_and_store(&field, || call(args)),
                     Err(error) => Err(error.into()),
                 };
                 guard.release()?;
@@ -292,8 +322,37 @@ impl RedisCache {
         A: Serialize + ?Sized,
         T: Serialize + DeserializeOwned,
     {
-        let field = field(function, args)?;
-        let value = compute();
+        self.try_call_and_store(function, args, |_| Ok(compute()))
+    }
+
+    /// Like [`bypass`](Self::bypass) for a call that can fail and takes the arguments by value:
+    /// `call(args)` runs without reading the cache; its result replaces any stored one, and an
+    /// error is returned as it is with nothing stored. Counted as neither hit nor miss.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// fn rate(from: String, to: String) -> pottery::Result<f64> { Ok(1.08) }
+    ///
+    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "rates")?;
+    /// let args = ("EUR".to_owned(), "USD".to_owned());
+    /// let fresh = cache.try_call_and_store("rate", args, |(from, to)| rate(from, to))?;
+    /// assert_eq!(cache.get::<_, f64>("rate", &("EUR", "USD"))?, Some(fresh));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn try_call_and_store<A, T, E>(
+        &self,
+        function: &str,
+        args: A,
+        call: impl FnOnce(A) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        A: Serialize,
+        T: Serialize,
+        E: From<Error>,
+    {
+        let field = field(function, &args)?;
+        let value = call(args)?;
         self.store(&field, &value)?;
         Ok(value)
     }

@@ -27,7 +27,8 @@
 //! - [`ContextTimer`]: wall-clock timing of a code section (Python pottery's `ContextTimer`),
 //!   with a guard that stops the timer at the end of a scope;
 //! - [`RedisCache`]: memoizes function results in a Redis hash with a sliding TTL, computing
-//!   each missing value once per process (and across processes with a [`Redlock`]);
+//!   each missing value once per process (and across processes with a [`Redlock`]), and the
+//!   [`#[cached]`](cached) attribute that memoizes a function in one;
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -97,3 +98,153 @@ pub use crate::redlock_protocol::{Holder, RedlockBuilder};
 pub use crate::scan::Scan;
 pub use crate::set::RedisSet;
 pub use crate::timer::{ContextTimer, TimerMisuse, TimerScope};
+
+/// Memoizes a function in a [`RedisCache`], like the `cached` crate's `#[io_cached]`: calls
+/// with the same arguments compute once and then read the stored result, from this process or
+/// any other sharing the cache.
+///
+/// The cache is either one of yours (a `static`, for a TTL, a [`Redlock`] or a connection of
+/// your choice) or opened by the macro from a URL and a key on the first call:
+///
+/// | option | meaning |
+/// |---|---|
+/// | `cache = EXPR` | your cache: `&EXPR` must deref to a `&'static RedisCache`, such as a `static` [`LazyLock<RedisCache>`](std::sync::LazyLock) |
+/// | `url = EXPR, key = EXPR` | a cache opened with [`RedisCache::open(url, key)`](RedisCache::open) on the first call (any `impl Into<Connector>` and `&str`; evaluated again on every call until the URL parses) |
+/// | `ttl_secs = N` | with `url`: the sliding TTL of the whole hash ([`RedisCache::with_ttl`]) |
+/// | `name = "..."` | the function id in the cache field; the function's name by default |
+///
+/// The cached function keeps its name and signature. Each call reads the field
+/// JSON(`[name, [arguments...]]`) of the hash, exactly as
+/// [`RedisCache::try_get_or_compute`] stores it, and on a miss runs the body, stores its `Ok`
+/// value and returns it; within the process, concurrent callers with the same arguments wait
+/// for that one computation (and with a [`Redlock`] on your cache, callers in other processes
+/// too). The macro also generates, with the function's visibility:
+///
+/// - `{name}_no_cache(...)`: the body itself, which neither reads nor stores;
+/// - `{name}_prime_cache(...)`: runs the body and stores its result without reading, replacing
+///   what was stored ([`RedisCache::try_call_and_store`]);
+/// - `{name}_cache()`: the cache, for [`stats`](RedisCache::stats),
+///   [`clear`](RedisCache::clear), [`remove`](RedisCache::remove), ... It returns
+///   `&'static RedisCache` with `cache = ...` and `pottery::Result<&'static RedisCache>` with
+///   `url = ...` (an error if the URL does not parse).
+///
+/// Requirements, checked at compile time with the error on the offending part:
+///
+/// - a free function (in a module or a block, not in an `impl`): methods taking `self` are
+///   refused, since the receiver would not be part of the cache field;
+/// - every argument `Serialize` (by reference too: `&str`, `&[u8]`, `&MyStruct`), together
+///   they make the JSON array of the field; no generic type or `impl Trait` arguments, whose
+///   instances would share entries (lifetime parameters are fine);
+/// - the return type `pottery::Result<T>` or any `Result<T, E>` spelled with a path ending in
+///   `Result` and with `E: From<pottery::Error>`, so that Redis errors surface; `T` is
+///   `Serialize + DeserializeOwned`. An `Err` from the body is returned and not stored: the next
+///   call computes again;
+/// - not `async`, `const`, `unsafe` or `extern`.
+///
+/// Recursion goes through the cache (the body calls the cached function), which is the point
+/// for functions like Fibonacci: a computation waiting on its own arguments would deadlock, but
+/// each level asks for other arguments. With a [`Redlock`] on the cache
+/// ([`RedisCache::with_lock`]) a recursive miss would wait for the lock its caller holds until
+/// the acquire timeout: do not combine the lock with recursion.
+///
+/// # Example
+///
+/// A cache opened from a URL, with a TTL:
+///
+/// ```no_run
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "fib-cache", ttl_secs = 3600)]
+/// fn fib(n: u64) -> pottery::Result<u64> {
+///     Ok(if n < 2 { n } else { fib(n - 1)? + fib(n - 2)? })
+/// }
+///
+/// assert_eq!(fib(80)?, 23_416_728_348_467_685); // each fib(k) computed once
+/// let stats = fib_cache()?.stats()?;
+/// assert_eq!((stats.misses, stats.size), (81, 81));
+/// assert_eq!(fib_no_cache(10)?, 55); // the body: reads and stores nothing
+/// fib_cache()?.clear()?;
+/// # Ok::<(), pottery::Error>(())
+/// ```
+///
+/// Your own cache, a function that can fail with your error type, several arguments:
+///
+/// ```no_run
+/// use std::sync::LazyLock;
+/// use std::time::Duration;
+/// use pottery::RedisCache;
+///
+/// #[derive(Debug)]
+/// enum QuoteError {
+///     UnknownPair,
+///     Cache(pottery::Error),
+/// }
+///
+/// impl From<pottery::Error> for QuoteError {
+///     fn from(error: pottery::Error) -> Self {
+///         QuoteError::Cache(error)
+///     }
+/// }
+///
+/// static RATES: LazyLock<RedisCache> = LazyLock::new(|| {
+///     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+///     RedisCache::open(url, "rates")
+///         .expect("REDIS_URL is a redis:// URL")
+///         .with_ttl(Duration::from_secs(60))
+/// });
+///
+/// #[pottery::cached(cache = RATES, name = "rate-v2")]
+/// fn rate(from: &str, to: &str) -> Result<f64, QuoteError> {
+///     match (from, to) {
+///         ("EUR", "USD") => Ok(1.08),
+///         _ => Err(QuoteError::UnknownPair), // returned, not stored
+///     }
+/// }
+///
+/// assert_eq!(rate("EUR", "USD").unwrap(), 1.08); // field ["rate-v2", ["EUR", "USD"]]
+/// assert!(matches!(rate("EUR", "XYZ"), Err(QuoteError::UnknownPair)));
+/// assert_eq!(rate_cache().len()?, 1);
+/// rate_prime_cache("EUR", "USD").unwrap(); // recompute and store
+/// # Ok::<(), pottery::Error>(())
+/// ```
+///
+/// Refused at compile time, among others:
+///
+/// ```compile_fail
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+/// async fn fetch(id: u64) -> pottery::Result<String> { Ok(id.to_string()) }
+/// ```
+///
+/// ```compile_fail
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+/// fn plain(id: u64) -> u64 { id } // no way to report a Redis error
+/// ```
+///
+/// ```compile_fail
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+/// fn first<T: serde::Serialize>(items: Vec<T>) -> pottery::Result<usize> { Ok(items.len()) }
+/// ```
+///
+/// ```compile_fail
+/// struct Prices;
+/// impl Prices {
+///     #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+///     fn price(&self, id: u64) -> pottery::Result<u64> { Ok(id) }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// #[pottery::cached(key = "k")] // `key` without `url`
+/// fn f(id: u64) -> pottery::Result<u64> { Ok(id) }
+/// ```
+///
+/// ```compile_fail
+/// struct NotSerialize;
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+/// fn g(value: NotSerialize) -> pottery::Result<u64> { Ok(1) }
+/// ```
+///
+/// ```compile_fail
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+/// fn h(id: u64) -> Result<u64, std::fmt::Error> { Ok(id) } // fmt::Error: !From<pottery::Error>
+/// ```
+#[doc(inline)]
+pub use pottery_macros::cached;

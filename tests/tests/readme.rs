@@ -6,10 +6,25 @@ use pottery_tests::{start_cluster, workspace_root, Server};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-type Urls = HashMap<u16, String>;
-type Example = fn(&Urls) -> Result<(), Box<dyn std::error::Error>>;
+type Example = fn() -> Result<(), Box<dyn std::error::Error>>;
+
+/// The servers of the example running now, by the port the README names for them.
+static EXAMPLE_URLS: Mutex<Option<HashMap<u16, &'static str>>> = Mutex::new(None);
+
+/// The URL of the server standing for `redis://127.0.0.1:<port>/` in the example running now.
+/// A function rather than a local so that items in a block (a `static`, a macro attribute)
+/// can name it too; leaked so that it is a `&'static str` like the literal it replaces.
+fn readme_url(port: u16) -> &'static str {
+    EXAMPLE_URLS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .and_then(|urls| urls.get(&port).copied())
+        .unwrap_or_else(|| panic!("no server was started for README port {port}"))
+}
 
 include!(concat!(env!("OUT_DIR"), "/readme_examples.rs"));
 
@@ -29,12 +44,13 @@ fn rust_examples_run() {
         } else {
             Server::start_many(ports.len())
         };
-        let urls: Urls = ports
+        let urls = ports
             .iter()
             .zip(&servers)
-            .map(|(&port, server)| (port, server.url()))
+            .map(|(&port, server)| (port, &*server.url().leak()))
             .collect();
-        if let Err(error) = example(&urls) {
+        *EXAMPLE_URLS.lock().unwrap_or_else(PoisonError::into_inner) = Some(urls);
+        if let Err(error) = example() {
             panic!("README Rust example {number} failed: {error}");
         }
     }
