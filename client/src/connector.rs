@@ -2,11 +2,13 @@
 //! connection it keeps.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use redis::cluster::{ClusterClient, ClusterConfig, ClusterConnection};
 use redis::{Client, Connection, ConnectionLike, IntoConnectionInfo};
 
+use crate::cluster_identity::{KnownNodes, NodeIds};
 use crate::error::{Error, Result};
 
 /// How long a container waits for a connection or a reply on connections it opens itself.
@@ -38,7 +40,10 @@ pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 /// On a cluster, an operation over several containers (set algebra between two
 /// [`RedisSet`](crate::RedisSet)s, [`HyperLogLog::merge`](crate::HyperLogLog::merge)) needs
 /// their keys in one hash slot: name them with a common hash tag, such as `{user:1}:a` and
-/// `{user:1}:b`; otherwise it is [`Error::CrossSlot`] and nothing is sent.
+/// `{user:1}:b`; otherwise it is [`Error::CrossSlot`] and nothing is sent. Containers on two
+/// different clusters are combined as containers on two servers are (sets in the client), even
+/// when their keys share a slot: to tell which cluster it is on, each container asks its
+/// cluster for its node IDs (`CLUSTER NODES`) at the first such operation, then every 30 s.
 ///
 /// # Example
 ///
@@ -279,6 +284,8 @@ pub(crate) struct Link {
     session: Option<Session>,
     cluster: bool,
     used: bool,
+    /// The cluster's node IDs, once an operation over several containers needed them.
+    cluster_nodes: Option<KnownNodes>,
 }
 
 impl Link {
@@ -296,6 +303,7 @@ impl Link {
             session,
             cluster,
             used: false,
+            cluster_nodes: None,
         })
     }
 
@@ -308,6 +316,49 @@ impl Link {
     /// Whether the container lives on a Redis Cluster.
     pub(crate) fn is_cluster(&self) -> bool {
         self.cluster
+    }
+
+    /// The IDs of the nodes of the cluster the link leads to, which tell one cluster from
+    /// another (see [`NodeIds`]): learned with one `CLUSTER NODES` on first call, kept for
+    /// [`NODE_IDS_TRUSTED_FOR`](crate::cluster_identity::NODE_IDS_TRUSTED_FOR), then learned
+    /// again on the next call.
+    ///
+    /// `None` when the cluster refuses to tell (an ACL denying `CLUSTER NODES`, a proxy
+    /// without it) or names no node; that answer is kept as long as a view would be.
+    ///
+    /// # Errors
+    ///
+    /// The connection's own errors (cannot connect, timeout): the cluster is unreachable.
+    pub(crate) fn cluster_node_ids(&mut self) -> Result<Option<Arc<NodeIds>>> {
+        if let Some(known) = &self.cluster_nodes {
+            if !known.is_stale_at(Instant::now()) {
+                return Ok(known.ids());
+            }
+        }
+        let reply = self.run(|connection| {
+            redis::cmd("CLUSTER")
+                .arg("NODES")
+                .query::<String>(connection)
+        });
+        let ids = match reply {
+            Ok(text) => Some(Arc::new(NodeIds::parse(&text))).filter(|ids| !ids.is_empty()),
+            // Refused, or a reply that is no node list: whether two clusters are one stays
+            // unknown, and the caller combines keys in the client, right for any placement.
+            Err(Error::Redis(error))
+                if matches!(
+                    error.kind(),
+                    redis::ErrorKind::Server(_)
+                        | redis::ErrorKind::Extension
+                        | redis::ErrorKind::UnexpectedReturnType
+                        | redis::ErrorKind::Parse
+                ) =>
+            {
+                None
+            }
+            Err(error) => return Err(error),
+        };
+        self.cluster_nodes = Some(KnownNodes::new(ids.clone()));
+        Ok(ids)
     }
 
     /// Whether any command was attempted: a container never used wrote nothing.

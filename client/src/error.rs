@@ -111,8 +111,8 @@ pub enum Error {
 
     /// An operation over several containers on a Redis Cluster (set algebra between
     /// [`RedisSet`](crate::RedisSet)s, [`HyperLogLog::merge`](crate::HyperLogLog::merge)) was
-    /// given keys in different hash slots, which no cluster node can combine in one command;
-    /// nothing was sent. Name the containers with a common hash tag, such as `{user:1}:a` and
+    /// given keys in different hash slots of one cluster, which no node can combine in one
+    /// command; nothing was sent. Name the containers with a common hash tag, such as `{user:1}:a` and
     /// `{user:1}:b`: a cluster places a key by the part between its first `{` and the next `}`.
     /// Containers made without a name have random keys in random slots, so they need names.
     ///

@@ -245,10 +245,12 @@ where
     }
 
     /// Merges `others` into this HyperLogLog (`PFMERGE`): afterwards it counts the union. They
-    /// must live on the same server and database as this one
-    /// ([`Error::InvalidArgument`] otherwise), or on a cluster in the same hash slot
+    /// must live on the same server and database as this one, or on the same cluster
+    /// ([`Error::InvalidArgument`] otherwise), and there in the same hash slot
     /// ([`Error::CrossSlot`] otherwise: use a hash tag, as in `visitors:{site}:monday`); nothing
-    /// is written when they do not.
+    /// is written when they do not. Two cluster connections are told apart by the IDs of their
+    /// clusters' nodes (`CLUSTER NODES`, asked by each container at most every 30 s); a
+    /// cluster that refuses to name them (an ACL) is taken as another cluster.
     ///
     /// # Example
     ///
@@ -265,7 +267,7 @@ where
         if colocation(&self.handle, handles)? == Colocation::Apart {
             return Err(Error::InvalidArgument {
                 argument: "others",
-                problem: "must live on the same server and database",
+                problem: "must live on the same server and database, or the same cluster",
             });
         }
         let mut command = redis::cmd("PFMERGE");

@@ -168,7 +168,8 @@ fn moved_before_running(error: &redis::RedisError, pipeline: &redis::Pipeline) -
 enum Placement {
     /// One server, known from the URL or client the container was given.
     Server { address: String, database: i64 },
-    /// A Redis Cluster, in this hash slot.
+    /// A Redis Cluster, in this hash slot. Which cluster is learned only when needed (see
+    /// [`on_one_cluster`]): the same slot on two clusters is two different places.
     Cluster(Slot),
     /// An open connection given as it is: the server behind it is unknown.
     Unknown,
@@ -177,24 +178,52 @@ enum Placement {
 /// Whether the keys of several containers can be used in one server-side command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Colocation {
-    /// Same server and database, or same hash slot of a cluster: one command, through the
+    /// Same server and database, or same hash slot of one cluster: one command, through the
     /// first container's connection, sees every key.
     Together,
-    /// Different servers (or a cluster and a server): each key must be read through its own
-    /// container.
+    /// Different servers, different clusters, or a cluster and a server: each key must be
+    /// read through its own container.
     Apart,
     /// Every container was given an open connection: pottery cannot tell where they lead.
     Unknown,
 }
 
+/// What the placements alone tell about several keys.
+#[derive(Debug, PartialEq, Eq)]
+enum Relation {
+    /// Decided without asking any server.
+    Known(Colocation),
+    /// Every key is on a cluster: [`Colocation::Apart`] if not all on one cluster, and
+    /// otherwise [`Colocation::Together`] when they share a slot, [`Error::CrossSlot`] if not.
+    OnClusters { one_slot: bool },
+}
+
+fn relate(mine: &Placement, theirs: &[Placement]) -> Relation {
+    let same = theirs.iter().all(|placement| placement == mine);
+    match mine {
+        Placement::Cluster(_) if theirs.iter().all(|p| matches!(p, Placement::Cluster(_))) => {
+            Relation::OnClusters { one_slot: same }
+        }
+        Placement::Unknown if same => Relation::Known(Colocation::Unknown),
+        Placement::Server { .. } if same => Relation::Known(Colocation::Together),
+        _ => Relation::Known(Colocation::Apart),
+    }
+}
+
 /// Where the keys of `first` and `others` live relative to each other, for a command that
 /// `first` runs over all of them.
 ///
+/// Containers on servers are placed by the URL or client they were given, with no round trip.
+/// Containers on clusters may be on different clusters: the first such call of each container
+/// asks its cluster for its node IDs (one `CLUSTER NODES`, kept for a while), see
+/// [`on_one_cluster`].
+///
 /// # Errors
 ///
-/// [`Error::CrossSlot`] when they all live on a cluster but not in one hash slot: no node
+/// [`Error::CrossSlot`] when they all live on one cluster but not in one hash slot: no node
 /// could run the command, and reading the keys one by one would silently give up the
-/// atomicity the caller asked for.
+/// atomicity the caller asked for. The connection's errors when a cluster cannot be reached to
+/// learn its node IDs.
 pub(crate) fn colocation<'a>(
     first: &'a KeyHandle,
     others: impl IntoIterator<Item = &'a KeyHandle>,
@@ -202,20 +231,48 @@ pub(crate) fn colocation<'a>(
     let others: Vec<&KeyHandle> = others.into_iter().collect();
     let mine = first.placement();
     let theirs: Vec<Placement> = others.iter().map(|other| other.placement()).collect();
-    if theirs.iter().all(|placement| *placement == mine) {
-        return Ok(match mine {
-            Placement::Unknown => Colocation::Unknown,
-            Placement::Server { .. } | Placement::Cluster(_) => Colocation::Together,
-        });
+    let one_slot = match relate(&mine, &theirs) {
+        Relation::Known(colocation) => return Ok(colocation),
+        Relation::OnClusters { one_slot } => one_slot,
+    };
+    if !on_one_cluster(first, &others)? {
+        return Ok(Colocation::Apart);
     }
-    let on_cluster = |placement: &Placement| matches!(placement, Placement::Cluster(_));
-    if on_cluster(&mine) && theirs.iter().all(on_cluster) {
-        let keys = std::iter::once(first).chain(others);
-        return Err(Error::CrossSlot {
-            keys: keys.map(|handle| handle.name().to_owned()).collect(),
-        });
+    if one_slot {
+        return Ok(Colocation::Together);
     }
-    Ok(Colocation::Apart)
+    let keys = std::iter::once(first).chain(others);
+    Err(Error::CrossSlot {
+        keys: keys.map(|handle| handle.name().to_owned()).collect(),
+    })
+}
+
+/// Whether every one of `others`, all on clusters like `first`, is on the cluster of `first`.
+///
+/// Two views of clusters that name a common node ID are of one cluster (IDs are random 160-bit
+/// values: see [`crate::cluster_identity`]). A cluster that refuses to name its nodes (an ACL
+/// denying `CLUSTER NODES`) is taken as another cluster: the keys are then combined in the
+/// client, which is right wherever they live, only slower than one server-side command.
+fn on_one_cluster(first: &KeyHandle, others: &[&KeyHandle]) -> Result<bool> {
+    for other in others {
+        // Clones of one container share a handle: one key, one cluster, nothing to ask.
+        if !std::ptr::eq(*other, first) && !share_a_node(first, other)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Whether the clusters of `a` and `b` name a common node, as far as their views tell.
+fn share_a_node(a: &KeyHandle, b: &KeyHandle) -> Result<bool> {
+    // One lock at a time: two operations locking the same two handles in opposite orders
+    // cannot wait on each other.
+    let ours = a.lock().cluster_node_ids()?;
+    let theirs = b.lock().cluster_node_ids()?;
+    Ok(match (ours, theirs) {
+        (Some(ours), Some(theirs)) => ours.overlap(&theirs),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -246,8 +303,10 @@ mod tests {
         KeyHandle::new(url.into(), Some(key)).unwrap()
     }
 
-    fn on_cluster(key: &str) -> Arc<KeyHandle> {
-        let client = redis::cluster::ClusterClient::new(["redis://127.0.0.1:7000/"]).unwrap();
+    /// A handle on a cluster that cannot be reached (nothing listens on port 1): usable as
+    /// long as no command is sent.
+    fn on_unreachable_cluster(key: &str) -> Arc<KeyHandle> {
+        let client = redis::cluster::ClusterClient::new(["redis://127.0.0.1:1/"]).unwrap();
         KeyHandle::new(client.into(), Some(key)).unwrap()
     }
 
@@ -266,26 +325,52 @@ mod tests {
         assert_eq!(colocation(&a, [&*other_port]).unwrap(), Colocation::Apart);
     }
 
+    fn slot_of(key: &str) -> Placement {
+        Placement::Cluster(Slot::for_key(key))
+    }
+
     #[test]
-    fn cluster_keys_are_together_in_one_hash_slot_only() {
-        let (a, b) = (on_cluster("{user:1}:a"), on_cluster("{user:1}:b"));
-        assert_eq!(colocation(&a, [&*b]).unwrap(), Colocation::Together);
+    fn cluster_keys_depend_on_their_clusters_and_slots() {
+        let together = Relation::OnClusters { one_slot: true };
+        let apart = Relation::OnClusters { one_slot: false };
+        let tagged = slot_of("{user:1}:a");
+        assert_eq!(relate(&tagged, &[slot_of("{user:1}:b")]), together);
+        assert_eq!(relate(&tagged, &[]), together);
         // Only the first {...} counts, and an empty one does not.
-        let (c, d) = (on_cluster("x{user:1}{z}"), on_cluster("{}{user:1}"));
-        assert_eq!(colocation(&a, [&*c]).unwrap(), Colocation::Together);
-        let apart = [on_cluster("a"), on_cluster("b")];
+        assert_eq!(relate(&tagged, &[slot_of("x{user:1}{z}")]), together);
+        assert_eq!(relate(&tagged, &[slot_of("{}{user:1}")]), apart);
         assert_ne!(Slot::for_key("a"), Slot::for_key("b"));
-        match colocation(&apart[0], [&*apart[1], &*a]) {
-            Err(Error::CrossSlot { keys }) => assert_eq!(keys, ["a", "b", "{user:1}:a"]),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            colocation(&a, [&*d]),
-            Err(Error::CrossSlot { .. })
-        ));
-        // A cluster and a single server are different servers: combined in the client.
+        assert_eq!(relate(&slot_of("a"), &[slot_of("b"), tagged]), apart);
+        // A cluster and a single server are different servers: combined in the client, and
+        // nothing is asked of either.
+        let server = Placement::Server {
+            address: "127.0.0.1:6379".to_owned(),
+            database: 0,
+        };
+        let slot = slot_of("{user:1}:b");
+        let apart = Relation::Known(Colocation::Apart);
+        assert_eq!(relate(&slot, &[Placement::Unknown]), apart);
+        assert_eq!(relate(&slot, &[slot_of("{user:1}:b"), server]), apart);
         let server = on_server("redis://127.0.0.1:6379/", "{user:1}:b");
-        assert_eq!(colocation(&a, [&*server]).unwrap(), Colocation::Apart);
-        assert_eq!(colocation(&server, [&*a]).unwrap(), Colocation::Apart);
+        let cluster = on_unreachable_cluster("{user:1}:a");
+        assert_eq!(colocation(&cluster, [&*server]).unwrap(), Colocation::Apart);
+        assert_eq!(colocation(&server, [&*cluster]).unwrap(), Colocation::Apart);
+    }
+
+    #[test]
+    fn cluster_keys_meet_their_own_handle_without_asking_the_cluster() {
+        let a = on_unreachable_cluster("a");
+        assert_eq!(colocation(&a, []).unwrap(), Colocation::Together);
+        assert_eq!(colocation(&a, [&*a, &*a]).unwrap(), Colocation::Together);
+        assert!(!a.lock().was_used());
+    }
+
+    #[test]
+    fn an_unreachable_cluster_is_an_error_not_a_guess() {
+        let (a, b) = (
+            on_unreachable_cluster("{t}:a"),
+            on_unreachable_cluster("{t}:b"),
+        );
+        assert!(matches!(colocation(&a, [&*b]), Err(Error::Redis(_))));
     }
 }

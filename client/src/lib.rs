@@ -55,6 +55,7 @@
 mod bloom;
 mod cache;
 mod cached_ordered_dict;
+mod cluster_identity;
 pub mod codec;
 mod connector;
 mod counter;

@@ -1,7 +1,9 @@
 //! The client's containers, `BloomFilter` and `HyperLogLog` through a Redis Cluster connection,
 //! on one 3-master loopback cluster shared by the tests of this file: every type with its keys
 //! on each of the three masters, operations over several containers with and without hash tags,
-//! open cluster connections, and a slot moved to another master under a container.
+//! open cluster connections, and a slot moved to another master under a container. A second
+//! cluster, shared by the tests that need two, checks that containers on different clusters are
+//! never combined in one command, even with keys in the same slot.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -22,15 +24,23 @@ struct Cluster {
 
 fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| {
+    CLUSTER.get_or_init(Cluster::start)
+}
+
+/// A second cluster, independent of [`cluster`], started by the first test that needs two.
+fn other_cluster() -> &'static Cluster {
+    static OTHER: OnceLock<Cluster> = OnceLock::new();
+    OTHER.get_or_init(Cluster::start)
+}
+
+impl Cluster {
+    fn start() -> Self {
         let nodes = start_cluster(3);
         let client = ClusterClient::new(nodes.iter().map(Server::url).collect::<Vec<_>>())
             .expect("the nodes' URLs are valid");
         Cluster { nodes, client }
-    })
-}
+    }
 
-impl Cluster {
     fn connector(&self) -> Connector {
         Connector::from(&self.client)
     }
@@ -120,6 +130,11 @@ impl Cluster {
                 .cmd(&["CLUSTER", "SETSLOT", &slot, "NODE", &target_id])
                 .unwrap();
         }
+    }
+
+    /// The members of the set at `key`, asked of the master that serves it.
+    fn members_of(&self, key: &str) -> HashSet<String> {
+        self.master_of(key).cmd(&["SMEMBERS", key]).unwrap()
     }
 
     /// Whether `key` exists, asked of the master that serves it (directly, not redirected).
@@ -497,4 +512,161 @@ fn containers_follow_their_slot_to_another_master() {
     set.extend(1..1500).unwrap();
     assert_eq!(set.len().unwrap(), 1500);
     assert!(cluster.stored_on_its_master(set.key()));
+}
+
+/// Sets named `names` on `cluster`, emptied, then filled with `members`.
+fn sets_on(cluster: &Cluster, names: &[&str], members: &[&[u32]]) -> Vec<RedisSet<u32>> {
+    names
+        .iter()
+        .zip(members)
+        .map(|(name, members)| {
+            let set = RedisSet::open(cluster.connector(), name).unwrap();
+            set.clear().unwrap();
+            set.extend(members.iter().copied()).unwrap();
+            set
+        })
+        .collect()
+}
+
+/// The members as JSON, as the sets store them.
+fn json(members: &[u32]) -> HashSet<String> {
+    members.iter().map(u32::to_string).collect()
+}
+
+#[test]
+fn sets_on_two_clusters_combine_in_the_client_even_in_one_slot() {
+    let (here, there) = (cluster(), other_cluster());
+    // One key name on both clusters: one slot, two different sets.
+    let name = "{twins}:set";
+    let mine = &sets_on(here, &[name], &[&[1, 2, 3]])[0];
+    let theirs = &sets_on(there, &[name], &[&[3, 4]])[0];
+    assert_eq!(mine.union(&[theirs]).unwrap(), [1, 2, 3, 4].into());
+    assert_eq!(mine.intersection(&[theirs]).unwrap(), [3].into());
+    assert_eq!(mine.difference(&[theirs]).unwrap(), [1, 2].into());
+    assert_eq!(theirs.difference(&[mine]).unwrap(), [4].into());
+    assert_eq!(mine.symmetric_difference(theirs).unwrap(), [1, 2, 4].into());
+    // Two names in one slot: on one cluster the other's key would be missing.
+    let (a, b) = ("{pair}:a", "{pair}:b");
+    assert_eq!(here.slot(a), here.slot(b));
+    let a_here = &sets_on(here, &[a], &[&[5, 6]])[0];
+    let b_there = &sets_on(there, &[b], &[&[6, 7]])[0];
+    assert_eq!(a_here.intersection(&[b_there]).unwrap(), [6].into());
+    assert_eq!(b_there.union(&[a_here]).unwrap(), [5, 6, 7].into());
+    assert_eq!(a_here.union_update(&[b_there]).unwrap(), 3);
+    assert_eq!(here.members_of(a), json(&[5, 6, 7]));
+    assert_eq!(b_there.difference_update(&[a_here]).unwrap(), 0);
+    assert_eq!(b_there.symmetric_difference_update(a_here).unwrap(), 3);
+    assert_eq!(there.members_of(b), json(&[5, 6, 7]));
+    assert_eq!(a_here.intersection_update(&[b_there, mine]).unwrap(), 0);
+    // Every write went to the container's own cluster, none to the other one.
+    assert!(
+        !here.stored_on_its_master(b),
+        "{b} written on the wrong cluster"
+    );
+    assert!(
+        !there.stored_on_its_master(a),
+        "{a} written on the wrong cluster"
+    );
+    assert_eq!(here.members_of(name), json(&[1, 2, 3]));
+    assert_eq!(there.members_of(name), json(&[3, 4]));
+    // In different slots of different clusters: combined in the client too, no CrossSlot.
+    let keys = here.keys_on_every_master("twins");
+    let far = &sets_on(there, &[&keys[1]], &[&[1, 9]])[0];
+    assert_ne!(here.slot(&keys[1]), here.slot(name));
+    assert_eq!(mine.intersection(&[far]).unwrap(), [1].into());
+    assert_eq!(far.union(&[mine, theirs]).unwrap(), [1, 2, 3, 4, 9].into());
+    // One cluster reached through two clients seeded with different nodes is still one
+    // cluster: different slots are CrossSlot there, whatever the clients.
+    let seeded = |node: &Server| ClusterClient::new([node.url()]).unwrap();
+    let near: RedisSet<u32> = RedisSet::open(seeded(&here.nodes[2]), &keys[1]).unwrap();
+    assert!(matches!(mine.union(&[&near]), Err(Error::CrossSlot { .. })));
+}
+
+#[test]
+fn hyperloglogs_on_two_clusters_do_not_merge_even_in_one_slot() {
+    let (here, there) = (cluster(), other_cluster());
+    let open = |cluster: &Cluster, key: &str, elements: &[&str]| -> HyperLogLog<String> {
+        let hll = HyperLogLog::open(cluster.connector(), key).unwrap();
+        let _: () = cluster.master_of(key).cmd(&["UNLINK", key]).unwrap();
+        hll.extend(elements.iter().map(|element| element.to_string()))
+            .unwrap();
+        hll
+    };
+    let refused = |result: Result<(), Error>| match result {
+        Err(Error::InvalidArgument {
+            argument: "others", ..
+        }) => {}
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    };
+    // One key name on both clusters.
+    let name = "visitors:{twins}";
+    let mine = open(here, name, &["ada", "grace"]);
+    let theirs = open(there, name, &["linus", "ken", "dennis"]);
+    refused(mine.merge(&[&theirs]));
+    refused(theirs.merge(&[&mine]));
+    assert_eq!(mine.len().unwrap(), 2);
+    assert_eq!(theirs.len().unwrap(), 3);
+    // Two names in one slot, and the week on the other cluster.
+    let monday = open(here, "visitors:{trip}:mon", &["ada"]);
+    let tuesday = open(here, "visitors:{trip}:tue", &["grace"]);
+    let week = open(there, "visitors:{trip}:week", &["linus"]);
+    refused(week.merge(&[&monday, &tuesday]));
+    refused(monday.merge(&[&tuesday, &week]));
+    assert_eq!(week.len().unwrap(), 1);
+    assert_eq!(monday.len().unwrap(), 1);
+    assert!(!here.stored_on_its_master(week.key()));
+    assert!(!there.stored_on_its_master(monday.key()));
+    assert!(!there.stored_on_its_master(tuesday.key()));
+    // The same cluster through a client seeded with another node: merged on the server.
+    let seeded = ClusterClient::new([here.nodes[1].url()]).unwrap();
+    let same_week: HyperLogLog<String> =
+        HyperLogLog::open(&seeded, "visitors:{trip}:both").unwrap();
+    same_week.merge(&[&monday, &tuesday]).unwrap();
+    assert_eq!(same_week.len().unwrap(), 2);
+}
+
+#[test]
+fn a_cluster_that_will_not_name_its_nodes_is_combined_in_the_client() {
+    let there = other_cluster();
+    // A user that may run everything but CLUSTER NODES, on every node (ACLs are per node).
+    for node in &there.nodes {
+        let _: () = node
+            .cmd(&[
+                "ACL",
+                "SETUSER",
+                "nonodes",
+                "on",
+                ">secret",
+                "~*",
+                "&*",
+                "+@all",
+                "-cluster|nodes",
+            ])
+            .unwrap();
+    }
+    let limited = |node: &Server| {
+        let url = format!("redis://nonodes:secret@{}/", node.addr());
+        ClusterClient::new([url]).unwrap()
+    };
+    let a: RedisSet<u32> = RedisSet::open(limited(&there.nodes[0]), "{limited}:a").unwrap();
+    let b: RedisSet<u32> = RedisSet::open(limited(&there.nodes[1]), "{limited}:b").unwrap();
+    a.clear().unwrap();
+    b.clear().unwrap();
+    a.extend([1, 2]).unwrap();
+    b.extend([2, 3]).unwrap();
+    // Whether they share a cluster is unknown: read one by one, which is right either way.
+    assert_eq!(a.union(&[&b]).unwrap(), [1, 2, 3].into());
+    assert_eq!(a.intersection_update(&[&b]).unwrap(), 1);
+    assert_eq!(there.members_of("{limited}:a"), json(&[2]));
+    let hll = |client: ClusterClient, key: &str| -> HyperLogLog<u32> {
+        HyperLogLog::open(client, key).unwrap()
+    };
+    let day = hll(limited(&there.nodes[0]), "{limited}:day");
+    day.add(&1).unwrap();
+    let week = hll(limited(&there.nodes[2]), "{limited}:week");
+    assert!(matches!(
+        week.merge(&[&day]),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(week.is_empty().unwrap());
 }
