@@ -1,7 +1,7 @@
 //! The pottery Redis module: native, atomic `POTTERY.*` commands.
 //!
 //! This file holds only the module declaration and `init`. Commands are listed once in
-//! [`table`], their handlers live in [`commands`], and their pure logic in `pottery-core`.
+//! `table`, their handlers live in `commands`, and their pure logic in `pottery-core`.
 
 mod bloom_type;
 mod commands;

@@ -31,7 +31,7 @@
 //!
 //! Servers bind 127.0.0.1 only, on random ports reserved across threads and processes (so
 //! `cargo test`'s threads and nextest's processes never clash), each with its own temporary data
-//! dir. The module is found by [`module_path`]. Environment variables:
+//! dir. The module is found by [`module_path()`]. Environment variables:
 //! - `POTTERY_MODULE`: the module `.so` to load (default: the workspace's `target/`);
 //! - `POTTERY_KEEP_DATA`: keep the servers' data dirs (with `redis.log`) after the test;
 //! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`).
