@@ -70,6 +70,7 @@ mod redlock_protocol;
 mod resp;
 mod scan;
 mod set;
+mod socket;
 mod timer;
 
 mod deque;

@@ -12,6 +12,7 @@
 //! error (the server restarted) is reconnected at once.
 
 use std::fmt;
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
@@ -19,6 +20,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Connection, ConnectionInfo, Value};
 
 use crate::error::{Error, Result, Unavailable};
+use crate::socket::{Endpoint, Socket};
 
 /// First delay before reconnecting to a master that failed.
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
@@ -191,11 +193,21 @@ impl Master {
 
     /// Turns the specification into the sync connection slot of master number `index`.
     pub(crate) fn into_sync(self, index: usize, timeout: Duration) -> Result<SyncMaster> {
-        let (reopen, connection) = match self.resolve()? {
-            Resolved::Reconnectable(client) => (Some(client), None),
+        let (reopen, link) = match self.resolve()? {
+            Resolved::Reconnectable(client) => {
+                let reopen = match Endpoint::for_info(client.get_connection_info()) {
+                    Some(endpoint) => Reopen::Own(Box::new(endpoint)),
+                    None => Reopen::Redis(client),
+                };
+                (Some(reopen), None)
+            }
             Resolved::Open(connection) => {
                 connection.set_write_timeout(Some(timeout))?;
-                (None, Some(connection))
+                let link = Link::Redis {
+                    connection,
+                    read_timeout: None,
+                };
+                (None, Some(link))
             }
             Resolved::OpenMultiplexed(_) => {
                 return Err(Error::InvalidArgument {
@@ -208,8 +220,7 @@ impl Master {
             index,
             timeout,
             reopen,
-            connection,
-            read_timeout: None,
+            link,
             unread: 0,
             awaiting: false,
             in_round: false,
@@ -274,20 +285,40 @@ impl Backoff {
     }
 }
 
+/// How a sync master's connection is reopened.
+enum Reopen {
+    /// With pottery's own socket ([`crate::socket`]): plain TCP and Unix sockets.
+    Own(Box<Endpoint>),
+    /// With the `redis` crate, for what pottery does not do itself (TLS).
+    Redis(Client),
+}
+
+/// An open sync connection.
+enum Link {
+    /// Pottery's own socket: polled with the others, read without blocking.
+    Own(Box<Socket>),
+    /// A `redis::Connection`: read with a blocking read and a socket read timeout.
+    Redis {
+        connection: Box<Connection>,
+        /// The read timeout currently set, to skip redundant `setsockopt` calls.
+        read_timeout: Option<Duration>,
+    },
+}
+
 /// The sync connection to one master, with the bookkeeping the fan-out needs.
 ///
-/// A request is written with [`send`](Self::send) and its reply read with
-/// [`receive`](Self::receive). A fan-out that stops reading once the quorum is decided leaves
-/// replies unread on the socket; `unread` counts them and the next `receive` skips them before
-/// it returns the reply it wants, so no extra round trip is spent draining.
+/// A request is written with [`send`](Self::send); its reply is read with
+/// [`receive`](Self::receive) (blocking), or, on an own socket, with
+/// [`read_available`](Self::read_available) once `poll` says the socket is readable. A fan-out
+/// that stops reading once the quorum is decided leaves replies unread on the socket; `unread`
+/// counts them and later reads skip them before the reply wanted, so no extra round trip is
+/// spent draining.
 pub(crate) struct SyncMaster {
     index: usize,
     timeout: Duration,
     /// How to reopen the connection; `None` for a connection given open.
-    reopen: Option<Client>,
-    connection: Option<Box<Connection>>,
-    /// The read timeout currently set on the socket, to skip redundant `setsockopt` calls.
-    read_timeout: Option<Duration>,
+    reopen: Option<Reopen>,
+    link: Option<Link>,
     /// Replies sent for but not read yet, including the one `awaiting` stands for.
     unread: usize,
     /// A request of the current round waits for its reply.
@@ -311,15 +342,30 @@ impl SyncMaster {
     }
 
     pub(crate) fn is_connected(&self) -> bool {
-        self.connection.is_some()
+        self.link.is_some()
     }
 
     pub(crate) fn is_awaiting(&self) -> bool {
         self.awaiting
     }
 
-    /// When to read this master's reply in a round, lowest pass first. Reads are sequential, so
-    /// the order decides who waits for whom:
+    /// The own socket to poll, when this master is connected through one.
+    pub(crate) fn pollable(&self) -> Option<BorrowedFd<'_>> {
+        match &self.link {
+            Some(Link::Own(socket)) => Some(socket.fd()),
+            _ => None,
+        }
+    }
+
+    /// So many replies are left unread that this master must be read to the end of its
+    /// backlog in this round, even once the outcome is decided.
+    pub(crate) fn must_drain(&self) -> bool {
+        self.unread > MAX_STALE_REPLIES + 1
+    }
+
+    /// When to read this master's reply in a round, lowest pass first, for masters read with
+    /// blocking reads (a `redis::Connection`). Those reads are sequential, so the order decides
+    /// who waits for whom:
     /// 0. masters with several stale replies (left unread because the quorum was decided
     ///    without them): read first, so a master that is merely last in line gets drained and
     ///    its backlog stays bounded, and one that stopped answering is found out (it times out,
@@ -328,7 +374,7 @@ impl SyncMaster {
     /// 2. masters whose connection has not answered yet (just reopened: maybe paused), read
     ///    last so that they rarely hold up a quorum the others already make.
     pub(crate) fn read_pass(&self) -> u8 {
-        if self.unread > MAX_STALE_REPLIES + 1 {
+        if self.must_drain() {
             0
         } else if self.proven {
             1
@@ -345,13 +391,15 @@ impl SyncMaster {
     /// Writes `packed`, connecting first if needed with whatever time is left until `round_end`
     /// (at most the per-master timeout).
     pub(crate) fn send(&mut self, packed: &[u8], round_end: Instant) -> Result<()> {
-        if self.connection.is_none() {
+        if self.link.is_none() {
             self.connect(round_end)?;
         }
-        let Some(connection) = self.connection.as_mut() else {
-            return Err(self.unavailable(Unavailable::ConnectionBroken));
+        let sent = match self.link.as_mut() {
+            None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+            Some(Link::Own(socket)) => socket.send(packed).map_err(redis::RedisError::from),
+            Some(Link::Redis { connection, .. }) => connection.send_packed_command(packed),
         };
-        match connection.send_packed_command(packed) {
+        match sent {
             Ok(()) => {
                 self.unread += 1;
                 self.awaiting = true;
@@ -361,73 +409,152 @@ impl SyncMaster {
         }
     }
 
-    /// Reads the reply to this round's request, skipping replies left unread by earlier rounds.
+    /// Waits for the reply to this round's request, skipping replies left unread by earlier
+    /// rounds, until `round_end` (and at least [`MIN_READ_TIMEOUT`], to collect a reply that is
+    /// already there).
     pub(crate) fn receive(&mut self, round_end: Instant) -> Result<Value> {
-        self.awaiting = false;
         loop {
-            let now = Instant::now();
+            if let Some(reply) = self.buffered_reply() {
+                return reply;
+            }
             let wanted = round_end
-                .saturating_duration_since(now)
+                .saturating_duration_since(Instant::now())
                 .max(MIN_READ_TIMEOUT);
-            let Some(connection) = self.connection.as_mut() else {
-                return Err(self.unavailable(Unavailable::ConnectionBroken));
-            };
             // Changing the timeout is a system call: skip it when the one set is close enough.
             let slack = (self.timeout / 8).min(Duration::from_millis(1));
-            if self
-                .read_timeout
-                .is_none_or(|current| current.abs_diff(wanted) > slack)
-            {
-                if let Err(error) = connection.set_read_timeout(Some(wanted)) {
-                    return Err(self.broke(error));
-                }
-                self.read_timeout = Some(wanted);
-            }
-            match connection.recv_response() {
-                Ok(value) => {
-                    self.proven = true;
-                    self.backoff.succeeded();
-                    self.unread = self.unread.saturating_sub(1);
-                    if self.unread == 0 {
-                        return Ok(value);
+            let read = match self.link.as_mut() {
+                None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+                Some(Link::Own(socket)) => socket
+                    .read_blocking(wanted, slack)
+                    .map_err(redis::RedisError::from),
+                Some(Link::Redis {
+                    connection,
+                    read_timeout,
+                }) => {
+                    let set = if read_timeout.is_none_or(|current| current.abs_diff(wanted) > slack)
+                    {
+                        *read_timeout = Some(wanted);
+                        connection.set_read_timeout(Some(wanted))
+                    } else {
+                        Ok(())
+                    };
+                    match set.and_then(|()| connection.recv_response()) {
+                        Ok(value) => match self.replied(value) {
+                            Some(reply) => return Ok(reply),
+                            None => continue,
+                        },
+                        Err(error) => Err(error),
                     }
                 }
-                Err(error) => return Err(self.broke(error)),
+            };
+            if let Err(error) = read {
+                return Err(self.broke(error));
             }
         }
     }
 
+    /// Reads what an own socket holds, after `poll` said it is readable; the reply to this
+    /// round's request once it is complete (`None` while it is not).
+    pub(crate) fn read_available(&mut self) -> Option<Result<Value>> {
+        let read = match self.link.as_mut() {
+            Some(Link::Own(socket)) => socket.read_available(),
+            _ => return Some(Err(self.unavailable(Unavailable::ConnectionBroken))),
+        };
+        match read {
+            Ok(()) => self.buffered_reply(),
+            // Readiness without data (a spurious wake-up): wait for the next.
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => None,
+            Err(error) => Some(Err(self.broke(error.into()))),
+        }
+    }
+
+    /// The reply to this round's request if an own socket already read it, skipping stale
+    /// replies; `None` when more bytes are needed (and always for a `redis::Connection`, which
+    /// buffers inside the `redis` crate).
+    fn buffered_reply(&mut self) -> Option<Result<Value>> {
+        loop {
+            let Some(Link::Own(socket)) = self.link.as_mut() else {
+                return None;
+            };
+            match socket.next_reply() {
+                Ok(None) => return None,
+                Ok(Some(value)) => {
+                    if let Some(reply) = self.replied(value) {
+                        return Some(Ok(reply));
+                    }
+                }
+                Err(error) => return Some(Err(self.broke(error))),
+            }
+        }
+    }
+
+    /// Accounts for one reply read; `Some` when it is the one this round waits for.
+    fn replied(&mut self, value: Value) -> Option<Value> {
+        self.proven = true;
+        self.backoff.succeeded();
+        self.unread = self.unread.saturating_sub(1);
+        if self.unread > 0 {
+            return None;
+        }
+        self.awaiting = false;
+        if let Some(Link::Own(socket)) = &self.link {
+            if socket.has_unparsed_bytes() {
+                // More bytes than requests: the master sent something unasked, so the next
+                // reply could not be trusted to answer the next request. Reopen next time.
+                self.link = None;
+            }
+        }
+        Some(value)
+    }
+
+    /// The round ended before this master's reply: the connection may yet receive it (or half
+    /// of it), so it is dropped, and the master backs off.
+    pub(crate) fn time_out(&mut self) -> Error {
+        self.broke(std::io::Error::from(std::io::ErrorKind::TimedOut).into())
+    }
+
     fn connect(&mut self, round_end: Instant) -> Result<()> {
         let now = Instant::now();
-        let Some(client) = &self.reopen else {
+        let Some(reopen) = &self.reopen else {
             return Err(self.unavailable(Unavailable::ConnectionBroken));
         };
         if !self.backoff.allows(now) {
             return Err(self.unavailable(Unavailable::Backoff));
         }
         let budget = round_end.saturating_duration_since(now).min(self.timeout);
-        // The redis crate applies the timeout to each step of the connect separately.
-        let per_step = budget / sequential_connect_waits(client);
-        if per_step.is_zero() {
-            // No time left in this round; no attempt was made, so no backoff either.
-            return Err(Error::Timeout {
-                master: self.index,
-                timeout: self.timeout,
-            });
-        }
-        let opened = client
-            .get_connection_with_timeout(per_step)
-            .and_then(|connection| {
-                connection.set_write_timeout(Some(self.timeout))?;
-                connection.set_read_timeout(Some(self.timeout))?;
-                Ok(connection)
-            });
+        let opened = match reopen {
+            Reopen::Own(endpoint) => {
+                if budget.is_zero() {
+                    return Err(self.no_time_left());
+                }
+                endpoint
+                    .connect(budget, self.timeout)
+                    .map(|socket| Link::Own(Box::new(socket)))
+                    .map_err(redis::RedisError::from)
+            }
+            Reopen::Redis(client) => {
+                // The redis crate applies the timeout to each step of the connect separately.
+                let per_step = budget / sequential_connect_waits(client);
+                if per_step.is_zero() {
+                    return Err(self.no_time_left());
+                }
+                client
+                    .get_connection_with_timeout(per_step)
+                    .and_then(|connection| {
+                        connection.set_write_timeout(Some(self.timeout))?;
+                        connection.set_read_timeout(Some(self.timeout))?;
+                        Ok(Link::Redis {
+                            connection: Box::new(connection),
+                            read_timeout: Some(self.timeout),
+                        })
+                    })
+            }
+        };
         match opened {
-            Ok(connection) => {
+            Ok(link) => {
                 // The backoff is reset by the first reply, not here: a paused server still
                 // accepts connections.
-                self.connection = Some(Box::new(connection));
-                self.read_timeout = Some(self.timeout);
+                self.link = Some(link);
                 self.unread = 0;
                 self.proven = false;
                 Ok(())
@@ -439,11 +566,18 @@ impl SyncMaster {
         }
     }
 
+    /// No time is left in this round to connect; no attempt was made, so no backoff either.
+    fn no_time_left(&self) -> Error {
+        Error::Timeout {
+            master: self.index,
+            timeout: self.timeout,
+        }
+    }
+
     /// Drops a connection whose state is unknown after `error` (a timeout may leave half a
     /// reply on the socket) and says when to try again.
     fn broke(&mut self, error: redis::RedisError) -> Error {
-        self.connection = None;
-        self.read_timeout = None;
+        self.link = None;
         self.unread = 0;
         self.awaiting = false;
         if error.is_timeout() || !self.proven {

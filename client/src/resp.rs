@@ -183,6 +183,7 @@ pub(crate) struct ReplyParser {
 
 impl ReplyParser {
     /// A parser that refuses replies over `limits`.
+    #[cfg(test)]
     pub(crate) fn with_limits(limits: Limits) -> Self {
         Self {
             limits,
@@ -226,7 +227,9 @@ impl ReplyParser {
                     b':' => Value::Int(integer(line)?),
                     b'$' => match usize::try_from(integer(line)?) {
                         Err(_) => Value::Nil,
-                        Ok(length) if length > self.limits.bulk => return Err(ProtocolError::TooLarge),
+                        Ok(length) if length > self.limits.bulk => {
+                            return Err(ProtocolError::TooLarge)
+                        }
                         Ok(length) => {
                             self.bulk = Some(length);
                             continue;
@@ -235,7 +238,9 @@ impl ReplyParser {
                     _ => match usize::try_from(integer(line)?) {
                         Err(_) => Value::Nil,
                         Ok(0) => Value::Array(Vec::new()),
-                        Ok(length) if length > self.limits.array => return Err(ProtocolError::TooLarge),
+                        Ok(length) if length > self.limits.array => {
+                            return Err(ProtocolError::TooLarge)
+                        }
                         Ok(length) => {
                             if self.open.len() >= self.limits.depth {
                                 return Err(ProtocolError::TooDeep);
@@ -330,7 +335,6 @@ fn integer(line: &[u8]) -> Result<i64, ProtocolError> {
         .and_then(|text| text.trim().parse().ok())
         .ok_or(ProtocolError::BadInteger)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -523,9 +527,9 @@ mod parser_tests {
         // Nesting: `depth` arrays are fine, one more is not.
         assert_eq!(
             parse(b"*1\r\n*1\r\n*1\r\n:7\r\n"),
-            Ok(Some(Value::Array(vec![Value::Array(vec![Value::Array(vec![
-                Value::Int(7)
-            ])])])))
+            Ok(Some(Value::Array(vec![Value::Array(vec![Value::Array(
+                vec![Value::Int(7)]
+            )])])))
         );
         assert_eq!(
             parse(b"*1\r\n*1\r\n*1\r\n*1\r\n"),
