@@ -197,7 +197,7 @@ impl Master {
             Resolved::Reconnectable(client) => {
                 let reopen = match Endpoint::for_info(client.get_connection_info()) {
                     Some(endpoint) => Reopen::Own(Box::new(endpoint)),
-                    None => Reopen::Redis(client),
+                    None => Reopen::Redis(Box::new(client)),
                 };
                 (Some(reopen), None)
             }
@@ -290,7 +290,7 @@ enum Reopen {
     /// With pottery's own socket ([`crate::socket`]): plain TCP and Unix sockets.
     Own(Box<Endpoint>),
     /// With the `redis` crate, for what pottery does not do itself (TLS).
-    Redis(Client),
+    Redis(Box<Client>),
 }
 
 /// An open sync connection.
