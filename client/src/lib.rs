@@ -35,7 +35,8 @@
 //! clients are connected on first use and reconnected lazily after a failure (with a short
 //! backoff after a failed connect or a timeout, see [`Unavailable::Backoff`]). Every request to
 //! a master is bounded by the per-master timeout and every call by its deadline. The sync types
-//! use plain blocking connections and no threads; the async types use one
+//! use no threads: they write each request to every master over sockets of their own and wait
+//! for the replies together with `poll(2)` (see [`Master`]); the async types use one
 //! `redis::aio::MultiplexedConnection` per master on tokio.
 //!
 //! # Example

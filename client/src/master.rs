@@ -41,9 +41,21 @@ const MIN_READ_TIMEOUT: Duration = Duration::from_millis(1);
 ///
 /// The first three are connected on first use and reconnected after failures, with the
 /// per-master timeout as connect timeout and a short backoff after a failure
-/// ([`Unavailable::Backoff`]). These connections skip `CLIENT SETINFO` (the library name shown
-/// by `CLIENT LIST`): the redis crate would wait a full timeout for each of its replies, which
-/// makes a connect to a paused master last several timeouts, and it costs a round trip.
+/// ([`Unavailable::Backoff`]).
+///
+/// The sync types ([`NextId`](crate::NextId), [`Redlock`](crate::Redlock)) reach such a master
+/// over a TCP or Unix socket of their own rather than a `redis::Connection`, so that one call
+/// waits for all masters at once with `poll(2)` and goes on as soon as a majority answered.
+/// They send `AUTH [username] password` and `SELECT db` themselves when the URL or connection
+/// info asks for them (pipelined with the first command: no extra round trip), turn Nagle's
+/// algorithm off, apply the TCP keepalive and user timeout settings, and always speak RESP2:
+/// a RESP3 setting (`?protocol=resp3`) makes no difference to them. TLS masters (`rediss://`)
+/// go through a `redis::Connection`, read one after another.
+///
+/// Connections opened through the `redis` crate (async types, TLS) skip `CLIENT SETINFO` (the
+/// library name shown by `CLIENT LIST`): the redis crate would wait a full timeout for each of
+/// its replies, which makes a connect to a paused master last several timeouts, and it costs a
+/// round trip. Pottery's own sockets do not send it either.
 ///
 /// # Example
 ///
