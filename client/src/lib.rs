@@ -17,7 +17,7 @@
 //! - [`Redlock`] / [`AsyncRedlock`]: a distributed lock (Redlock) with guards that release on
 //!   drop, extension, opt-in auto-renewal and fencing tokens, built with [`Redlock::builder`];
 //! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
-//!   connection);
+//!   connection, or a whole Redis Cluster as one master);
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
 //!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
 //!   rotations run atomically inside Redis through the pottery module;

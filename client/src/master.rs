@@ -1,8 +1,10 @@
 //! How a master is specified ([`Master`]) and how its connection is opened, used and reopened.
 //!
 //! A master given as something `pottery` can reconnect with (a URL, a `redis::ConnectionInfo`, a
-//! `redis::Client`) is connected lazily, on first use, and reconnected lazily after a failure. A
-//! master given as an already open connection is used as is; once it breaks it stays broken
+//! `redis::Client`, a `redis::cluster::ClusterClient`) is connected lazily, on first use, and
+//! reconnected lazily after a failure: the sync types over a socket of their own
+//! ([`crate::socket`]) where they can, else through the `redis` crate. A master given as an
+//! already open connection is used as is; once it breaks it stays broken
 //! ([`Unavailable::ConnectionBroken`]).
 //!
 //! After a failed connect, a timeout, or a failure of a connection that never answered, the
@@ -16,7 +18,9 @@ use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionLike as _, MultiplexedConnection};
+use redis::cluster::{ClusterClient, ClusterConfig, ClusterConnection};
+use redis::ConnectionLike as _;
 use redis::{AsyncConnectionConfig, Client, Connection, ConnectionInfo, Value};
 
 use crate::error::{Error, Result, Unavailable};
@@ -37,7 +41,9 @@ const MIN_READ_TIMEOUT: Duration = Duration::from_millis(1);
 /// - a [`redis::ConnectionInfo`] or a [`redis::Client`];
 /// - an already open [`redis::Connection`] (sync types only) or
 ///   [`redis::aio::MultiplexedConnection`] (async types only). `pottery` takes it over, sets its
-///   timeouts, and cannot reopen it if it breaks ([`Unavailable::ConnectionBroken`]).
+///   timeouts, and cannot reopen it if it breaks ([`Unavailable::ConnectionBroken`]);
+/// - a [`redis::cluster::ClusterClient`]: a whole Redis Cluster as *one* master (see
+///   [`From<ClusterClient>`](#impl-From%3CClusterClient%3E-for-Master)).
 ///
 /// The first three are connected on first use and reconnected after failures, with the
 /// per-master timeout as connect timeout and a short backoff after a failure
@@ -81,6 +87,7 @@ enum Source {
     Client(Client),
     Connection(Box<Connection>),
     Multiplexed(MultiplexedConnection),
+    Cluster(Box<ClusterClient>),
 }
 
 impl fmt::Debug for Master {
@@ -92,6 +99,7 @@ impl fmt::Debug for Master {
             Source::Client(_) => "client",
             Source::Connection(_) => "open connection",
             Source::Multiplexed(_) => "open multiplexed connection",
+            Source::Cluster(_) => "cluster client",
         };
         formatter
             .debug_struct("Master")
@@ -160,6 +168,50 @@ impl From<MultiplexedConnection> for Master {
     }
 }
 
+/// A Redis Cluster as one master: each command goes to the shard master that owns its key, and
+/// the cluster's own replication stands in for independent masters.
+///
+/// The sync types open a `redis::cluster::ClusterConnection` from the client, the async types a
+/// `redis::cluster_async::ClusterConnection`, with the per-master timeout as connection and
+/// response timeout; the client's own settings (retries, redirects) apply beyond that. A cluster
+/// cannot send a request in one step and read its reply in another, so its request runs whole
+/// within the round, after the other masters' requests are on their way: a cluster master is
+/// usually the only master.
+///
+/// **Safety**: DESIGN's safety assumption 4 (stated in the README) applies. NextId and Redlock
+/// then rely on one shard master, which replicates asynchronously: if it fails over before its
+/// replica received a claim or a lock, the promoted replica does not have it, so a lock can be
+/// lost (another client acquires it while the first still holds it) and an ID handed out again.
+/// Several independent masters (not replicas that fail over) avoid this. With Redlock's
+/// fencing, the lock key and its fence counter must live in one slot: give the lock a name with
+/// a hash tag, such as `{printer}`.
+///
+/// # Example
+///
+/// ```no_run
+/// let cluster = redis::cluster::ClusterClient::new(vec![
+///     "redis://10.0.0.1:7000/",
+///     "redis://10.0.0.2:7000/",
+///     "redis://10.0.0.3:7000/",
+/// ])?;
+/// let mut ids = pottery::NextId::builder().name("orders").master(cluster).build()?;
+/// let id = ids.next_id()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl From<ClusterClient> for Master {
+    fn from(client: ClusterClient) -> Self {
+        Self {
+            source: Source::Cluster(Box::new(client)),
+        }
+    }
+}
+
+impl From<&ClusterClient> for Master {
+    fn from(client: &ClusterClient) -> Self {
+        Self::from(client.clone())
+    }
+}
+
 /// A client for `info` that skips `CLIENT SETINFO` after connecting.
 ///
 /// The redis crate sends the library name and version as two extra commands when it connects
@@ -186,6 +238,7 @@ enum Resolved {
     Reconnectable(Client),
     Open(Box<Connection>),
     OpenMultiplexed(MultiplexedConnection),
+    Cluster(Box<ClusterClient>),
 }
 
 impl Master {
@@ -200,6 +253,7 @@ impl Master {
             }
             Source::Connection(connection) => Resolved::Open(connection),
             Source::Multiplexed(connection) => Resolved::OpenMultiplexed(connection),
+            Source::Cluster(client) => Resolved::Cluster(client),
         })
     }
 
@@ -221,6 +275,7 @@ impl Master {
                 };
                 (None, Some(link))
             }
+            Resolved::Cluster(client) => (Some(Reopen::Cluster(client)), None),
             Resolved::OpenMultiplexed(_) => {
                 return Err(Error::InvalidArgument {
                     argument: "masters",
@@ -244,10 +299,11 @@ impl Master {
     /// Turns the specification into the async connection slot of master number `index`.
     pub(crate) fn into_async(self, index: usize, timeout: Duration) -> Result<AsyncMaster> {
         let (reopen, connection) = match self.resolve()? {
-            Resolved::Reconnectable(client) => (Some(client), None),
+            Resolved::Reconnectable(client) => (Some(AsyncReopen::Client(Box::new(client))), None),
+            Resolved::Cluster(client) => (Some(AsyncReopen::Cluster(client)), None),
             Resolved::OpenMultiplexed(mut connection) => {
                 connection.set_response_timeout(timeout);
-                (None, Some(connection))
+                (None, Some(AsyncLink::Multiplexed(connection)))
             }
             Resolved::Open(_) => {
                 return Err(Error::InvalidArgument {
@@ -303,6 +359,8 @@ enum Reopen {
     Own(Box<Endpoint>),
     /// With the `redis` crate, for what pottery does not do itself (TLS).
     Redis(Box<Client>),
+    /// A Redis Cluster, as one master.
+    Cluster(Box<ClusterClient>),
 }
 
 /// An open sync connection.
@@ -315,6 +373,19 @@ enum Link {
         /// The read timeout currently set, to skip redundant `setsockopt` calls.
         read_timeout: Option<Duration>,
     },
+    /// A Redis Cluster: each request is sent and its reply read in one call.
+    Cluster(Box<ClusterConnection>),
+}
+
+/// How a round reads a master's reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// Polled with the other own sockets.
+    Polled,
+    /// With a blocking read, one master after another.
+    Blocking,
+    /// The whole request runs at once ([`SyncMaster::request`]).
+    Request,
 }
 
 /// The sync connection to one master, with the bookkeeping the fan-out needs.
@@ -359,6 +430,15 @@ impl SyncMaster {
 
     pub(crate) fn is_awaiting(&self) -> bool {
         self.awaiting
+    }
+
+    /// How this round reads the master's reply.
+    pub(crate) fn reading(&self) -> Reading {
+        match &self.link {
+            Some(Link::Own(_)) => Reading::Polled,
+            Some(Link::Cluster(_)) => Reading::Request,
+            _ => Reading::Blocking,
+        }
     }
 
     /// The own socket to poll, when this master is connected through one.
@@ -410,6 +490,11 @@ impl SyncMaster {
             None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
             Some(Link::Own(socket)) => socket.send(packed).map_err(redis::RedisError::from),
             Some(Link::Redis { connection, .. }) => connection.send_packed_command(packed),
+            Some(Link::Cluster(_)) => {
+                // Sent by `request`, reply and all.
+                self.awaiting = true;
+                return Ok(());
+            }
         };
         match sent {
             Ok(()) => {
@@ -435,7 +520,9 @@ impl SyncMaster {
             // Changing the timeout is a system call: skip it when the one set is close enough.
             let slack = (self.timeout / 8).min(Duration::from_millis(1));
             let read = match self.link.as_mut() {
-                None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+                None | Some(Link::Cluster(_)) => {
+                    return Err(self.unavailable(Unavailable::ConnectionBroken))
+                }
                 Some(Link::Own(socket)) => socket
                     .read_blocking(wanted, slack)
                     .map_err(redis::RedisError::from),
@@ -462,6 +549,27 @@ impl SyncMaster {
             if let Err(error) = read {
                 return Err(self.broke(error));
             }
+        }
+    }
+
+    /// Sends `packed` to a cluster master and waits for its reply (the cluster connection
+    /// cannot split the two). Server errors keep the connection; a timeout or a broken
+    /// connection drops it, to be reopened (after a backoff for a timeout).
+    pub(crate) fn request(&mut self, packed: &[u8]) -> Result<Value> {
+        self.awaiting = false;
+        let Some(Link::Cluster(connection)) = self.link.as_mut() else {
+            return Err(self.unavailable(Unavailable::ConnectionBroken));
+        };
+        match connection.req_packed_command(packed) {
+            Ok(value) => {
+                self.proven = true;
+                self.backoff.succeeded();
+                Ok(value)
+            }
+            Err(error) if error.is_timeout() || error.is_unrecoverable_error() => {
+                Err(self.broke(error))
+            }
+            Err(error) => Err(self.error(error)),
         }
     }
 
@@ -544,6 +652,17 @@ impl SyncMaster {
                     .map(|socket| Link::Own(Box::new(socket)))
                     .map_err(redis::RedisError::from)
             }
+            Reopen::Cluster(client) => {
+                if budget.is_zero() {
+                    return Err(self.no_time_left());
+                }
+                let config = ClusterConfig::new()
+                    .set_connection_timeout(budget)
+                    .set_response_timeout(self.timeout);
+                client
+                    .get_connection_with_config(config)
+                    .map(|connection| Link::Cluster(Box::new(connection)))
+            }
             Reopen::Redis(client) => {
                 // The redis crate applies the timeout to each step of the connect separately.
                 let per_step = budget / sequential_connect_waits(client);
@@ -620,16 +739,28 @@ impl SyncMaster {
     }
 }
 
+/// How an async master's connection is reopened.
+enum AsyncReopen {
+    Client(Box<Client>),
+    Cluster(Box<ClusterClient>),
+}
+
+/// An open async connection; both kinds may be used by several requests at once.
+enum AsyncLink {
+    Multiplexed(MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
 /// A connection attempt in progress, kept across calls so that a fan-out that stops early (its
 /// quorum reached) does not throw away a half-made connection.
-type Connecting = BoxFuture<'static, redis::RedisResult<MultiplexedConnection>>;
+type Connecting = BoxFuture<'static, redis::RedisResult<AsyncLink>>;
 
-/// The async connection to one master: a multiplexed connection, (re)opened lazily.
+/// The async connection to one master: a multiplexed or cluster connection, (re)opened lazily.
 pub(crate) struct AsyncMaster {
     index: usize,
     timeout: Duration,
-    reopen: Option<Client>,
-    connection: Option<MultiplexedConnection>,
+    reopen: Option<AsyncReopen>,
+    connection: Option<AsyncLink>,
     /// In a `Mutex` only so that `AsyncMaster` is `Sync` (a boxed future is not); it is only
     /// ever reached through `&mut self`, with `get_mut`, which never locks.
     connecting: Option<std::sync::Mutex<Connecting>>,
@@ -642,22 +773,26 @@ impl AsyncMaster {
     }
 
     /// Sends `command` and waits for its reply; the caller bounds the wait with the round's
-    /// timeout (dropping this future mid-way leaves the multiplexed connection usable).
+    /// timeout (dropping this future mid-way leaves the connection usable).
     pub(crate) async fn request(&mut self, command: &redis::Cmd) -> Result<Value> {
         if self.connection.is_none() {
             self.connect().await?;
         }
-        let Some(connection) = self.connection.as_mut() else {
-            return Err(self.unavailable(Unavailable::ConnectionBroken));
+        let sent = match self.connection.as_mut() {
+            None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+            Some(AsyncLink::Multiplexed(connection)) => {
+                connection.send_packed_command(command).await
+            }
+            Some(AsyncLink::Cluster(connection)) => connection.req_packed_command(command).await,
         };
-        match connection.send_packed_command(command).await {
+        match sent {
             Ok(value) => {
                 self.backoff.succeeded();
                 Ok(value)
             }
             Err(error) => {
                 if error.is_unrecoverable_error() {
-                    // The multiplexer's socket is gone: reopen it on the next request.
+                    // The connection's socket is gone: reopen it on the next request.
                     self.connection = None;
                 }
                 Err(self.error(error))
@@ -666,23 +801,41 @@ impl AsyncMaster {
     }
 
     async fn connect(&mut self) -> Result<()> {
-        let Some(client) = &self.reopen else {
+        let Some(reopen) = &self.reopen else {
             return Err(self.unavailable(Unavailable::ConnectionBroken));
         };
         if self.connecting.is_none() {
             if !self.backoff.allows(Instant::now()) {
                 return Err(self.unavailable(Unavailable::Backoff));
             }
-            let client = client.clone();
-            // redis 1.x times replies out after 500 ms unless told otherwise.
-            let config = AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(self.timeout))
-                .set_response_timeout(Some(self.timeout));
-            let connecting: Connecting = Box::pin(async move {
-                client
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await
-            });
+            let timeout = self.timeout;
+            let connecting: Connecting = match reopen {
+                AsyncReopen::Client(client) => {
+                    let client = Client::clone(client);
+                    // redis 1.x times replies out after 500 ms unless told otherwise.
+                    let config = AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(timeout))
+                        .set_response_timeout(Some(timeout));
+                    Box::pin(async move {
+                        client
+                            .get_multiplexed_async_connection_with_config(&config)
+                            .await
+                            .map(AsyncLink::Multiplexed)
+                    })
+                }
+                AsyncReopen::Cluster(client) => {
+                    let client = client.clone();
+                    let config = ClusterConfig::new()
+                        .set_connection_timeout(timeout)
+                        .set_response_timeout(timeout);
+                    Box::pin(async move {
+                        client
+                            .get_async_connection_with_config(config)
+                            .await
+                            .map(AsyncLink::Cluster)
+                    })
+                }
+            };
             self.connecting = Some(std::sync::Mutex::new(connecting));
         }
         let Some(connecting) = self.connecting.as_mut() else {
@@ -762,6 +915,35 @@ mod tests {
     fn debug_never_shows_the_url() {
         let master = Master::from("redis://user:secret@127.0.0.1/");
         assert!(!format!("{master:?}").contains("secret"));
+        let Ok(cluster) = ClusterClient::new(vec!["redis://user:secret@127.0.0.1:7000/"]) else {
+            panic!("valid cluster url");
+        };
+        let master = Master::from(&cluster);
+        assert_eq!(
+            format!("{master:?}"),
+            r#"Master { kind: "cluster client" }"#
+        );
+    }
+
+    #[test]
+    fn a_cluster_is_one_master_read_with_whole_requests() {
+        let Ok(cluster) = ClusterClient::new(vec!["redis://127.0.0.1:1/"]) else {
+            panic!("valid cluster url");
+        };
+        let Ok(mut master) = Master::from(cluster).into_sync(0, Duration::from_millis(50)) else {
+            panic!("a cluster client resolves without connecting");
+        };
+        assert!(!master.is_connected());
+        // Nothing listens on port 1: the connect fails and the master backs off.
+        let round_end = Instant::now() + Duration::from_millis(50);
+        assert!(master.send(b"*1\r\n$4\r\nPING\r\n", round_end).is_err());
+        assert!(matches!(
+            master.send(b"*1\r\n$4\r\nPING\r\n", round_end),
+            Err(Error::MasterUnavailable {
+                reason: Unavailable::Backoff,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //!   order; a round with a single master waits with one blocking read instead (one system call
 //!   fewer per reply). Masters behind a `redis::Connection` (given open, or TLS) can only be
 //!   read with blocking reads, one after another: those with a backlog of stale replies before
-//!   the polled ones, the others after them. Replies left unread when the round stops early
+//!   the polled ones, the others after them. A Redis Cluster as a master cannot split a request
+//!   from its reply: its request runs whole, right after every request was written. Replies left unread when the round stops early
 //!   are skipped before the connection's next reply; a connection with several of them is
 //!   read to the end of its backlog even once the outcome is decided (see
 //!   [`SyncMaster::must_drain`](crate::master::SyncMaster::must_drain)).
@@ -28,7 +29,7 @@ use redis::Value;
 use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::error::{Error, Result};
-use crate::master::{AsyncMaster, Master, SyncMaster, READ_PASSES};
+use crate::master::{AsyncMaster, Master, Reading, SyncMaster, READ_PASSES};
 
 /// The number of masters that form a majority of `masters`: floor(n/2) + 1.
 ///
@@ -177,7 +178,15 @@ impl SyncMasters {
                 }
             }
         }
-        let blocking = |master: &SyncMaster| master.is_awaiting() && master.pollable().is_none();
+        // A cluster's request runs whole, while the others' requests are on their way.
+        for master in &mut self.masters {
+            if master.is_awaiting() && master.reading() == Reading::Request {
+                let reply = master.request(packed);
+                on_reply(master.index(), reply)?;
+            }
+        }
+        let blocking =
+            |master: &SyncMaster| master.is_awaiting() && master.reading() == Reading::Blocking;
         // Blocking reads with a backlog first, so that they are drained (see `read_pass`).
         for master in &mut self.masters {
             if blocking(master) && master.read_pass() == 0 {
