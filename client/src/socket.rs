@@ -140,7 +140,8 @@ impl Endpoint {
     }
 
     /// The user's TCP settings, as the `redis` crate applies them, except that Nagle's algorithm
-    /// is always off: every request is one small write that must leave at once.
+    /// is always off (every request is one small write that must leave at once) and that a
+    /// linger time is not applied: `TcpSettings` does not reveal it.
     fn configure(&self, stream: &TcpStream) -> io::Result<()> {
         stream.set_nodelay(true)?;
         let socket = SockRef::from(stream);
