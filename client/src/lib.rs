@@ -18,7 +18,7 @@
 //! - [`Redlock`] / [`AsyncRedlock`]: a distributed lock (Redlock) with guards that release on
 //!   drop, extension, opt-in auto-renewal and fencing tokens, built with [`Redlock::builder`];
 //! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
-//!   connection);
+//!   connection, or a whole Redis Cluster as one master);
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
 //!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
 //!   rotations run atomically inside Redis through the pottery module;
@@ -37,7 +37,8 @@
 //! clients are connected on first use and reconnected lazily after a failure (with a short
 //! backoff after a failed connect or a timeout, see [`Unavailable::Backoff`]). Every request to
 //! a master is bounded by the per-master timeout and every call by its deadline. The sync types
-//! use plain blocking connections and no threads; the async types use one
+//! use no threads: they write each request to every master over sockets of their own and wait
+//! for the replies together with `poll(2)` (see [`Master`]); the async types use one
 //! `redis::aio::MultiplexedConnection` per master on tokio.
 //!
 //! # Example
@@ -73,6 +74,7 @@ mod redlock_protocol;
 mod resp;
 mod scan;
 mod set;
+mod socket;
 mod timer;
 
 mod deque;

@@ -1,8 +1,10 @@
 //! How a master is specified ([`Master`]) and how its connection is opened, used and reopened.
 //!
 //! A master given as something `pottery` can reconnect with (a URL, a `redis::ConnectionInfo`, a
-//! `redis::Client`) is connected lazily, on first use, and reconnected lazily after a failure. A
-//! master given as an already open connection is used as is; once it breaks it stays broken
+//! `redis::Client`, a `redis::cluster::ClusterClient`) is connected lazily, on first use, and
+//! reconnected lazily after a failure: the sync types over a socket of their own
+//! ([`crate::socket`]) where they can, else through the `redis` crate. A master given as an
+//! already open connection is used as is; once it breaks it stays broken
 //! ([`Unavailable::ConnectionBroken`]).
 //!
 //! After a failed connect, a timeout, or a failure of a connection that never answered, the
@@ -12,13 +14,17 @@
 //! error (the server restarted) is reconnected at once.
 
 use std::fmt;
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionLike as _, MultiplexedConnection};
+use redis::cluster::{ClusterClient, ClusterConfig, ClusterConnection};
+use redis::ConnectionLike as _;
 use redis::{AsyncConnectionConfig, Client, Connection, ConnectionInfo, Value};
 
 use crate::error::{Error, Result, Unavailable};
+use crate::socket::{Endpoint, Socket};
 
 /// First delay before reconnecting to a master that failed.
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
@@ -35,13 +41,27 @@ const MIN_READ_TIMEOUT: Duration = Duration::from_millis(1);
 /// - a [`redis::ConnectionInfo`] or a [`redis::Client`];
 /// - an already open [`redis::Connection`] (sync types only) or
 ///   [`redis::aio::MultiplexedConnection`] (async types only). `pottery` takes it over, sets its
-///   timeouts, and cannot reopen it if it breaks ([`Unavailable::ConnectionBroken`]).
+///   timeouts, and cannot reopen it if it breaks ([`Unavailable::ConnectionBroken`]);
+/// - a [`redis::cluster::ClusterClient`]: a whole Redis Cluster as *one* master (see
+///   [`From<ClusterClient>`](#impl-From%3CClusterClient%3E-for-Master)).
 ///
 /// The first three are connected on first use and reconnected after failures, with the
 /// per-master timeout as connect timeout and a short backoff after a failure
-/// ([`Unavailable::Backoff`]). These connections skip `CLIENT SETINFO` (the library name shown
-/// by `CLIENT LIST`): the redis crate would wait a full timeout for each of its replies, which
-/// makes a connect to a paused master last several timeouts, and it costs a round trip.
+/// ([`Unavailable::Backoff`]).
+///
+/// The sync types ([`NextId`](crate::NextId), [`Redlock`](crate::Redlock)) reach such a master
+/// over a TCP or Unix socket of their own rather than a `redis::Connection`, so that one call
+/// waits for all masters at once with `poll(2)` and goes on as soon as a majority answered.
+/// They send `AUTH [username] password` and `SELECT db` themselves when the URL or connection
+/// info asks for them (pipelined with the first command: no extra round trip), turn Nagle's
+/// algorithm off, apply the TCP keepalive and user timeout settings, and always speak RESP2:
+/// a RESP3 setting (`?protocol=resp3`) makes no difference to them. TLS masters (`rediss://`)
+/// go through a `redis::Connection`, read one after another.
+///
+/// Connections opened through the `redis` crate (async types, TLS) skip `CLIENT SETINFO` (the
+/// library name shown by `CLIENT LIST`): the redis crate would wait a full timeout for each of
+/// its replies, which makes a connect to a paused master last several timeouts, and it costs a
+/// round trip. Pottery's own sockets do not send it either.
 ///
 /// # Example
 ///
@@ -67,6 +87,7 @@ enum Source {
     Client(Client),
     Connection(Box<Connection>),
     Multiplexed(MultiplexedConnection),
+    Cluster(Box<ClusterClient>),
 }
 
 impl fmt::Debug for Master {
@@ -78,6 +99,7 @@ impl fmt::Debug for Master {
             Source::Client(_) => "client",
             Source::Connection(_) => "open connection",
             Source::Multiplexed(_) => "open multiplexed connection",
+            Source::Cluster(_) => "cluster client",
         };
         formatter
             .debug_struct("Master")
@@ -146,6 +168,50 @@ impl From<MultiplexedConnection> for Master {
     }
 }
 
+/// A Redis Cluster as one master: each command goes to the shard master that owns its key, and
+/// the cluster's own replication stands in for independent masters.
+///
+/// The sync types open a `redis::cluster::ClusterConnection` from the client, the async types a
+/// `redis::cluster_async::ClusterConnection`, with the per-master timeout as connection and
+/// response timeout; the client's own settings (retries, redirects) apply beyond that. A cluster
+/// cannot send a request in one step and read its reply in another, so its request runs whole
+/// within the round, after the other masters' requests are on their way: a cluster master is
+/// usually the only master.
+///
+/// **Safety**: DESIGN's safety assumption 4 (stated in the README) applies. NextId and Redlock
+/// then rely on one shard master, which replicates asynchronously: if it fails over before its
+/// replica received a claim or a lock, the promoted replica does not have it, so a lock can be
+/// lost (another client acquires it while the first still holds it) and an ID handed out again.
+/// Several independent masters (not replicas that fail over) avoid this. With Redlock's
+/// fencing, the lock key and its fence counter must live in one slot: give the lock a name with
+/// a hash tag, such as `{printer}`.
+///
+/// # Example
+///
+/// ```no_run
+/// let cluster = redis::cluster::ClusterClient::new(vec![
+///     "redis://10.0.0.1:7000/",
+///     "redis://10.0.0.2:7000/",
+///     "redis://10.0.0.3:7000/",
+/// ])?;
+/// let mut ids = pottery::NextId::builder().name("orders").master(cluster).build()?;
+/// let id = ids.next_id()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl From<ClusterClient> for Master {
+    fn from(client: ClusterClient) -> Self {
+        Self {
+            source: Source::Cluster(Box::new(client)),
+        }
+    }
+}
+
+impl From<&ClusterClient> for Master {
+    fn from(client: &ClusterClient) -> Self {
+        Self::from(client.clone())
+    }
+}
+
 /// A client for `info` that skips `CLIENT SETINFO` after connecting.
 ///
 /// The redis crate sends the library name and version as two extra commands when it connects
@@ -172,6 +238,7 @@ enum Resolved {
     Reconnectable(Client),
     Open(Box<Connection>),
     OpenMultiplexed(MultiplexedConnection),
+    Cluster(Box<ClusterClient>),
 }
 
 impl Master {
@@ -186,17 +253,29 @@ impl Master {
             }
             Source::Connection(connection) => Resolved::Open(connection),
             Source::Multiplexed(connection) => Resolved::OpenMultiplexed(connection),
+            Source::Cluster(client) => Resolved::Cluster(client),
         })
     }
 
     /// Turns the specification into the sync connection slot of master number `index`.
     pub(crate) fn into_sync(self, index: usize, timeout: Duration) -> Result<SyncMaster> {
-        let (reopen, connection) = match self.resolve()? {
-            Resolved::Reconnectable(client) => (Some(client), None),
+        let (reopen, link) = match self.resolve()? {
+            Resolved::Reconnectable(client) => {
+                let reopen = match Endpoint::for_info(client.get_connection_info()) {
+                    Some(endpoint) => Reopen::Own(Box::new(endpoint)),
+                    None => Reopen::Redis(Box::new(client)),
+                };
+                (Some(reopen), None)
+            }
             Resolved::Open(connection) => {
                 connection.set_write_timeout(Some(timeout))?;
-                (None, Some(connection))
+                let link = Link::Redis {
+                    connection,
+                    read_timeout: None,
+                };
+                (None, Some(link))
             }
+            Resolved::Cluster(client) => (Some(Reopen::Cluster(client)), None),
             Resolved::OpenMultiplexed(_) => {
                 return Err(Error::InvalidArgument {
                     argument: "masters",
@@ -208,8 +287,7 @@ impl Master {
             index,
             timeout,
             reopen,
-            connection,
-            read_timeout: None,
+            link,
             unread: 0,
             awaiting: false,
             in_round: false,
@@ -221,10 +299,11 @@ impl Master {
     /// Turns the specification into the async connection slot of master number `index`.
     pub(crate) fn into_async(self, index: usize, timeout: Duration) -> Result<AsyncMaster> {
         let (reopen, connection) = match self.resolve()? {
-            Resolved::Reconnectable(client) => (Some(client), None),
+            Resolved::Reconnectable(client) => (Some(AsyncReopen::Client(Box::new(client))), None),
+            Resolved::Cluster(client) => (Some(AsyncReopen::Cluster(client)), None),
             Resolved::OpenMultiplexed(mut connection) => {
                 connection.set_response_timeout(timeout);
-                (None, Some(connection))
+                (None, Some(AsyncLink::Multiplexed(connection)))
             }
             Resolved::Open(_) => {
                 return Err(Error::InvalidArgument {
@@ -274,20 +353,55 @@ impl Backoff {
     }
 }
 
+/// How a sync master's connection is reopened.
+enum Reopen {
+    /// With pottery's own socket ([`crate::socket`]): plain TCP and Unix sockets.
+    Own(Box<Endpoint>),
+    /// With the `redis` crate, for what pottery does not do itself (TLS).
+    Redis(Box<Client>),
+    /// A Redis Cluster, as one master.
+    Cluster(Box<ClusterClient>),
+}
+
+/// An open sync connection.
+enum Link {
+    /// Pottery's own socket: polled with the others, read without blocking.
+    Own(Box<Socket>),
+    /// A `redis::Connection`: read with a blocking read and a socket read timeout.
+    Redis {
+        connection: Box<Connection>,
+        /// The read timeout currently set, to skip redundant `setsockopt` calls.
+        read_timeout: Option<Duration>,
+    },
+    /// A Redis Cluster: each request is sent and its reply read in one call.
+    Cluster(Box<ClusterConnection>),
+}
+
+/// How a round reads a master's reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// Polled with the other own sockets.
+    Polled,
+    /// With a blocking read, one master after another.
+    Blocking,
+    /// The whole request runs at once ([`SyncMaster::request`]).
+    Request,
+}
+
 /// The sync connection to one master, with the bookkeeping the fan-out needs.
 ///
-/// A request is written with [`send`](Self::send) and its reply read with
-/// [`receive`](Self::receive). A fan-out that stops reading once the quorum is decided leaves
-/// replies unread on the socket; `unread` counts them and the next `receive` skips them before
-/// it returns the reply it wants, so no extra round trip is spent draining.
+/// A request is written with [`send`](Self::send); its reply is read with
+/// [`receive`](Self::receive) (blocking), or, on an own socket, with
+/// [`read_available`](Self::read_available) once `poll` says the socket is readable. A fan-out
+/// that stops reading once the quorum is decided leaves replies unread on the socket; `unread`
+/// counts them and later reads skip them before the reply wanted, so no extra round trip is
+/// spent draining.
 pub(crate) struct SyncMaster {
     index: usize,
     timeout: Duration,
     /// How to reopen the connection; `None` for a connection given open.
-    reopen: Option<Client>,
-    connection: Option<Box<Connection>>,
-    /// The read timeout currently set on the socket, to skip redundant `setsockopt` calls.
-    read_timeout: Option<Duration>,
+    reopen: Option<Reopen>,
+    link: Option<Link>,
     /// Replies sent for but not read yet, including the one `awaiting` stands for.
     unread: usize,
     /// A request of the current round waits for its reply.
@@ -311,15 +425,39 @@ impl SyncMaster {
     }
 
     pub(crate) fn is_connected(&self) -> bool {
-        self.connection.is_some()
+        self.link.is_some()
     }
 
     pub(crate) fn is_awaiting(&self) -> bool {
         self.awaiting
     }
 
-    /// When to read this master's reply in a round, lowest pass first. Reads are sequential, so
-    /// the order decides who waits for whom:
+    /// How this round reads the master's reply.
+    pub(crate) fn reading(&self) -> Reading {
+        match &self.link {
+            Some(Link::Own(_)) => Reading::Polled,
+            Some(Link::Cluster(_)) => Reading::Request,
+            _ => Reading::Blocking,
+        }
+    }
+
+    /// The own socket to poll, when this master is connected through one.
+    pub(crate) fn pollable(&self) -> Option<BorrowedFd<'_>> {
+        match &self.link {
+            Some(Link::Own(socket)) => Some(socket.fd()),
+            _ => None,
+        }
+    }
+
+    /// So many replies are left unread that this master must be read to the end of its
+    /// backlog in this round, even once the outcome is decided.
+    pub(crate) fn must_drain(&self) -> bool {
+        self.unread > MAX_STALE_REPLIES + 1
+    }
+
+    /// When to read this master's reply in a round, lowest pass first, for masters read with
+    /// blocking reads (a `redis::Connection`). Those reads are sequential, so the order decides
+    /// who waits for whom:
     /// 0. masters with several stale replies (left unread because the quorum was decided
     ///    without them): read first, so a master that is merely last in line gets drained and
     ///    its backlog stays bounded, and one that stopped answering is found out (it times out,
@@ -328,7 +466,7 @@ impl SyncMaster {
     /// 2. masters whose connection has not answered yet (just reopened: maybe paused), read
     ///    last so that they rarely hold up a quorum the others already make.
     pub(crate) fn read_pass(&self) -> u8 {
-        if self.unread > MAX_STALE_REPLIES + 1 {
+        if self.must_drain() {
             0
         } else if self.proven {
             1
@@ -345,13 +483,20 @@ impl SyncMaster {
     /// Writes `packed`, connecting first if needed with whatever time is left until `round_end`
     /// (at most the per-master timeout).
     pub(crate) fn send(&mut self, packed: &[u8], round_end: Instant) -> Result<()> {
-        if self.connection.is_none() {
+        if self.link.is_none() {
             self.connect(round_end)?;
         }
-        let Some(connection) = self.connection.as_mut() else {
-            return Err(self.unavailable(Unavailable::ConnectionBroken));
+        let sent = match self.link.as_mut() {
+            None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+            Some(Link::Own(socket)) => socket.send(packed).map_err(redis::RedisError::from),
+            Some(Link::Redis { connection, .. }) => connection.send_packed_command(packed),
+            Some(Link::Cluster(_)) => {
+                // Sent by `request`, reply and all.
+                self.awaiting = true;
+                return Ok(());
+            }
         };
-        match connection.send_packed_command(packed) {
+        match sent {
             Ok(()) => {
                 self.unread += 1;
                 self.awaiting = true;
@@ -361,73 +506,186 @@ impl SyncMaster {
         }
     }
 
-    /// Reads the reply to this round's request, skipping replies left unread by earlier rounds.
+    /// Waits for the reply to this round's request, skipping replies left unread by earlier
+    /// rounds, until `round_end` (and at least [`MIN_READ_TIMEOUT`], to collect a reply that is
+    /// already there).
     pub(crate) fn receive(&mut self, round_end: Instant) -> Result<Value> {
-        self.awaiting = false;
         loop {
-            let now = Instant::now();
+            if let Some(reply) = self.buffered_reply() {
+                return reply;
+            }
             let wanted = round_end
-                .saturating_duration_since(now)
+                .saturating_duration_since(Instant::now())
                 .max(MIN_READ_TIMEOUT);
-            let Some(connection) = self.connection.as_mut() else {
-                return Err(self.unavailable(Unavailable::ConnectionBroken));
-            };
             // Changing the timeout is a system call: skip it when the one set is close enough.
             let slack = (self.timeout / 8).min(Duration::from_millis(1));
-            if self
-                .read_timeout
-                .is_none_or(|current| current.abs_diff(wanted) > slack)
-            {
-                if let Err(error) = connection.set_read_timeout(Some(wanted)) {
-                    return Err(self.broke(error));
+            let read = match self.link.as_mut() {
+                None | Some(Link::Cluster(_)) => {
+                    return Err(self.unavailable(Unavailable::ConnectionBroken))
                 }
-                self.read_timeout = Some(wanted);
-            }
-            match connection.recv_response() {
-                Ok(value) => {
-                    self.proven = true;
-                    self.backoff.succeeded();
-                    self.unread = self.unread.saturating_sub(1);
-                    if self.unread == 0 {
-                        return Ok(value);
+                Some(Link::Own(socket)) => socket
+                    .read_blocking(wanted, slack)
+                    .map_err(redis::RedisError::from),
+                Some(Link::Redis {
+                    connection,
+                    read_timeout,
+                }) => {
+                    let set = if read_timeout.is_none_or(|current| current.abs_diff(wanted) > slack)
+                    {
+                        *read_timeout = Some(wanted);
+                        connection.set_read_timeout(Some(wanted))
+                    } else {
+                        Ok(())
+                    };
+                    match set.and_then(|()| connection.recv_response()) {
+                        Ok(value) => match self.replied(value) {
+                            Some(reply) => return Ok(reply),
+                            None => continue,
+                        },
+                        Err(error) => Err(error),
                     }
                 }
-                Err(error) => return Err(self.broke(error)),
+            };
+            if let Err(error) = read {
+                return Err(self.broke(error));
             }
         }
     }
 
+    /// Sends `packed` to a cluster master and waits for its reply (the cluster connection
+    /// cannot split the two). Server errors keep the connection; a timeout or a broken
+    /// connection drops it, to be reopened (after a backoff for a timeout).
+    pub(crate) fn request(&mut self, packed: &[u8]) -> Result<Value> {
+        self.awaiting = false;
+        let Some(Link::Cluster(connection)) = self.link.as_mut() else {
+            return Err(self.unavailable(Unavailable::ConnectionBroken));
+        };
+        match connection.req_packed_command(packed) {
+            Ok(value) => {
+                self.proven = true;
+                self.backoff.succeeded();
+                Ok(value)
+            }
+            Err(error) if error.is_timeout() || error.is_unrecoverable_error() => {
+                Err(self.broke(error))
+            }
+            Err(error) => Err(self.error(error)),
+        }
+    }
+
+    /// Reads what an own socket holds, after `poll` said it is readable; the reply to this
+    /// round's request once it is complete (`None` while it is not).
+    pub(crate) fn read_available(&mut self) -> Option<Result<Value>> {
+        let read = match self.link.as_mut() {
+            Some(Link::Own(socket)) => socket.read_available(),
+            _ => return Some(Err(self.unavailable(Unavailable::ConnectionBroken))),
+        };
+        match read {
+            Ok(()) => self.buffered_reply(),
+            // Readiness without data (a spurious wake-up): wait for the next.
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => None,
+            Err(error) => Some(Err(self.broke(error.into()))),
+        }
+    }
+
+    /// The reply to this round's request if an own socket already read it, skipping stale
+    /// replies; `None` when more bytes are needed (and always for a `redis::Connection`, which
+    /// buffers inside the `redis` crate).
+    fn buffered_reply(&mut self) -> Option<Result<Value>> {
+        loop {
+            let Some(Link::Own(socket)) = self.link.as_mut() else {
+                return None;
+            };
+            match socket.next_reply() {
+                Ok(None) => return None,
+                Ok(Some(value)) => {
+                    if let Some(reply) = self.replied(value) {
+                        return Some(Ok(reply));
+                    }
+                }
+                Err(error) => return Some(Err(self.broke(error))),
+            }
+        }
+    }
+
+    /// Accounts for one reply read; `Some` when it is the one this round waits for.
+    fn replied(&mut self, value: Value) -> Option<Value> {
+        self.proven = true;
+        self.backoff.succeeded();
+        self.unread = self.unread.saturating_sub(1);
+        if self.unread > 0 {
+            return None;
+        }
+        self.awaiting = false;
+        if let Some(Link::Own(socket)) = &self.link {
+            if socket.has_unparsed_bytes() {
+                // More bytes than requests: the master sent something unasked, so the next
+                // reply could not be trusted to answer the next request. Reopen next time.
+                self.link = None;
+            }
+        }
+        Some(value)
+    }
+
+    /// The round ended before this master's reply: the connection may yet receive it (or half
+    /// of it), so it is dropped, and the master backs off.
+    pub(crate) fn time_out(&mut self) -> Error {
+        self.broke(std::io::Error::from(std::io::ErrorKind::TimedOut).into())
+    }
+
     fn connect(&mut self, round_end: Instant) -> Result<()> {
         let now = Instant::now();
-        let Some(client) = &self.reopen else {
+        let Some(reopen) = &self.reopen else {
             return Err(self.unavailable(Unavailable::ConnectionBroken));
         };
         if !self.backoff.allows(now) {
             return Err(self.unavailable(Unavailable::Backoff));
         }
         let budget = round_end.saturating_duration_since(now).min(self.timeout);
-        // The redis crate applies the timeout to each step of the connect separately.
-        let per_step = budget / sequential_connect_waits(client);
-        if per_step.is_zero() {
-            // No time left in this round; no attempt was made, so no backoff either.
-            return Err(Error::Timeout {
-                master: self.index,
-                timeout: self.timeout,
-            });
-        }
-        let opened = client
-            .get_connection_with_timeout(per_step)
-            .and_then(|connection| {
-                connection.set_write_timeout(Some(self.timeout))?;
-                connection.set_read_timeout(Some(self.timeout))?;
-                Ok(connection)
-            });
+        let opened = match reopen {
+            Reopen::Own(endpoint) => {
+                if budget.is_zero() {
+                    return Err(self.no_time_left());
+                }
+                endpoint
+                    .connect(budget, self.timeout)
+                    .map(|socket| Link::Own(Box::new(socket)))
+                    .map_err(redis::RedisError::from)
+            }
+            Reopen::Cluster(client) => {
+                if budget.is_zero() {
+                    return Err(self.no_time_left());
+                }
+                let config = ClusterConfig::new()
+                    .set_connection_timeout(budget)
+                    .set_response_timeout(self.timeout);
+                client
+                    .get_connection_with_config(config)
+                    .map(|connection| Link::Cluster(Box::new(connection)))
+            }
+            Reopen::Redis(client) => {
+                // The redis crate applies the timeout to each step of the connect separately.
+                let per_step = budget / sequential_connect_waits(client);
+                if per_step.is_zero() {
+                    return Err(self.no_time_left());
+                }
+                client
+                    .get_connection_with_timeout(per_step)
+                    .and_then(|connection| {
+                        connection.set_write_timeout(Some(self.timeout))?;
+                        connection.set_read_timeout(Some(self.timeout))?;
+                        Ok(Link::Redis {
+                            connection: Box::new(connection),
+                            read_timeout: Some(self.timeout),
+                        })
+                    })
+            }
+        };
         match opened {
-            Ok(connection) => {
+            Ok(link) => {
                 // The backoff is reset by the first reply, not here: a paused server still
                 // accepts connections.
-                self.connection = Some(Box::new(connection));
-                self.read_timeout = Some(self.timeout);
+                self.link = Some(link);
                 self.unread = 0;
                 self.proven = false;
                 Ok(())
@@ -439,11 +697,18 @@ impl SyncMaster {
         }
     }
 
+    /// No time is left in this round to connect; no attempt was made, so no backoff either.
+    fn no_time_left(&self) -> Error {
+        Error::Timeout {
+            master: self.index,
+            timeout: self.timeout,
+        }
+    }
+
     /// Drops a connection whose state is unknown after `error` (a timeout may leave half a
     /// reply on the socket) and says when to try again.
     fn broke(&mut self, error: redis::RedisError) -> Error {
-        self.connection = None;
-        self.read_timeout = None;
+        self.link = None;
         self.unread = 0;
         self.awaiting = false;
         if error.is_timeout() || !self.proven {
@@ -474,16 +739,28 @@ impl SyncMaster {
     }
 }
 
+/// How an async master's connection is reopened.
+enum AsyncReopen {
+    Client(Box<Client>),
+    Cluster(Box<ClusterClient>),
+}
+
+/// An open async connection; both kinds may be used by several requests at once.
+enum AsyncLink {
+    Multiplexed(MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
 /// A connection attempt in progress, kept across calls so that a fan-out that stops early (its
 /// quorum reached) does not throw away a half-made connection.
-type Connecting = BoxFuture<'static, redis::RedisResult<MultiplexedConnection>>;
+type Connecting = BoxFuture<'static, redis::RedisResult<AsyncLink>>;
 
-/// The async connection to one master: a multiplexed connection, (re)opened lazily.
+/// The async connection to one master: a multiplexed or cluster connection, (re)opened lazily.
 pub(crate) struct AsyncMaster {
     index: usize,
     timeout: Duration,
-    reopen: Option<Client>,
-    connection: Option<MultiplexedConnection>,
+    reopen: Option<AsyncReopen>,
+    connection: Option<AsyncLink>,
     /// In a `Mutex` only so that `AsyncMaster` is `Sync` (a boxed future is not); it is only
     /// ever reached through `&mut self`, with `get_mut`, which never locks.
     connecting: Option<std::sync::Mutex<Connecting>>,
@@ -496,22 +773,26 @@ impl AsyncMaster {
     }
 
     /// Sends `command` and waits for its reply; the caller bounds the wait with the round's
-    /// timeout (dropping this future mid-way leaves the multiplexed connection usable).
+    /// timeout (dropping this future mid-way leaves the connection usable).
     pub(crate) async fn request(&mut self, command: &redis::Cmd) -> Result<Value> {
         if self.connection.is_none() {
             self.connect().await?;
         }
-        let Some(connection) = self.connection.as_mut() else {
-            return Err(self.unavailable(Unavailable::ConnectionBroken));
+        let sent = match self.connection.as_mut() {
+            None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+            Some(AsyncLink::Multiplexed(connection)) => {
+                connection.send_packed_command(command).await
+            }
+            Some(AsyncLink::Cluster(connection)) => connection.req_packed_command(command).await,
         };
-        match connection.send_packed_command(command).await {
+        match sent {
             Ok(value) => {
                 self.backoff.succeeded();
                 Ok(value)
             }
             Err(error) => {
                 if error.is_unrecoverable_error() {
-                    // The multiplexer's socket is gone: reopen it on the next request.
+                    // The connection's socket is gone: reopen it on the next request.
                     self.connection = None;
                 }
                 Err(self.error(error))
@@ -520,23 +801,41 @@ impl AsyncMaster {
     }
 
     async fn connect(&mut self) -> Result<()> {
-        let Some(client) = &self.reopen else {
+        let Some(reopen) = &self.reopen else {
             return Err(self.unavailable(Unavailable::ConnectionBroken));
         };
         if self.connecting.is_none() {
             if !self.backoff.allows(Instant::now()) {
                 return Err(self.unavailable(Unavailable::Backoff));
             }
-            let client = client.clone();
-            // redis 1.x times replies out after 500 ms unless told otherwise.
-            let config = AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(self.timeout))
-                .set_response_timeout(Some(self.timeout));
-            let connecting: Connecting = Box::pin(async move {
-                client
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await
-            });
+            let timeout = self.timeout;
+            let connecting: Connecting = match reopen {
+                AsyncReopen::Client(client) => {
+                    let client = Client::clone(client);
+                    // redis 1.x times replies out after 500 ms unless told otherwise.
+                    let config = AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(timeout))
+                        .set_response_timeout(Some(timeout));
+                    Box::pin(async move {
+                        client
+                            .get_multiplexed_async_connection_with_config(&config)
+                            .await
+                            .map(AsyncLink::Multiplexed)
+                    })
+                }
+                AsyncReopen::Cluster(client) => {
+                    let client = client.clone();
+                    let config = ClusterConfig::new()
+                        .set_connection_timeout(timeout)
+                        .set_response_timeout(timeout);
+                    Box::pin(async move {
+                        client
+                            .get_async_connection_with_config(config)
+                            .await
+                            .map(AsyncLink::Cluster)
+                    })
+                }
+            };
             self.connecting = Some(std::sync::Mutex::new(connecting));
         }
         let Some(connecting) = self.connecting.as_mut() else {
@@ -616,6 +915,35 @@ mod tests {
     fn debug_never_shows_the_url() {
         let master = Master::from("redis://user:secret@127.0.0.1/");
         assert!(!format!("{master:?}").contains("secret"));
+        let Ok(cluster) = ClusterClient::new(vec!["redis://user:secret@127.0.0.1:7000/"]) else {
+            panic!("valid cluster url");
+        };
+        let master = Master::from(&cluster);
+        assert_eq!(
+            format!("{master:?}"),
+            r#"Master { kind: "cluster client" }"#
+        );
+    }
+
+    #[test]
+    fn a_cluster_is_one_master_read_with_whole_requests() {
+        let Ok(cluster) = ClusterClient::new(vec!["redis://127.0.0.1:1/"]) else {
+            panic!("valid cluster url");
+        };
+        let Ok(mut master) = Master::from(cluster).into_sync(0, Duration::from_millis(50)) else {
+            panic!("a cluster client resolves without connecting");
+        };
+        assert!(!master.is_connected());
+        // Nothing listens on port 1: the connect fails and the master backs off.
+        let round_end = Instant::now() + Duration::from_millis(50);
+        assert!(master.send(b"*1\r\n$4\r\nPING\r\n", round_end).is_err());
+        assert!(matches!(
+            master.send(b"*1\r\n$4\r\nPING\r\n", round_end),
+            Err(Error::MasterUnavailable {
+                reason: Unavailable::Backoff,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -6,12 +6,17 @@
 //! is decided; the round then stops waiting for the other masters.
 //!
 //! - Sync ([`SyncMasters`]): no threads. The command is written to every master first (open
-//!   connections first, so their requests travel while broken ones reconnect), then the replies
-//!   are read one master after another with the socket read timeout set to what is left of the
-//!   round, masters that have not answered on their connection yet last. Replies left unread
-//!   when the round stops early are skipped before the connection's next reply, and a
-//!   connection with several of them is read first to drain it (see
-//!   [`SyncMaster::read_pass`](crate::master::SyncMaster::read_pass)).
+//!   connections first, so their requests travel while broken ones reconnect). Masters on
+//!   pottery's own sockets ([`crate::socket`], the usual case) are then waited for together
+//!   with `poll(2)`, and each reply goes to the callback as soon as it is complete, in arrival
+//!   order; a round with a single master waits with one blocking read instead (one system call
+//!   fewer per reply). Masters behind a `redis::Connection` (given open, or TLS) can only be
+//!   read with blocking reads, one after another: those with a backlog of stale replies before
+//!   the polled ones, the others after them. A Redis Cluster as a master cannot split a request
+//!   from its reply: its request runs whole, right after every request was written. Replies left unread when the round stops early
+//!   are skipped before the connection's next reply; a connection with several of them is
+//!   read to the end of its backlog even once the outcome is decided (see
+//!   [`SyncMaster::must_drain`](crate::master::SyncMaster::must_drain)).
 //! - Async ([`AsyncMasters`]): one future per master in a `FuturesUnordered`, each bounded by the
 //!   round's end; the futures still running when the outcome is decided are dropped, which a
 //!   multiplexed connection tolerates.
@@ -21,9 +26,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use redis::Value;
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::error::{Error, Result};
-use crate::master::{AsyncMaster, Master, SyncMaster, READ_PASSES};
+use crate::master::{AsyncMaster, Master, Reading, SyncMaster, READ_PASSES};
 
 /// The number of masters that form a majority of `masters`: floor(n/2) + 1.
 ///
@@ -172,9 +178,26 @@ impl SyncMasters {
                 }
             }
         }
-        for pass in READ_PASSES {
+        // A cluster's request runs whole, while the others' requests are on their way.
+        for master in &mut self.masters {
+            if master.is_awaiting() && master.reading() == Reading::Request {
+                let reply = master.request(packed);
+                on_reply(master.index(), reply)?;
+            }
+        }
+        let blocking =
+            |master: &SyncMaster| master.is_awaiting() && master.reading() == Reading::Blocking;
+        // Blocking reads with a backlog first, so that they are drained (see `read_pass`).
+        for master in &mut self.masters {
+            if blocking(master) && master.read_pass() == 0 {
+                let reply = master.receive(round_end);
+                on_reply(master.index(), reply)?;
+            }
+        }
+        self.poll_own_sockets(round_end, on_reply)?;
+        for pass in &READ_PASSES[1..] {
             for master in &mut self.masters {
-                if master.is_awaiting() && master.read_pass() == pass {
+                if blocking(master) && master.read_pass() == *pass {
                     let reply = master.receive(round_end);
                     on_reply(master.index(), reply)?;
                 }
@@ -182,6 +205,99 @@ impl SyncMasters {
         }
         ControlFlow::Continue(())
     }
+
+    /// Waits for the masters on own sockets until each has replied or failed, or the round
+    /// ends, handing every reply to `on_reply` as it completes. Once `on_reply` says `Break`,
+    /// only masters that must drain their backlog are still read, and `on_reply` is not called
+    /// again.
+    fn poll_own_sockets(
+        &mut self,
+        round_end: Instant,
+        on_reply: &mut impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let mut decided = false;
+        let mut readable = Vec::new();
+        loop {
+            let mut waiting = self
+                .masters
+                .iter()
+                .filter(|master| waits_for(master, decided));
+            let (Some(first), second) = (waiting.next(), waiting.next()) else {
+                break;
+            };
+            if second.is_none() {
+                // One master left to wait for: a blocking read (with the socket's read
+                // timeout) costs one system call fewer than poll and read.
+                let index = first.index();
+                let reply = self.masters[index].receive(round_end);
+                if !decided {
+                    decided = on_reply(index, reply).is_break();
+                }
+                break;
+            }
+            let left = round_end.saturating_duration_since(Instant::now());
+            readable.clear();
+            self.poll(left, decided, &mut readable);
+            for &index in &readable {
+                if let Some(reply) = self.masters[index].read_available() {
+                    if !decided {
+                        decided = on_reply(index, reply).is_break();
+                    }
+                }
+            }
+            if left.is_zero() {
+                // That was the last look, for replies that arrived in time: the masters still
+                // waited for timed out (a master trickling bytes cannot stretch the round).
+                for master in &mut self.masters {
+                    if waits_for(master, decided) {
+                        let error = master.time_out();
+                        if !decided {
+                            decided = on_reply(master.index(), Err(error)).is_break();
+                        }
+                    }
+                }
+                break;
+            }
+        }
+        if decided {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    /// Polls the own sockets waited for, for at most `left`, and lists the masters whose
+    /// socket is readable (or closed, or failed: the read finds out which) in `readable`.
+    fn poll(&self, left: Duration, decided: bool, readable: &mut Vec<usize>) {
+        let mut fds = Vec::with_capacity(self.masters.len());
+        let mut polled = Vec::with_capacity(self.masters.len());
+        for master in &self.masters {
+            if let Some(fd) = master.pollable().filter(|_| waits_for(master, decided)) {
+                fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
+                polled.push(master.index());
+            }
+        }
+        // A day or less always converts; the round's timeout is far shorter.
+        let timeout = Timespec::try_from(left.min(Duration::from_secs(86_400))).unwrap_or_default();
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(_) => readable.extend(
+                fds.iter()
+                    .zip(&polled)
+                    .filter(|(fd, _)| !fd.revents().is_empty())
+                    .map(|(_, index)| *index),
+            ),
+            // Interrupted by a signal: the caller polls again with the time left.
+            Err(rustix::io::Errno::INTR) => {}
+            // Poll itself failed (out of memory): let non-blocking reads find out, one by one.
+            Err(_) => readable.extend_from_slice(&polled),
+        }
+    }
+}
+
+/// Whether a round still waits for `master` on its own socket: it has not replied yet, and the
+/// outcome is not `decided` or the master must drain its backlog anyway.
+fn waits_for(master: &SyncMaster, decided: bool) -> bool {
+    master.is_awaiting() && master.pollable().is_some() && (!decided || master.must_drain())
 }
 
 /// The masters of an async type, and the per-master timeout.
