@@ -6,7 +6,6 @@
 use crate::measure::{exit_with, median_rate, pottery_rate, start_servers, Options};
 use pottery::{RedisDeque, RedisList};
 use pottery_tests::Server;
-use std::process::Command;
 use std::time::Instant;
 
 /// Elements in the lists that index, insert, rotate and bounded pushes work on.
@@ -41,13 +40,7 @@ fn redis_benchmark(server: &Server, count: usize, command: &[&str], options: &Op
     let requests = count.max(10_000);
     let mut rates: Vec<f64> = (0..3)
         .map(|_| {
-            let mut process = if options.pinned {
-                let mut taskset = Command::new("taskset");
-                taskset.args(["-c", "0", "redis-benchmark"]);
-                taskset
-            } else {
-                Command::new("redis-benchmark")
-            };
+            let mut process = options.client_command("redis-benchmark");
             let output = process
                 .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
                 .args(["-c", "1", "-n", &requests.to_string(), "-q"])
@@ -220,11 +213,7 @@ pub fn run(options: &Options) {
 fn print_table(options: &Options, rows: &[Row]) {
     println!(
         "\nlists: one sequential client, warm, median of 3 runs, lists of {SIZE} elements{}\n",
-        if options.pinned {
-            ", pinned to CPU 0"
-        } else {
-            ""
-        }
+        options.placement_note()
     );
     println!("| operation | ours ops/s | pottery 3.0.1 ops/s | vs pottery | target | redis-benchmark -c 1 | ours / redis-benchmark |");
     println!("|---|---:|---:|---:|---:|---:|---:|");

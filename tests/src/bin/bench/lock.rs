@@ -1,8 +1,11 @@
 //! `bench lock`: Redlock acquire+release beside the raw floor (`SET NX PX` + `DEL` on one
 //! connection), Python pottery's Redlock and the `rslock` crate, on the same servers in one
-//! run; then 8 clients contending for one lock: hand-offs per second and fairness.
+//! run (their runs interleaved, so ratios compare like with like); then 8 clients contending
+//! for one lock: hand-offs per second and fairness.
 
-use crate::measure::{median_rate, pottery_rate, start_servers, Options};
+use crate::measure::{
+    median_rates_interleaved, pottery_rate, start_servers, timed_runs, Options, Runs,
+};
 use pottery::Redlock;
 use pottery_tests::Server;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +18,9 @@ const TTL: Duration = Duration::from_secs(10);
 const CONTENTION: Duration = Duration::from_secs(10);
 /// Contending clients.
 const CLIENTS: usize = 8;
+
+/// The baseline row: what a lock costs at least on one master.
+const RAW_FLOOR: &str = "raw floor: SET NX PX + DEL, one connection";
 
 struct Row {
     case: String,
@@ -29,24 +35,20 @@ pub fn run(options: &Options) {
     let mut rows = Vec::new();
 
     let mut connection = servers[0].connection();
-    rows.push(Row {
-        case: "raw floor: SET NX PX + DEL, one connection".into(),
-        masters: 1,
-        rate: median_rate(count, || {
-            let _: Option<String> = redis::cmd("SET")
-                .arg("bench:raw")
-                .arg("token")
-                .arg("NX")
-                .arg("PX")
-                .arg(10_000)
-                .query(&mut connection)
-                .expect("SET");
-            let _: i64 = redis::cmd("DEL")
-                .arg("bench:raw")
-                .query(&mut connection)
-                .expect("DEL");
-        }),
-    });
+    let mut raw_floor = Some(timed_runs(count, move || {
+        let _: Option<String> = redis::cmd("SET")
+            .arg("bench:raw")
+            .arg("token")
+            .arg("NX")
+            .arg("PX")
+            .arg(10_000)
+            .query(&mut connection)
+            .expect("SET");
+        let _: i64 = redis::cmd("DEL")
+            .arg("bench:raw")
+            .query(&mut connection)
+            .expect("DEL");
+    }));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -61,32 +63,45 @@ pub fn run(options: &Options) {
                 .ttl(TTL)
         };
         let lock = builder().build().expect("Redlock");
-        rows.push(Row {
-            case: "pottery-rs Redlock (sync)".into(),
-            masters,
-            rate: median_rate(count, || {
-                lock.acquire().expect("acquire").release().expect("release");
-            }),
-        });
         let async_lock = runtime
             .block_on(builder().build_async())
             .expect("AsyncRedlock");
-        rows.push(Row {
-            case: "pottery-rs AsyncRedlock".into(),
-            masters,
-            rate: median_rate(count, || {
+        let manager = rslock::LockManager::new(urls.clone());
+        let resource = format!("bench-rslock-{masters}");
+        let python_args = [
+            "bench".to_string(),
+            "--ports".into(),
+            ports[..masters].join(","),
+            "--name".into(),
+            format!("bench-py-{masters}"),
+            "--count".into(),
+            (count / 4).max(50).to_string(),
+            "--runs".into(),
+            "1".into(),
+        ];
+        let mut cases: Vec<(&str, Runs<'_>)> = Vec::new();
+        // The floor has one master: it runs beside the 1-master cases.
+        if let Some(floor) = raw_floor.take() {
+            cases.push((RAW_FLOOR, Box::new(floor)));
+        }
+        cases.push((
+            "pottery-rs Redlock (sync)",
+            Box::new(timed_runs(count, || {
+                lock.acquire().expect("acquire").release().expect("release");
+            })),
+        ));
+        cases.push((
+            "pottery-rs AsyncRedlock",
+            Box::new(timed_runs(count, || {
                 runtime.block_on(async {
                     let guard = async_lock.acquire().await.expect("acquire");
                     guard.release().await.expect("release");
                 })
-            }),
-        });
-        let manager = rslock::LockManager::new(urls.clone());
-        let resource = format!("bench-rslock-{masters}");
-        rows.push(Row {
-            case: "rslock 0.10 LockManager::lock + unlock".into(),
-            masters,
-            rate: median_rate(count, || {
+            })),
+        ));
+        cases.push((
+            "rslock 0.10 LockManager::lock + unlock",
+            Box::new(timed_runs(count, || {
                 runtime.block_on(async {
                     let lock = manager
                         .lock(resource.as_bytes(), TTL)
@@ -94,25 +109,21 @@ pub fn run(options: &Options) {
                         .expect("rslock lock");
                     manager.unlock(&lock).await;
                 })
-            }),
-        });
-        rows.push(Row {
-            case: "Python pottery 3.0.1 Redlock".into(),
-            masters,
-            rate: pottery_rate(
-                "redlock_worker.py",
-                &[
-                    "bench".into(),
-                    "--ports".into(),
-                    ports[..masters].join(","),
-                    "--name".into(),
-                    format!("bench-py-{masters}"),
-                    "--count".into(),
-                    (count / 4).max(50).to_string(),
-                ],
-                options,
-            ),
-        });
+            })),
+        ));
+        cases.push((
+            "Python pottery 3.0.1 Redlock",
+            Box::new(|| pottery_rate("redlock_worker.py", &python_args, options)),
+        ));
+        let (names, mut runs): (Vec<&str>, Vec<_>) = cases.into_iter().unzip();
+        let rates = median_rates_interleaved(&mut runs);
+        for (name, rate) in names.into_iter().zip(rates) {
+            rows.push(Row {
+                case: name.into(),
+                masters,
+                rate,
+            });
+        }
     }
     print_rates(options, &rows);
     contend(&servers);
@@ -124,14 +135,10 @@ fn print_rates(options: &Options, rows: &[Row]) {
             .find(|row| row.case.starts_with(prefix) && row.masters == masters)
             .map(|row| row.rate)
     };
-    let floor = find("raw floor", 1);
+    let floor = find(RAW_FLOOR, 1);
     println!(
         "\nlock: acquire + release, one sequential client, warm, median of 3 runs{}\n",
-        if options.pinned {
-            ", pinned to CPU 0"
-        } else {
-            ""
-        }
+        options.placement_note()
     );
     println!("| case | masters | acquire+release/s | vs raw floor | vs pottery (same masters) | vs rslock (same masters) |");
     println!("|---|---:|---:|---:|---:|---:|");

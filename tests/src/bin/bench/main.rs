@@ -8,21 +8,22 @@ mod measure;
 mod nextid;
 mod probabilistic;
 
-use measure::{exit_with, pin_to_cpu_zero, Options};
+use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic [--pinned] [--count N]";
+    "usage: bench nextid|lock|containers|lists|probabilistic [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let suite = args.next().unwrap_or_default();
     let mut options = Options {
-        pinned: false,
+        placement: Placement::Free,
         count: 2000,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--pinned" => options.pinned = true,
+            "--pinned" => options.placement = Placement::Pinned,
+            "--split" => options.placement = Placement::Split,
             "--count" => {
                 options.count = args
                     .next()
@@ -33,7 +34,7 @@ fn main() {
             _ => exit_with(USAGE),
         }
     }
-    if options.pinned {
+    if options.clients_pinned() {
         pin_to_cpu_zero();
     }
     match suite.as_str() {

@@ -6,10 +6,60 @@ use std::time::Instant;
 
 /// Command-line options common to every suite.
 pub struct Options {
-    /// Servers and clients on CPU 0.
-    pub pinned: bool,
+    /// Which CPUs the servers and the clients run on.
+    pub placement: Placement,
     /// Operations per run.
     pub count: usize,
+}
+
+/// Which CPUs the servers and the clients run on. Loopback round trips on a small VM vary a
+/// lot with where the scheduler puts each process; fixing the CPUs gives steadier numbers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Wherever the scheduler puts them.
+    Free,
+    /// `--pinned`: servers and clients on CPU 0, so nothing runs in parallel.
+    Pinned,
+    /// `--split`: servers on CPU 1, clients on CPU 0, as with clients and servers on different
+    /// machines (requests to several servers overlap with the client's own work).
+    Split,
+}
+
+impl Options {
+    /// The CPU the servers are pinned to, if any.
+    pub fn server_cpu(&self) -> Option<usize> {
+        match self.placement {
+            Placement::Free => None,
+            Placement::Pinned => Some(0),
+            Placement::Split => Some(1),
+        }
+    }
+
+    /// Whether the clients (this process and the ones it starts) run on CPU 0.
+    pub fn clients_pinned(&self) -> bool {
+        self.placement != Placement::Free
+    }
+
+    /// The placement, as the tables' headings say it.
+    pub fn placement_note(&self) -> &'static str {
+        match self.placement {
+            Placement::Free => "",
+            Placement::Pinned => ", pinned to CPU 0",
+            Placement::Split => ", servers on CPU 1 and clients on CPU 0",
+        }
+    }
+
+    /// A command for a client program (Python pottery, `redis-benchmark`), on CPU 0 when the
+    /// clients are pinned.
+    pub fn client_command(&self, program: &str) -> Command {
+        if self.clients_pinned() {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", "0", program]);
+            taskset
+        } else {
+            Command::new(program)
+        }
+    }
 }
 
 pub fn exit_with(message: &str) -> ! {
@@ -31,28 +81,56 @@ pub fn pin_to_cpu_zero() {
 
 pub fn start_servers(n: usize, options: &Options) -> Vec<Server> {
     let mut builder = Server::builder();
-    if options.pinned {
-        builder = builder.cpu(0);
+    if let Some(cpu) = options.server_cpu() {
+        builder = builder.cpu(cpu);
     }
     builder.start_many(n)
 }
 
 /// Runs `operation` `count` times per run after a warm-up, 3 runs; the median rate per second.
-pub fn median_rate(count: usize, mut operation: impl FnMut()) -> f64 {
-    for _ in 0..count / 10 + 1 {
-        operation();
-    }
-    let mut rates: Vec<f64> = (0..3)
-        .map(|_| {
-            let started = Instant::now();
-            for _ in 0..count {
+pub fn median_rate(count: usize, operation: impl FnMut()) -> f64 {
+    let mut run = timed_runs(count, operation);
+    let mut rates: Vec<f64> = (0..3).map(|_| run()).collect();
+    median(&mut rates)
+}
+
+/// One run of `operation` repeated `count` times, as a rate per second; the first call warms
+/// up first. A case for [`median_rates_interleaved`].
+pub fn timed_runs(count: usize, mut operation: impl FnMut()) -> impl FnMut() -> f64 {
+    let mut warm = false;
+    move || {
+        if !warm {
+            for _ in 0..count / 10 + 1 {
                 operation();
             }
-            count as f64 / started.elapsed().as_secs_f64()
-        })
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    rates[1]
+            warm = true;
+        }
+        let started = Instant::now();
+        for _ in 0..count {
+            operation();
+        }
+        count as f64 / started.elapsed().as_secs_f64()
+    }
+}
+
+/// A case for [`median_rates_interleaved`]: each call is one run and returns its rate.
+pub type Runs<'a> = Box<dyn FnMut() -> f64 + 'a>;
+
+/// The median of 3 runs of each case (each call of a case is one run and returns its rate),
+/// with the runs interleaved: run 1 of every case, then run 2 of every case, then run 3. A
+/// drift of the machine's speed during the measurement (loopback round trips on a small VM
+/// swing a lot) then falls on every case alike, and their ratios stay fair.
+pub fn median_rates_interleaved(cases: &mut [Runs<'_>]) -> Vec<f64> {
+    let mut rates = vec![Vec::with_capacity(3); cases.len()];
+    for _ in 0..3 {
+        for (case, case_rates) in cases.iter_mut().zip(&mut rates) {
+            case_rates.push(case());
+        }
+    }
+    rates
+        .iter_mut()
+        .map(|case_rates| median(case_rates))
+        .collect()
 }
 
 /// The median of `rates` (the upper one of the middle two for an even count).
@@ -71,13 +149,7 @@ pub fn pottery_rate(script: &str, mode_args: &[String], options: &Options) -> f6
             .to_string()
     });
     let script = workspace_root().join("tests/python").join(script);
-    let mut command = if options.pinned {
-        let mut taskset = Command::new("taskset");
-        taskset.args(["-c", "0", &python]);
-        taskset
-    } else {
-        Command::new(&python)
-    };
+    let mut command = options.client_command(&python);
     let output = command
         .arg(&script)
         .args(mode_args)
@@ -126,11 +198,7 @@ pub fn print_table(suite: &str, options: &Options, rows: &[Row]) {
         .map(|row| row.calls_per_second);
     println!(
         "\n{suite}: one sequential client, warm, median of 3 runs{}\n",
-        if options.pinned {
-            ", pinned to CPU 0"
-        } else {
-            ""
-        }
+        options.placement_note()
     );
     println!("| case | masters | calls/s | IDs/s | vs pottery (same masters) | vs PING |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -167,13 +235,7 @@ pub fn redis_benchmark_rate(
     count: usize,
     options: &Options,
 ) -> f64 {
-    let mut process = if options.pinned {
-        let mut taskset = Command::new("taskset");
-        taskset.args(["-c", "0", "redis-benchmark"]);
-        taskset
-    } else {
-        Command::new("redis-benchmark")
-    };
+    let mut process = options.client_command("redis-benchmark");
     let output = process
         .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
         .args(["-c", "1", "-n", &count.to_string(), "--csv"])
@@ -209,11 +271,7 @@ pub struct ComparisonRow {
 pub fn print_comparison(suite: &str, options: &Options, rows: &[ComparisonRow]) {
     println!(
         "\n{suite}: one sequential client, warm, median of 3 runs{}\n",
-        if options.pinned {
-            ", pinned to CPU 0"
-        } else {
-            ""
-        }
+        options.placement_note()
     );
     println!("| case | pottery-rs ops/s | pottery ops/s | vs pottery | redis-benchmark -c 1 ops/s | vs redis-benchmark | target | met |");
     println!("|---|---:|---:|---:|---:|---:|---|---|");

@@ -73,7 +73,7 @@ fn server_bound(server: &Server, options: &Options) {
     let set = rates[1].1;
     println!(
         "\nserver-bound: redis-benchmark -P 32 -c 50 -n {requests}, median of 3{}\n",
-        pinned_note(options)
+        options.placement_note()
     );
     println!("| command | requests/s | vs SET |");
     println!("|---|---:|---:|");
@@ -86,14 +86,6 @@ fn server_bound(server: &Server, options: &Options) {
         add * 100.0,
         if add >= 0.7 { "met" } else { "NOT met" }
     );
-}
-
-fn pinned_note(options: &Options) -> &'static str {
-    if options.pinned {
-        ", pinned to CPU 0"
-    } else {
-        ""
-    }
 }
 
 /// Ours with one sequential client, beside Python pottery on the same server.
@@ -250,7 +242,7 @@ fn sequential(server: &Server, options: &Options) {
     ];
     println!(
         "\none sequential client, warm, median of 3 runs of {count}{}; PING floor {ping:.0}/s\n",
-        pinned_note(options)
+        options.placement_note()
     );
     println!("| operation | ours | ours/s | Python pottery | pottery/s | ratio (target 3x) |");
     println!("|---|---|---:|---|---:|---:|");
