@@ -33,6 +33,23 @@ pub(crate) fn random_key() -> String {
     key
 }
 
+/// A failed pipeline reports all its failed commands in one error that has no `code()`; the
+/// first command's own error (`WRONGTYPE`, `OOM`, ...) is what a caller matches on, as it
+/// would for the same command sent alone.
+fn first_command_error(error: Error) -> Error {
+    let Error::Redis(pipeline_error) = error else {
+        return error;
+    };
+    if pipeline_error.code().is_some() {
+        return Error::Redis(pipeline_error);
+    }
+    let first = pipeline_error
+        .clone()
+        .into_server_errors()
+        .and_then(|errors| errors.first().map(|(_, error)| error.clone()));
+    Error::Redis(first.map_or(pipeline_error, redis::RedisError::from))
+}
+
 /// Whether the container deletes its key when the last handle goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ownership {
@@ -91,7 +108,7 @@ impl KeyHandle {
         pipeline: &redis::Pipeline,
     ) -> Result<T> {
         let mut link = self.lock();
-        match link.run(|connection| pipeline.query(connection)) {
+        let result = match link.run(|connection| pipeline.query(connection)) {
             Err(Error::Redis(error))
                 if link.is_cluster() && moved_before_running(&error, pipeline) =>
             {
@@ -102,7 +119,8 @@ impl KeyHandle {
                 link.run(|connection| pipeline.query(connection))
             }
             other => other,
-        }
+        };
+        result.map_err(first_command_error)
     }
 
     /// Where a dedicated connection to the same server or cluster can be opened from, if the

@@ -231,6 +231,11 @@ fn wrong_types_and_bad_bytes_are_typed_errors() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(dict.put("a", &1), Err(Error::Redis(_))));
+    // Pipelined and transactional calls report their first command's error, matchable alike.
+    let wrongtype = |result: pottery::Result<()>| matches!(result, Err(Error::Redis(error)) if error.code() == Some("WRONGTYPE"));
+    assert!(wrongtype(dict.insert("a", &1).map(drop)));
+    assert!(wrongtype(dict.extend([("b".to_string(), 2)])));
+    assert!(wrongtype(dict.setdefault("c", &3).map(drop)));
     let _: () = server
         .cmd(&[
             "HSET",
