@@ -11,6 +11,7 @@ mod lists;
 mod lock_key;
 mod registration;
 mod stats;
+mod string_key;
 mod strings;
 mod table;
 mod write;

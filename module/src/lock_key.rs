@@ -2,9 +2,10 @@
 //!
 //! The safe `redis-module` key types offer only relative expiry and `&str` values, while a lock
 //! needs binary tokens and absolute expiry times (replicated as `PXAT`/`PEXPIREAT`), so this
-//! wraps the raw key API. Every raw call is checked for presence instead of unwrapped: a missing
-//! API entry becomes an error reply, never a panic inside Redis.
+//! builds on the raw [`StringKey`]. Every raw call is checked for presence instead of
+//! unwrapped: a missing API entry becomes an error reply, never a panic inside Redis.
 
+use crate::string_key::{StringKey, StringValue, MISSING_API};
 use pottery_core::CommandError;
 use redis_module::{raw, Context, RedisString};
 use std::os::raw::c_int;
@@ -13,94 +14,47 @@ use std::ptr::NonNull;
 /// Redis's `REDISMODULE_NO_EXPIRE`: a key without a TTL.
 const NO_EXPIRE: i64 = -1;
 
-const MISSING_API: CommandError =
-    CommandError::Internal("ERR the server lacks a module API pottery needs");
-
 const WRITE_FAILED: CommandError = CommandError::Internal("ERR could not write the lock key");
 
-/// A key that must be a string or absent, opened for reading or for reading and writing.
-pub struct LockKey {
-    /// `None` for an absent key opened read-only, for which Redis gives no handle.
-    key: Option<NonNull<raw::RedisModuleKey>>,
+/// A lock key: a string or absent, opened for reading or for reading and writing.
+pub struct LockKey<'a> {
+    key: StringKey<'a>,
 }
 
-impl Drop for LockKey {
-    fn drop(&mut self) {
-        if let (Some(key), Some(close)) = (self.key, unsafe { raw::RedisModule_CloseKey }) {
-            unsafe { close(key.as_ptr()) };
-        }
-    }
-}
-
-impl LockKey {
+impl<'a> LockKey<'a> {
     /// Opens `name` for reading and writing; `WRONGTYPE` unless it is a string or absent.
-    pub fn open_writable(ctx: &Context, name: &RedisString) -> Result<LockKey, CommandError> {
-        Self::open(ctx, name, raw::KeyMode::READ | raw::KeyMode::WRITE)
+    pub fn open_writable(
+        ctx: &'a Context,
+        name: &'a RedisString,
+    ) -> Result<LockKey<'a>, CommandError> {
+        StringKey::open_writable(ctx, name).map(|key| LockKey { key })
     }
 
     /// Opens `name` for reading only; `WRONGTYPE` unless it is a string or absent.
-    pub fn open_readable(ctx: &Context, name: &RedisString) -> Result<LockKey, CommandError> {
-        Self::open(ctx, name, raw::KeyMode::READ)
-    }
-
-    fn open(
-        ctx: &Context,
-        name: &RedisString,
-        mode: raw::KeyMode,
-    ) -> Result<LockKey, CommandError> {
-        let open = unsafe { raw::RedisModule_OpenKey }.ok_or(MISSING_API)?;
-        let pointer = unsafe { open(ctx.ctx, name.inner, mode.bits()) };
-        let opened = LockKey {
-            key: NonNull::new(pointer.cast::<raw::RedisModuleKey>()),
-        };
-        match opened.raw_type()? {
-            raw::REDISMODULE_KEYTYPE_EMPTY | raw::REDISMODULE_KEYTYPE_STRING => Ok(opened),
-            _ => Err(CommandError::WrongType),
-        }
-    }
-
-    fn raw_type(&self) -> Result<isize, CommandError> {
-        let Some(key) = self.key else {
-            return Ok(raw::REDISMODULE_KEYTYPE_EMPTY);
-        };
-        let key_type = unsafe { raw::RedisModule_KeyType }.ok_or(MISSING_API)?;
-        // The key type constants are small numbers; anything else is "not a string".
-        Ok(isize::try_from(unsafe { key_type(key.as_ptr()) }).unwrap_or(isize::MAX))
+    pub fn open_readable(
+        ctx: &'a Context,
+        name: &'a RedisString,
+    ) -> Result<LockKey<'a>, CommandError> {
+        StringKey::open_readable(ctx, name).map(|key| LockKey { key })
     }
 
     fn writable(&self) -> Result<NonNull<raw::RedisModuleKey>, CommandError> {
-        self.key.ok_or(WRITE_FAILED)
+        self.key.handle().ok_or(WRITE_FAILED)
     }
 
-    /// The token the key holds, `None` when absent. Borrowed from Redis while the key is open.
-    pub fn holder(&self) -> Result<Option<&[u8]>, CommandError> {
-        let Some(key) = self.key else {
-            return Ok(None);
-        };
-        if self.raw_type()? == raw::REDISMODULE_KEYTYPE_EMPTY {
-            return Ok(None);
-        }
-        let dma = unsafe { raw::RedisModule_StringDMA }.ok_or(MISSING_API)?;
-        let mut length: usize = 0;
-        let pointer = unsafe { dma(key.as_ptr(), &mut length, raw::REDISMODULE_READ as c_int) };
-        if pointer.is_null() {
-            return Err(CommandError::WrongType);
-        }
-        // Redis guarantees `length` readable bytes at `pointer` while the key stays open and
-        // unmodified, which the borrow of `self` ensures.
-        Ok(Some(unsafe {
-            std::slice::from_raw_parts(pointer.cast::<u8>(), length)
-        }))
+    /// The token the key holds, `None` when absent; reading leaves the value's encoding alone.
+    pub fn holder(&self) -> Result<Option<StringValue<'_>>, CommandError> {
+        self.key.value()
     }
 
     /// Whether the key holds exactly `token`.
     pub fn is_held_by(&self, token: &[u8]) -> Result<bool, CommandError> {
-        Ok(self.holder()? == Some(token))
+        Ok(self.holder()?.as_deref() == Some(token))
     }
 
     /// Milliseconds until the key expires, `None` without a TTL (or when absent).
     pub fn remaining_ms(&self) -> Result<Option<i64>, CommandError> {
-        let Some(key) = self.key else {
+        let Some(key) = self.key.handle() else {
             return Ok(None);
         };
         let get_expire = unsafe { raw::RedisModule_GetExpire }.ok_or(MISSING_API)?;

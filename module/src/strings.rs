@@ -1,46 +1,37 @@
 //! Decimal counters stored in plain Redis strings, readable by `GET` and `INCR` alike.
 
+use crate::string_key::StringKey;
 use pottery_core::integer::{format_i64, parse_i64, MAX_I64_DIGITS};
 use pottery_core::CommandError;
-use redis_module::key::RedisKeyWritable;
-use redis_module::{Context, KeyType, RedisString};
+use redis_module::{Context, RedisString};
 
 /// A key opened for writing that holds (or will hold) a decimal counter.
-pub struct CounterKey {
-    key: RedisKeyWritable,
+pub struct CounterKey<'a> {
+    key: StringKey<'a>,
 }
 
-impl CounterKey {
+impl<'a> CounterKey<'a> {
     /// Opens `name`; `WRONGTYPE` unless it is a string or absent.
-    pub fn open(ctx: &Context, name: &RedisString) -> Result<CounterKey, CommandError> {
-        let key = ctx.open_key_writable(name);
-        match key.key_type() {
-            KeyType::Empty | KeyType::String => Ok(CounterKey { key }),
-            _ => Err(CommandError::WrongType),
-        }
+    pub fn open(ctx: &'a Context, name: &'a RedisString) -> Result<CounterKey<'a>, CommandError> {
+        StringKey::open_writable(ctx, name).map(|key| CounterKey { key })
     }
 
     /// The counter, `None` when the key is absent; Redis's integer error for any other string.
+    /// Reading leaves the value's encoding alone (an `INCR` counter stays `int`).
     pub fn get(&self) -> Result<Option<i64>, CommandError> {
-        if self.key.is_empty() {
-            return Ok(None);
+        match self.key.value()? {
+            None => Ok(None),
+            Some(value) => parse_i64(&value)
+                .map(Some)
+                .ok_or(CommandError::NotAnInteger),
         }
-        let value = self
-            .key
-            .as_string_dma()
-            .map_err(|_| CommandError::WrongType)?;
-        parse_i64(&value)
-            .map(Some)
-            .ok_or(CommandError::NotAnInteger)
     }
 
     /// Stores `value` in place, keeping the key's TTL as `INCR` does.
     pub fn set(&self, value: i64) -> Result<(), CommandError> {
         let mut digits = [0u8; MAX_I64_DIGITS];
-        let text = format_i64(value, &mut digits);
         self.key
-            .as_string_dma()
-            .and_then(|mut buffer| buffer.write(text).map(|_| ()))
+            .overwrite(format_i64(value, &mut digits))
             .map_err(|_| CommandError::Internal("ERR could not write the counter"))
     }
 }

@@ -114,7 +114,7 @@ pub fn lock(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandEr
     parsed.finish()?;
 
     let key = LockKey::open_writable(ctx, name)?;
-    let decision = decide_lock(key.holder()?, token);
+    let decision = decide_lock(key.holder()?.as_deref(), token);
     if decision == Lock::Refuse {
         stats::LOCKS_REFUSED.increment();
         return Ok(RedisValue::Integer(0));
@@ -145,7 +145,7 @@ pub fn lock_fenced(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Co
     // Read (and so validate) the counter before writing anything: an error leaves both keys
     // untouched.
     let counter = counter_key.get()?;
-    let decision = decide_lock(key.holder()?, token);
+    let decision = decide_lock(key.holder()?.as_deref(), token);
     let new_counter = fence_after_lock(decision, counter)?;
     if decision == Lock::Refuse {
         stats::LOCKS_REFUSED.increment();
