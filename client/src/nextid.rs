@@ -102,8 +102,9 @@ impl NextIdBuilder {
 
     /// Sets the masters, replacing any given before. Each item is anything that converts
     /// into a [`Master`]: a URL, a `redis::ConnectionInfo`, a `redis::Client`, an open
-    /// connection, or a `redis::cluster::ClusterClient` (a whole cluster as one master). Use an odd number of independent masters (1, 3, 5): a majority of them
-    /// must answer for every call.
+    /// connection, or a `redis::cluster::ClusterClient` (a whole cluster as one master). Use an
+    /// odd number of independent masters (1, 3, 5): a majority of them must answer for every
+    /// call.
     ///
     /// # Example
     ///
