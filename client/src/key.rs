@@ -272,25 +272,27 @@ pub(crate) fn colocation<'a>(
 /// denying `CLUSTER NODES`) is taken as another cluster: the keys are then combined in the
 /// client, which is right wherever they live, only slower than one server-side command.
 fn on_one_cluster(first: &KeyHandle, others: &[&KeyHandle]) -> Result<bool> {
+    // Asked at most once, and only when another container is involved: clones of one
+    // container share a handle, so one key, one cluster, nothing to ask.
+    let mut ours = None;
     for other in others {
-        // Clones of one container share a handle: one key, one cluster, nothing to ask.
-        if !std::ptr::eq(*other, first) && !share_a_node(first, other)? {
+        if std::ptr::eq(*other, first) {
+            continue;
+        }
+        if ours.is_none() {
+            // One lock at a time: two operations locking the same two handles in opposite
+            // orders cannot wait on each other.
+            ours = first.lock().cluster_node_ids()?;
+            if ours.is_none() {
+                return Ok(false);
+            }
+        }
+        let theirs = other.lock().cluster_node_ids()?;
+        if !matches!((&ours, theirs), (Some(ours), Some(theirs)) if ours.overlap(&theirs)) {
             return Ok(false);
         }
     }
     Ok(true)
-}
-
-/// Whether the clusters of `a` and `b` name a common node, as far as their views tell.
-fn share_a_node(a: &KeyHandle, b: &KeyHandle) -> Result<bool> {
-    // One lock at a time: two operations locking the same two handles in opposite orders
-    // cannot wait on each other.
-    let ours = a.lock().cluster_node_ids()?;
-    let theirs = b.lock().cluster_node_ids()?;
-    Ok(match (ours, theirs) {
-        (Some(ours), Some(theirs)) => ours.overlap(&theirs),
-        _ => false,
-    })
 }
 
 #[cfg(test)]

@@ -551,6 +551,15 @@ where
             }
             return self.handle.query(&command);
         }
+        self.combine_in_client(operation, others)
+    }
+
+    /// `operation` over the members read from every set, for sets no one command can reach.
+    fn combine_in_client(
+        &self,
+        operation: Operation,
+        others: &[&RedisSet<T>],
+    ) -> Result<Vec<Vec<u8>>> {
         let mut result: HashSet<Vec<u8>> = self.members()?.into_iter().collect();
         for other in others {
             let theirs: HashSet<Vec<u8>> = other.members()?.into_iter().collect();
@@ -572,7 +581,8 @@ where
             }
             return self.handle.query(&command);
         }
-        let result = self.combine(operation, others)?;
+        // Placement was decided above: asking again could cost another round trip.
+        let result = self.combine_in_client(operation, others)?;
         self.replace_members(&result)
     }
 
