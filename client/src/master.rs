@@ -642,20 +642,15 @@ impl SyncMaster {
             return Err(self.unavailable(Unavailable::Backoff));
         }
         let budget = round_end.saturating_duration_since(now).min(self.timeout);
+        if budget.is_zero() {
+            return Err(self.timed_out());
+        }
         let opened = match reopen {
-            Reopen::Own(endpoint) => {
-                if budget.is_zero() {
-                    return Err(self.no_time_left());
-                }
-                endpoint
-                    .connect(budget, self.timeout)
-                    .map(|socket| Link::Own(Box::new(socket)))
-                    .map_err(redis::RedisError::from)
-            }
+            Reopen::Own(endpoint) => endpoint
+                .connect(budget, self.timeout)
+                .map(|socket| Link::Own(Box::new(socket)))
+                .map_err(redis::RedisError::from),
             Reopen::Cluster(client) => {
-                if budget.is_zero() {
-                    return Err(self.no_time_left());
-                }
                 let config = ClusterConfig::new()
                     .set_connection_timeout(budget)
                     .set_response_timeout(self.timeout);
@@ -667,7 +662,7 @@ impl SyncMaster {
                 // The redis crate applies the timeout to each step of the connect separately.
                 let per_step = budget / sequential_connect_waits(client);
                 if per_step.is_zero() {
-                    return Err(self.no_time_left());
+                    return Err(self.timed_out());
                 }
                 client
                     .get_connection_with_timeout(per_step)
@@ -697,8 +692,9 @@ impl SyncMaster {
         }
     }
 
-    /// No time is left in this round to connect; no attempt was made, so no backoff either.
-    fn no_time_left(&self) -> Error {
+    /// This master's request ran out of its time. (Also when no time is left in the round to
+    /// connect: no attempt was made then, so no backoff either.)
+    fn timed_out(&self) -> Error {
         Error::Timeout {
             master: self.index,
             timeout: self.timeout,
@@ -722,10 +718,7 @@ impl SyncMaster {
 
     fn error(&self, error: redis::RedisError) -> Error {
         if error.is_timeout() {
-            Error::Timeout {
-                master: self.index,
-                timeout: self.timeout,
-            }
+            self.timed_out()
         } else {
             Error::Redis(error)
         }

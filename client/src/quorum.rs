@@ -187,17 +187,14 @@ impl SyncMasters {
         }
         let blocking =
             |master: &SyncMaster| master.is_awaiting() && master.reading() == Reading::Blocking;
-        // Blocking reads with a backlog first, so that they are drained (see `read_pass`).
-        for master in &mut self.masters {
-            if blocking(master) && master.read_pass() == 0 {
-                let reply = master.receive(round_end);
-                on_reply(master.index(), reply)?;
+        for pass in READ_PASSES {
+            // Blocking reads with a backlog (pass 0) go first, so that they are drained (see
+            // `read_pass`); then the own sockets, read as their replies come.
+            if pass == 1 {
+                self.poll_own_sockets(round_end, on_reply)?;
             }
-        }
-        self.poll_own_sockets(round_end, on_reply)?;
-        for pass in &READ_PASSES[1..] {
             for master in &mut self.masters {
-                if blocking(master) && master.read_pass() == *pass {
+                if blocking(master) && master.read_pass() == pass {
                     let reply = master.receive(round_end);
                     on_reply(master.index(), reply)?;
                 }
@@ -267,29 +264,28 @@ impl SyncMasters {
     }
 
     /// Polls the own sockets waited for, for at most `left`, and lists the masters whose
-    /// socket is readable (or closed, or failed: the read finds out which) in `readable`.
+    /// socket is readable (or closed, or failed: the read finds out which) in `readable`,
+    /// which must be empty.
     fn poll(&self, left: Duration, decided: bool, readable: &mut Vec<usize>) {
+        // `readable` lists the polled masters, in the order of `fds`, until poll says which.
         let mut fds = Vec::with_capacity(self.masters.len());
-        let mut polled = Vec::with_capacity(self.masters.len());
         for master in &self.masters {
             if let Some(fd) = master.pollable().filter(|_| waits_for(master, decided)) {
                 fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
-                polled.push(master.index());
+                readable.push(master.index());
             }
         }
         // A day or less always converts; the round's timeout is far shorter.
         let timeout = Timespec::try_from(left.min(Duration::from_secs(86_400))).unwrap_or_default();
         match rustix::event::poll(&mut fds, Some(&timeout)) {
-            Ok(_) => readable.extend(
-                fds.iter()
-                    .zip(&polled)
-                    .filter(|(fd, _)| !fd.revents().is_empty())
-                    .map(|(_, index)| *index),
-            ),
+            Ok(_) => {
+                let mut ready = fds.iter().map(|fd| !fd.revents().is_empty());
+                readable.retain(|_| ready.next().unwrap_or(false));
+            }
             // Interrupted by a signal: the caller polls again with the time left.
-            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::INTR) => readable.clear(),
             // Poll itself failed (out of memory): let non-blocking reads find out, one by one.
-            Err(_) => readable.extend_from_slice(&polled),
+            Err(_) => {}
         }
     }
 }

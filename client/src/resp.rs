@@ -56,6 +56,11 @@ pub(crate) fn push_arg(buffer: &mut Vec<u8>, arg: Arg<'_>) {
 /// Packs a whole command, replacing what `buffer` held.
 pub(crate) fn pack(buffer: &mut Vec<u8>, args: &[Arg<'_>]) {
     buffer.clear();
+    append(buffer, args);
+}
+
+/// Appends one command to `buffer` after what it holds, for several commands sent in one write.
+pub(crate) fn append(buffer: &mut Vec<u8>, args: &[Arg<'_>]) {
     push_array_header(buffer, args.len());
     for arg in args {
         push_arg(buffer, *arg);

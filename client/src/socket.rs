@@ -73,18 +73,14 @@ impl Endpoint {
                 args.push(Arg::Bytes(username.as_bytes()));
             }
             args.push(Arg::Bytes(password.as_bytes()));
-            let mut packed = Vec::new();
-            resp::pack(&mut packed, &args);
-            handshake.extend_from_slice(&packed);
+            resp::append(&mut handshake, &args);
             steps.push(Step::Auth);
         }
         if settings.db() != 0 {
-            let mut packed = Vec::new();
-            resp::pack(
-                &mut packed,
+            resp::append(
+                &mut handshake,
                 &[Arg::Bytes(b"SELECT"), Arg::Int(settings.db())],
             );
-            handshake.extend_from_slice(&packed);
             steps.push(Step::Select);
         }
         Some(Self {

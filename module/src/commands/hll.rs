@@ -1,8 +1,8 @@
 //! `POTTERY.HLL.CONTAINS`: HyperLogLog membership, read in place.
 //!
 //! The value is read through the key's string (see `StringKey::value`), never copied into a
-//! temporary key, and nothing is written: the keyspace, the value, its encoding and its cached cardinality stay as they
-//! were.
+//! temporary key, and nothing is written: the keyspace, the value, its encoding and its cached
+//! cardinality stay as they were.
 
 use super::arg_bytes;
 use crate::string_key::StringKey;
