@@ -54,6 +54,19 @@ const USAGE: &str = "expected `cache = <static RedisCache>` or \
                      `url = \"redis://...\", key = \"...\"` (with optional `ttl_secs = N`), \
                      and optionally `name = \"function id\"`";
 
+/// Parses `option = value` into `slot`, refusing an option given twice.
+fn set_once<T: syn::parse::Parse>(
+    slot: &mut Option<T>,
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    duplicate: impl FnOnce() -> syn::Error,
+) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(duplicate());
+    }
+    *slot = Some(meta.value()?.parse()?);
+    Ok(())
+}
+
 impl Options {
     fn parse(&mut self, meta: syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
         let Some(option) = meta.path.get_ident().map(Ident::to_string) else {
@@ -61,24 +74,9 @@ impl Options {
         };
         let duplicate = || meta.error(format_args!("`{option}` is given twice"));
         match option.as_str() {
-            "cache" => {
-                if self.cache.is_some() {
-                    return Err(duplicate());
-                }
-                self.cache = Some(meta.value()?.parse()?);
-            }
-            "url" => {
-                if self.url.is_some() {
-                    return Err(duplicate());
-                }
-                self.url = Some(meta.value()?.parse()?);
-            }
-            "key" => {
-                if self.key.is_some() {
-                    return Err(duplicate());
-                }
-                self.key = Some(meta.value()?.parse()?);
-            }
+            "cache" => set_once(&mut self.cache, &meta, duplicate)?,
+            "url" => set_once(&mut self.url, &meta, duplicate)?,
+            "key" => set_once(&mut self.key, &meta, duplicate)?,
             "ttl_secs" => {
                 if self.ttl_secs.is_some() {
                     return Err(duplicate());
@@ -93,12 +91,7 @@ impl Options {
                 }
                 self.ttl_secs = Some((value, seconds.span()));
             }
-            "name" => {
-                if self.name.is_some() {
-                    return Err(duplicate());
-                }
-                self.name = Some(meta.value()?.parse()?);
-            }
+            "name" => set_once(&mut self.name, &meta, duplicate)?,
             _ => {
                 return Err(meta.error(format_args!("unknown option `{option}`: {USAGE}")));
             }
