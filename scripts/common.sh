@@ -36,8 +36,11 @@ ensure_system_packages() {
     command -v redis-cli >/dev/null || missing+=(redis-tools)
     command -v cc >/dev/null || missing+=(gcc libc6-dev)
     # bindgen (through redis-module) needs libclang at build time.
-    if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 &&
-        ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* /usr/lib/aarch64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
+    # libclang-cpp.so (from other LLVM packages) is not what bindgen loads: look for libclang itself.
+    if ! compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null &&
+        ! compgen -G '/usr/lib/llvm-*/lib/libclang-[0-9]*.so*' >/dev/null &&
+        ! compgen -G '/usr/lib/*-linux-gnu/libclang-[0-9]*.so*' >/dev/null &&
+        ! compgen -G '/usr/lib/*-linux-gnu/libclang.so*' >/dev/null; then
         missing+=(libclang-dev)
     fi
     command -v taskset >/dev/null || missing+=(util-linux)
