@@ -110,6 +110,18 @@ pub enum Error {
     #[error("the container's open connection broke and cannot be reopened")]
     ConnectionBroken,
 
+    /// Every connection of the [`Connector`](crate::Connector)'s pool for sync calls stayed in
+    /// use while this call waited for one: more threads call at once than the pool has
+    /// connections (see [`Connector::with_pool_size`](crate::Connector::with_pool_size)), or
+    /// calls are slow.
+    #[error("all {size} pooled connections stayed busy for {waited:?}")]
+    PoolTimeout {
+        /// The pool's size.
+        size: usize,
+        /// How long the call waited.
+        waited: Duration,
+    },
+
     /// An operation over several containers on a Redis Cluster (set algebra between
     /// [`RedisSet`](crate::RedisSet)s, [`HyperLogLog::merge`](crate::HyperLogLog::merge)) was
     /// given keys in different hash slots of one cluster, which no node can combine in one

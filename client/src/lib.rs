@@ -53,10 +53,13 @@
 //! # Ok::<(), pottery::Error>(())
 //! ```
 
+#[cfg(feature = "tokio")]
+pub mod aio;
 mod caching;
 pub mod codec;
-mod containers;
+pub mod containers;
 mod error;
+mod face;
 mod nextid;
 mod probabilistic;
 mod redlock;
@@ -67,12 +70,12 @@ pub use crate::caching::cache::{CacheStats, RedisCache};
 pub use crate::caching::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
 pub use crate::containers::counter::RedisCounter;
 pub use crate::containers::deque::RedisDeque;
-pub use crate::containers::dict::RedisDict;
 pub use crate::containers::list::{ListIter, RedisList};
 pub use crate::containers::queue::{RedisQueue, MAX_QUEUE_WAIT};
 pub use crate::containers::scan::Scan;
 pub use crate::containers::set::RedisSet;
 pub use crate::error::{Error, Result, TimerMisuse, Unavailable};
+pub use crate::face::{Blocking, Face, Operation};
 pub use crate::nextid::protocol::{NextId, NextIdBuilder};
 pub use crate::nextid::tokio::AsyncNextId;
 pub use crate::probabilistic::bloom::{BloomFilter, BloomInfo};
@@ -83,6 +86,9 @@ pub use crate::redlock::tokio::{AsyncLockGuard, AsyncRedlock};
 pub use crate::timer::{ContextTimer, TimerScope};
 pub use crate::transport::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::transport::master::Master;
+
+/// [`containers::RedisDict`] on the sync face: every call waits and returns a [`Result`].
+pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Blocking>;
 
 /// Memoizes a function in a [`RedisCache`], like the `cached` crate's `#[io_cached]`: calls
 /// with the same arguments compute once and then read the stored result, from this process or

@@ -123,7 +123,7 @@ impl RedisCache {
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), Some(key))?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
             ttl: None,
             lock: None,
             shared: Arc::default(),

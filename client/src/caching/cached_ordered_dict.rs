@@ -136,7 +136,7 @@ where
             }
         }
         let mut dict = Self {
-            handle: KeyHandle::new(connector.into(), Some(key))?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
             timeout,
             entries: Vec::new(),
             positions: HashMap::new(),

@@ -104,7 +104,7 @@ where
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), Some(key))?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
             types: PhantomData,
         })
     }
@@ -121,7 +121,7 @@ where
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), None)?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), None)?,
             types: PhantomData,
         })
     }
@@ -459,12 +459,16 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn iter(&self) -> Scan<(T, i64)> {
-        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
-            next_pair(batch).map(|pair| {
-                let (field, value) = pair?;
-                Ok((from_json(&field)?, parse_count(&value)?))
-            })
-        })
+        Scan::new(
+            Arc::clone(&self.handle),
+            crate::containers::scan::Pages::Cursor("HSCAN"),
+            |batch| {
+                next_pair(batch).map(|pair| {
+                    let (field, value) = pair?;
+                    Ok((from_json(&field)?, parse_count(&value)?))
+                })
+            },
+        )
     }
 
     /// A consistent snapshot of every count (`HGETALL`), zero and negative ones included.

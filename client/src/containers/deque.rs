@@ -81,7 +81,10 @@ where
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
         Ok(Self {
-            list: RedisList::from_handle(KeyHandle::new(connector.into(), Some(key))?),
+            list: RedisList::from_handle(KeyHandle::new::<crate::face::Blocking>(
+                connector.into(),
+                Some(key),
+            )?),
             maxlen: None,
         })
     }
@@ -98,7 +101,10 @@ where
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
         Ok(Self {
-            list: RedisList::from_handle(KeyHandle::new(connector.into(), None)?),
+            list: RedisList::from_handle(KeyHandle::new::<crate::face::Blocking>(
+                connector.into(),
+                None,
+            )?),
             maxlen: None,
         })
     }

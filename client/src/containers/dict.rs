@@ -12,8 +12,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::containers::scan::{next_pair, Scan};
+use crate::containers::scan::{next_pair, Pages, Scan};
 use crate::error::{Error, Result};
+use crate::face::operation::Operation;
+use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
 use crate::transport::key::KeyHandle;
 
@@ -27,10 +29,13 @@ pub(crate) const WRITE_BATCH: usize = 1000;
 /// method is one round trip; those that read and write ([`insert`](Self::insert),
 /// [`remove`](Self::remove), [`setdefault`](Self::setdefault)) are atomic (`MULTI`/`EXEC`, no
 /// `WATCH`), so concurrent writers never see a half-done update. Methods take `&self`: calls
-/// from several threads through one handle take turns on its connection; clones share the
-/// key and the connection. A dict made without a key name owns a random key
-/// (`pottery:<uuid4>`) that is deleted when its last clone is dropped; a named key is never
-/// deleted by `pottery`.
+/// from several threads through one handle run at once on the connections of its
+/// [`Connector`], which every container made from it shares; clones share the key. A dict made
+/// without a key name owns a random key (`pottery:<uuid4>`) that is deleted when its last clone
+/// is dropped; a named key is never deleted by `pottery`.
+///
+/// `RedisDict<K, V>` is the sync face ([`Blocking`]); [`aio::RedisDict`](crate::aio::RedisDict)
+/// has the same methods as futures (see [`Face`]), on the same data.
 ///
 /// # Example
 ///
@@ -45,12 +50,12 @@ pub(crate) const WRITE_BATCH: usize = 1000;
 /// assert!(ages.is_empty()?);
 /// # Ok::<(), pottery::Error>(())
 /// ```
-pub struct RedisDict<K, V> {
+pub struct RedisDict<K, V, F: Face = Blocking> {
     handle: Arc<KeyHandle>,
-    types: PhantomData<fn() -> (K, V)>,
+    types: PhantomData<fn() -> (K, V, F)>,
 }
 
-impl<K, V> Clone for RedisDict<K, V> {
+impl<K, V, F: Face> Clone for RedisDict<K, V, F> {
     fn clone(&self) -> Self {
         Self {
             handle: Arc::clone(&self.handle),
@@ -59,7 +64,7 @@ impl<K, V> Clone for RedisDict<K, V> {
     }
 }
 
-impl<K, V> fmt::Debug for RedisDict<K, V> {
+impl<K, V, F: Face> fmt::Debug for RedisDict<K, V, F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("RedisDict")
@@ -68,10 +73,10 @@ impl<K, V> fmt::Debug for RedisDict<K, V> {
     }
 }
 
-impl<K, V> RedisDict<K, V>
+impl<K, V> RedisDict<K, V, Blocking>
 where
-    K: Serialize + DeserializeOwned,
-    V: Serialize + DeserializeOwned,
+    K: Serialize + DeserializeOwned + Send + 'static,
+    V: Serialize + DeserializeOwned + Send + 'static,
 {
     /// Attaches to the hash at `key` (which may or may not exist yet); the key is never deleted
     /// by `pottery`. Opens no connection until the first call.
@@ -84,10 +89,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Ok(Self {
-            handle: KeyHandle::new(connector.into(), Some(key))?,
-            types: PhantomData,
-        })
+        Self::attach(connector.into(), Some(key))
     }
 
     /// An empty dict at a new random key `pottery:<uuid4>`, deleted when the last clone of
@@ -101,10 +103,7 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Ok(Self {
-            handle: KeyHandle::new(connector.into(), None)?,
-            types: PhantomData,
-        })
+        Self::attach(connector.into(), None)
     }
 
     /// A dict at a new random key (see [`new`](Self::new)) filled with `entries`.
@@ -126,255 +125,6 @@ where
         let dict = Self::new(connector)?;
         dict.extend(entries)?;
         Ok(dict)
-    }
-
-    /// The Redis key of the hash.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict: pottery::RedisDict<String, String> = pottery::RedisDict::open("redis://127.0.0.1:6379/", "config")?;
-    /// assert_eq!(dict.key(), "config");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn key(&self) -> &str {
-        self.handle.name()
-    }
-
-    /// The value stored for `key`, if any (`HGET`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::open("redis://127.0.0.1:6379/", "d")?;
-    /// let value: Option<i32> = dict.get("missing")?;
-    /// assert_eq!(value, None);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn get<Q>(&self, key: &Q) -> Result<Option<V>>
-    where
-        K: Borrow<Q>,
-        Q: Serialize + ?Sized,
-    {
-        let field = to_json(key)?;
-        let stored: Option<Vec<u8>> = self
-            .handle
-            .query(redis::cmd("HGET").arg(self.handle.name()).arg(field))?;
-        stored.map(|bytes| from_json(&bytes)).transpose()
-    }
-
-    /// Stores `value` for `key` and returns the value it replaces, atomically (`HGET` and
-    /// `HSET` in one `MULTI`/`EXEC`), like `HashMap::insert`. [`put`](Self::put) skips reading
-    /// the old value.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
-    /// assert_eq!(dict.insert("a", &1)?, None);
-    /// assert_eq!(dict.insert("a", &2)?, Some(1));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn insert<Q, W>(&self, key: &Q, value: &W) -> Result<Option<V>>
-    where
-        K: Borrow<Q>,
-        V: Borrow<W>,
-        Q: Serialize + ?Sized,
-        W: Serialize + ?Sized,
-    {
-        let field = to_json(key)?;
-        let encoded = to_json(value)?;
-        let (old, _): (Option<Vec<u8>>, i64) = self.handle.query_pipeline(
-            redis::pipe()
-                .atomic()
-                .cmd("HGET")
-                .arg(self.handle.name())
-                .arg(&field)
-                .cmd("HSET")
-                .arg(self.handle.name())
-                .arg(&field)
-                .arg(encoded),
-        )?;
-        old.map(|bytes| from_json(&bytes)).transpose()
-    }
-
-    /// Stores `value` for `key` with one `HSET`, without reading the old value (Python's
-    /// `d[key] = value`); `true` if `key` was new.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
-    /// assert!(dict.put("a", &1)?);
-    /// assert!(!dict.put("a", &2)?);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn put<Q, W>(&self, key: &Q, value: &W) -> Result<bool>
-    where
-        K: Borrow<Q>,
-        V: Borrow<W>,
-        Q: Serialize + ?Sized,
-        W: Serialize + ?Sized,
-    {
-        let added: i64 = self.handle.query(
-            redis::cmd("HSET")
-                .arg(self.handle.name())
-                .arg(to_json(key)?)
-                .arg(to_json(value)?),
-        )?;
-        Ok(added > 0)
-    }
-
-    /// Removes `key` and returns its value, atomically (`HGET` and `HDEL` in one
-    /// `MULTI`/`EXEC`): Python's `d.pop(key, None)`. Two concurrent `remove`s of one key never
-    /// both get the value.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [("a".to_owned(), 1)])?;
-    /// assert_eq!(dict.remove("a")?, Some(1));
-    /// assert_eq!(dict.remove("a")?, None);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn remove<Q>(&self, key: &Q) -> Result<Option<V>>
-    where
-        K: Borrow<Q>,
-        Q: Serialize + ?Sized,
-    {
-        let field = to_json(key)?;
-        let (old, _): (Option<Vec<u8>>, i64) = self.handle.query_pipeline(
-            redis::pipe()
-                .atomic()
-                .cmd("HGET")
-                .arg(self.handle.name())
-                .arg(&field)
-                .cmd("HDEL")
-                .arg(self.handle.name())
-                .arg(&field),
-        )?;
-        old.map(|bytes| from_json(&bytes)).transpose()
-    }
-
-    /// Whether `key` has a value (`HEXISTS`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, "one".to_owned())])?;
-    /// assert!(dict.contains_key(&1)?);
-    /// assert!(!dict.contains_key(&2)?);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn contains_key<Q>(&self, key: &Q) -> Result<bool>
-    where
-        K: Borrow<Q>,
-        Q: Serialize + ?Sized,
-    {
-        let field = to_json(key)?;
-        self.handle
-            .query(redis::cmd("HEXISTS").arg(self.handle.name()).arg(field))
-    }
-
-    /// The number of entries (`HLEN`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, 1), (2, 4)])?;
-    /// assert_eq!(dict.len()?, 2);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn len(&self) -> Result<usize> {
-        self.handle
-            .query(redis::cmd("HLEN").arg(self.handle.name()))
-    }
-
-    /// Whether the dict has no entries (a missing key is an empty dict).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict: pottery::RedisDict<i32, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
-    /// assert!(dict.is_empty()?);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
-    }
-
-    /// Stores every entry of `entries` (later ones win), with `HSET`s of up to 1000 pairs sent
-    /// in one pipeline. Not atomic as a whole: an error may leave some batches written.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
-    /// dict.extend([("a".to_owned(), 1), ("b".to_owned(), 2)])?;
-    /// assert_eq!(dict.len()?, 2);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn extend<I>(&self, entries: I) -> Result<()>
-    where
-        I: IntoIterator<Item = (K, V)>,
-    {
-        let mut pipeline = redis::pipe();
-        let mut command = redis::cmd("HSET");
-        command.arg(self.handle.name());
-        let mut pairs = 0;
-        for (key, value) in entries {
-            command.arg(to_json(&key)?).arg(to_json(&value)?);
-            pairs += 1;
-            if pairs == WRITE_BATCH {
-                pipeline.add_command(command).ignore();
-                command = redis::cmd("HSET");
-                command.arg(self.handle.name());
-                pairs = 0;
-            }
-        }
-        if pairs > 0 {
-            pipeline.add_command(command).ignore();
-        }
-        if pipeline.cmd_iter().next().is_none() {
-            return Ok(());
-        }
-        self.handle.query_pipeline::<()>(&pipeline)
-    }
-
-    /// Python's `d.setdefault(key, default)`: stores `default` if `key` has no value, and
-    /// returns the value stored now, atomically (`HSETNX` and `HGET` in one `MULTI`/`EXEC`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
-    /// assert_eq!(dict.setdefault("a", &1)?, 1);
-    /// assert_eq!(dict.setdefault("a", &2)?, 1);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn setdefault<Q, W>(&self, key: &Q, default: &W) -> Result<V>
-    where
-        K: Borrow<Q>,
-        V: Borrow<W>,
-        Q: Serialize + ?Sized,
-        W: Serialize + ?Sized,
-    {
-        let field = to_json(key)?;
-        let (_, stored): (i64, Option<Vec<u8>>) = self.handle.query_pipeline(
-            redis::pipe()
-                .atomic()
-                .cmd("HSETNX")
-                .arg(self.handle.name())
-                .arg(&field)
-                .arg(to_json(default)?)
-                .cmd("HGET")
-                .arg(self.handle.name())
-                .arg(&field),
-        )?;
-        // HSETNX just made sure the field exists; only a concurrent delete between the two
-        // commands could empty it, and MULTI rules that out.
-        let stored = stored.ok_or(Error::UnexpectedReply { command: "HGET" })?;
-        from_json(&stored)
     }
 
     /// The entry API's `or_insert_with`: the value of `key`, or else `make()` stored and
@@ -400,6 +150,372 @@ where
         }
         self.setdefault(key, &make())
     }
+}
+
+#[cfg(feature = "tokio")]
+impl<K, V> RedisDict<K, V, crate::aio::Tokio>
+where
+    K: Serialize + DeserializeOwned + Send + 'static,
+    V: Serialize + DeserializeOwned + Send + 'static,
+{
+    /// Attaches to the hash at `key` (which may or may not exist yet); the key is never deleted
+    /// by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let users: pottery::aio::RedisDict<u64, String> = pottery::aio::RedisDict::open(&redis, "users")?;
+    /// users.insert(&7, "ada").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key))
+    }
+
+    /// An empty dict at a new random key `pottery:<uuid4>`, deleted when the last clone of
+    /// this handle is dropped (by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch: pottery::aio::RedisDict<String, f64> = pottery::aio::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
+    }
+
+    /// A dict at a new random key (see [`new`](Self::new)) filled with `entries`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let squares = pottery::aio::RedisDict::from_iter_in(
+    ///     "redis://127.0.0.1:6379/",
+    ///     (1..=3).map(|n: i64| (n, n * n)),
+    /// )
+    /// .await?;
+    /// assert_eq!(squares.get(&3).await?, Some(9));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn from_iter_in<I>(connector: impl Into<Connector>, entries: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+    {
+        let dict = Self::new(connector)?;
+        dict.extend(entries).await?;
+        Ok(dict)
+    }
+
+    /// The entry API's `or_insert_with`, as on the sync face: `make` runs only when `key`
+    /// looked absent, and a value stored meanwhile by someone else wins and is returned.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let cache: pottery::aio::RedisDict<String, String> = pottery::aio::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// let page = cache.get_or_insert_with("/", || "<html>".to_owned()).await?;
+    /// assert_eq!(page, "<html>");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_or_insert_with<Q>(&self, key: &Q, make: impl FnOnce() -> V) -> Result<V>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        if let Some(value) = self.get(key).await? {
+            return Ok(value);
+        }
+        self.setdefault(key, &make()).await
+    }
+}
+
+impl<K, V, F: Face> RedisDict<K, V, F>
+where
+    K: Serialize + DeserializeOwned + Send + 'static,
+    V: Serialize + DeserializeOwned + Send + 'static,
+{
+    fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            handle: KeyHandle::new::<F>(connector, key)?,
+            types: PhantomData,
+        })
+    }
+
+    /// The Redis key of the hash.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, String> = pottery::RedisDict::open("redis://127.0.0.1:6379/", "config")?;
+    /// assert_eq!(dict.key(), "config");
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn key(&self) -> &str {
+        self.handle.name()
+    }
+
+    /// The value stored for `key`, if any (`HGET`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::open("redis://127.0.0.1:6379/", "d")?;
+    /// let value: Option<i32> = dict.get("missing")?;
+    /// assert_eq!(value, None);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn get<Q>(&self, key: &Q) -> F::Output<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        F::run(Operation::build(|| {
+            let mut command = self.handle.command("HGET");
+            command.arg(to_json(key)?);
+            Ok(self.handle.request(command).and_then(decode_optional))
+        }))
+    }
+
+    /// Stores `value` for `key` and returns the value it replaces, atomically (`HGET` and
+    /// `HSET` in one `MULTI`/`EXEC`), like `HashMap::insert`. [`put`](Self::put) skips reading
+    /// the old value.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(dict.insert("a", &1)?, None);
+    /// assert_eq!(dict.insert("a", &2)?, Some(1));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn insert<Q, W>(&self, key: &Q, value: &W) -> F::Output<Option<V>>
+    where
+        K: Borrow<Q>,
+        V: Borrow<W>,
+        Q: Serialize + ?Sized,
+        W: Serialize + ?Sized,
+    {
+        F::run(Operation::build(|| {
+            let (field, encoded) = (to_json(key)?, to_json(value)?);
+            let mut pipeline = redis::pipe();
+            pipeline
+                .atomic()
+                .cmd("HGET")
+                .arg(self.handle.name())
+                .arg(&field)
+                .cmd("HSET")
+                .arg(self.handle.name())
+                .arg(&field)
+                .arg(encoded);
+            Ok(self
+                .handle
+                .request_pipeline::<(Option<Vec<u8>>, i64)>(pipeline)
+                .and_then(|(old, _)| decode_optional(old)))
+        }))
+    }
+
+    /// Stores `value` for `key` with one `HSET`, without reading the old value (Python's
+    /// `d[key] = value`); `true` if `key` was new.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(dict.put("a", &1)?);
+    /// assert!(!dict.put("a", &2)?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn put<Q, W>(&self, key: &Q, value: &W) -> F::Output<bool>
+    where
+        K: Borrow<Q>,
+        V: Borrow<W>,
+        Q: Serialize + ?Sized,
+        W: Serialize + ?Sized,
+    {
+        F::run(Operation::build(|| {
+            let mut command = self.handle.command("HSET");
+            command.arg(to_json(key)?).arg(to_json(value)?);
+            Ok(self.handle.request::<i64>(command).map(|added| added > 0))
+        }))
+    }
+
+    /// Removes `key` and returns its value, atomically (`HGET` and `HDEL` in one
+    /// `MULTI`/`EXEC`): Python's `d.pop(key, None)`. Two concurrent `remove`s of one key never
+    /// both get the value.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [("a".to_owned(), 1)])?;
+    /// assert_eq!(dict.remove("a")?, Some(1));
+    /// assert_eq!(dict.remove("a")?, None);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn remove<Q>(&self, key: &Q) -> F::Output<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        F::run(Operation::build(|| {
+            let field = to_json(key)?;
+            let mut pipeline = redis::pipe();
+            pipeline
+                .atomic()
+                .cmd("HGET")
+                .arg(self.handle.name())
+                .arg(&field)
+                .cmd("HDEL")
+                .arg(self.handle.name())
+                .arg(&field);
+            Ok(self
+                .handle
+                .request_pipeline::<(Option<Vec<u8>>, i64)>(pipeline)
+                .and_then(|(old, _)| decode_optional(old)))
+        }))
+    }
+
+    /// Whether `key` has a value (`HEXISTS`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, "one".to_owned())])?;
+    /// assert!(dict.contains_key(&1)?);
+    /// assert!(!dict.contains_key(&2)?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn contains_key<Q>(&self, key: &Q) -> F::Output<bool>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        F::run(Operation::build(|| {
+            let mut command = self.handle.command("HEXISTS");
+            command.arg(to_json(key)?);
+            Ok(self.handle.request(command))
+        }))
+    }
+
+    /// The number of entries (`HLEN`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict = pottery::RedisDict::from_iter_in("redis://127.0.0.1:6379/", [(1, 1), (2, 4)])?;
+    /// assert_eq!(dict.len()?, 2);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn len(&self) -> F::Output<usize> {
+        F::run(self.handle.request(self.handle.command("HLEN")))
+    }
+
+    /// Whether the dict has no entries (a missing key is an empty dict).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<i32, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(dict.is_empty()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> F::Output<bool> {
+        F::run(
+            self.handle
+                .request::<usize>(self.handle.command("HLEN"))
+                .map(|len| len == 0),
+        )
+    }
+
+    /// Stores every entry of `entries` (later ones win), with `HSET`s of up to 1000 pairs sent
+    /// in one pipeline. Not atomic as a whole: an error may leave some batches written.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// dict.extend([("a".to_owned(), 1), ("b".to_owned(), 2)])?;
+    /// assert_eq!(dict.len()?, 2);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn extend<I>(&self, entries: I) -> F::Output<()>
+    where
+        I: IntoIterator<Item = (K, V)>,
+    {
+        F::run(Operation::build(|| {
+            let mut pipeline = redis::pipe();
+            let mut command = self.handle.command("HSET");
+            let mut pairs = 0;
+            for (key, value) in entries {
+                command.arg(to_json(&key)?).arg(to_json(&value)?);
+                pairs += 1;
+                if pairs == WRITE_BATCH {
+                    pipeline.add_command(command).ignore();
+                    command = self.handle.command("HSET");
+                    pairs = 0;
+                }
+            }
+            if pairs > 0 {
+                pipeline.add_command(command).ignore();
+            }
+            if pipeline.cmd_iter().next().is_none() {
+                return Ok(Operation::done(Ok(())));
+            }
+            Ok(self.handle.request_pipeline(pipeline))
+        }))
+    }
+
+    /// Python's `d.setdefault(key, default)`: stores `default` if `key` has no value, and
+    /// returns the value stored now, atomically (`HSETNX` and `HGET` in one `MULTI`/`EXEC`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let dict: pottery::RedisDict<String, i32> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(dict.setdefault("a", &1)?, 1);
+    /// assert_eq!(dict.setdefault("a", &2)?, 1);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn setdefault<Q, W>(&self, key: &Q, default: &W) -> F::Output<V>
+    where
+        K: Borrow<Q>,
+        V: Borrow<W>,
+        Q: Serialize + ?Sized,
+        W: Serialize + ?Sized,
+    {
+        F::run(Operation::build(|| {
+            let field = to_json(key)?;
+            let mut pipeline = redis::pipe();
+            pipeline
+                .atomic()
+                .cmd("HSETNX")
+                .arg(self.handle.name())
+                .arg(&field)
+                .arg(to_json(default)?)
+                .cmd("HGET")
+                .arg(self.handle.name())
+                .arg(&field);
+            Ok(self
+                .handle
+                .request_pipeline::<(i64, Option<Vec<u8>>)>(pipeline)
+                .and_then(|(_, stored)| {
+                    // HSETNX just made sure the field exists; only a concurrent delete between
+                    // the two commands could empty it, and MULTI rules that out.
+                    let stored = stored.ok_or(Error::UnexpectedReply { command: "HGET" })?;
+                    from_json(&stored)
+                }))
+        }))
+    }
 
     /// Deletes every entry (`UNLINK` of the key).
     ///
@@ -411,9 +527,8 @@ where
     /// assert!(dict.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn clear(&self) -> Result<()> {
-        self.handle
-            .query(redis::cmd("UNLINK").arg(self.handle.name()))
+    pub fn clear(&self) -> F::Output<()> {
+        F::run(self.handle.request(self.handle.command("UNLINK")))
     }
 
     /// Iterates over the entries with `HSCAN`, about 1000 per round trip (see [`Scan`]).
@@ -430,8 +545,8 @@ where
     /// assert_eq!(sum, 50);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn iter(&self) -> Scan<(K, V)> {
-        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
+    pub fn iter(&self) -> Scan<(K, V), F> {
+        Scan::new(Arc::clone(&self.handle), Pages::Cursor("HSCAN"), |batch| {
             next_pair(batch).map(|pair| {
                 let (field, value) = pair?;
                 Ok((from_json(&field)?, from_json(&value)?))
@@ -449,8 +564,8 @@ where
     /// assert_eq!(keys, [1]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn keys(&self) -> Scan<K> {
-        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
+    pub fn keys(&self) -> Scan<K, F> {
+        Scan::new(Arc::clone(&self.handle), Pages::Cursor("HSCAN"), |batch| {
             next_pair(batch).map(|pair| from_json(&pair?.0))
         })
     }
@@ -465,8 +580,8 @@ where
     /// assert_eq!(values, [10]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn values(&self) -> Scan<V> {
-        Scan::new(Arc::clone(&self.handle), "HSCAN", |batch| {
+    pub fn values(&self) -> Scan<V, F> {
+        Scan::new(Arc::clone(&self.handle), Pages::Cursor("HSCAN"), |batch| {
             next_pair(batch).map(|pair| from_json(&pair?.1))
         })
     }
@@ -481,19 +596,26 @@ where
     /// assert_eq!(copy["a"], 1);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn to_hashmap(&self) -> Result<HashMap<K, V>>
+    pub fn to_hashmap(&self) -> F::Output<HashMap<K, V>>
     where
         K: Eq + Hash,
     {
-        let flat: Vec<Vec<u8>> = self
-            .handle
-            .query(redis::cmd("HGETALL").arg(self.handle.name()))?;
-        decode_pairs(flat)
-            .map(|pair| {
-                pair.and_then(|(field, value)| Ok((from_json(&field)?, from_json(&value)?)))
-            })
-            .collect()
+        let all = self.handle.request(self.handle.command("HGETALL"));
+        F::run(all.and_then(|flat: Vec<Vec<u8>>| {
+            decode_pairs(flat)
+                .map(|pair| {
+                    pair.and_then(|(field, value)| Ok((from_json(&field)?, from_json(&value)?)))
+                })
+                .collect()
+        }))
     }
+}
+
+/// A stored JSON value, if any.
+pub(crate) fn decode_optional<T: serde::de::DeserializeOwned>(
+    stored: Option<Vec<u8>>,
+) -> Result<Option<T>> {
+    stored.map(|bytes| from_json(&bytes)).transpose()
 }
 
 /// The field/value pairs of a flat `HGETALL` reply.
@@ -508,8 +630,8 @@ pub(crate) fn decode_pairs(flat: Vec<Vec<u8>>) -> impl Iterator<Item = Result<(V
 /// `for item in &container` iterates like [`iter`](RedisDict::iter).
 impl<K, V> IntoIterator for &RedisDict<K, V>
 where
-    K: Serialize + DeserializeOwned,
-    V: Serialize + DeserializeOwned,
+    K: Serialize + DeserializeOwned + Send + 'static,
+    V: Serialize + DeserializeOwned + Send + 'static,
 {
     type Item = Result<(K, V)>;
     type IntoIter = Scan<(K, V)>;

@@ -101,7 +101,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Ok(Self::from_handle(KeyHandle::new(
+        Ok(Self::from_handle(KeyHandle::new::<crate::face::Blocking>(
             connector.into(),
             Some(key),
         )?))
@@ -118,7 +118,10 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Ok(Self::from_handle(KeyHandle::new(connector.into(), None)?))
+        Ok(Self::from_handle(KeyHandle::new::<crate::face::Blocking>(
+            connector.into(),
+            None,
+        )?))
     }
 
     /// A list at a new random key (see [`new`](Self::new)) holding `items` in order.

@@ -90,7 +90,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Ok(Self::from_handle(KeyHandle::new(
+        Ok(Self::from_handle(KeyHandle::new::<crate::face::Blocking>(
             connector.into(),
             Some(key),
         )?))
@@ -107,7 +107,10 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Ok(Self::from_handle(KeyHandle::new(connector.into(), None)?))
+        Ok(Self::from_handle(KeyHandle::new::<crate::face::Blocking>(
+            connector.into(),
+            None,
+        )?))
     }
 
     fn from_handle(handle: Arc<KeyHandle>) -> Self {
@@ -206,10 +209,16 @@ where
         let connection = match slot.as_mut() {
             Some(connection) => connection,
             None => {
-                let origin = self.handle.origin().ok_or(Error::InvalidArgument {
-                    argument: "connector",
-                    problem: "a blocking get needs a URL or a client to open its own connection",
-                })?;
+                let origin =
+                    self.handle
+                        .connector()
+                        .origin()
+                        .cloned()
+                        .ok_or(Error::InvalidArgument {
+                            argument: "connector",
+                            problem:
+                                "a blocking get needs a URL or a client to open its own connection",
+                        })?;
                 slot.insert(origin.open()?)
             }
         };

@@ -103,7 +103,7 @@ where
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), Some(key))?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
             types: PhantomData,
         })
     }
@@ -120,7 +120,7 @@ where
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), None)?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), None)?,
             types: PhantomData,
         })
     }
@@ -348,9 +348,11 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn iter(&self) -> Scan<T> {
-        Scan::new(Arc::clone(&self.handle), "SSCAN", |batch| {
-            batch.next().map(|member| from_json(&member))
-        })
+        Scan::new(
+            Arc::clone(&self.handle),
+            crate::containers::scan::Pages::Cursor("SSCAN"),
+            |batch| batch.next().map(|member| from_json(&member)),
+        )
     }
 
     /// A consistent snapshot of the whole set (`SMEMBERS`).
@@ -538,8 +540,14 @@ where
     /// [`Error::CrossSlot`](crate::Error::CrossSlot) on a cluster when they are not in this
     /// set's hash slot.
     fn shares_server(&self, others: &[&RedisSet<T>]) -> Result<bool> {
-        let handles = others.iter().map(|other| &*other.handle);
-        Ok(colocation(&self.handle, handles)? == Colocation::Together)
+        let handles: Vec<_> = others
+            .iter()
+            .map(|other| Arc::clone(&other.handle))
+            .collect();
+        Ok(
+            <crate::face::Blocking as crate::face::Face>::run(colocation(&self.handle, &handles))?
+                == Colocation::Together,
+        )
     }
 
     fn combine(&self, operation: Operation, others: &[&RedisSet<T>]) -> Result<Vec<Vec<u8>>> {

@@ -136,7 +136,7 @@ where
     ) -> Result<Self> {
         check(capacity, error_rate)?;
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), Some(key))?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
             capacity,
             error_rate,
             types: PhantomData,
@@ -156,7 +156,7 @@ where
     pub fn new(connector: impl Into<Connector>, capacity: u64, error_rate: f64) -> Result<Self> {
         check(capacity, error_rate)?;
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), None)?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), None)?,
             capacity,
             error_rate,
             types: PhantomData,

@@ -74,7 +74,7 @@ where
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), Some(key))?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
             types: PhantomData,
         })
     }
@@ -91,7 +91,7 @@ where
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new(connector.into(), None)?,
+            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), None)?,
             types: PhantomData,
         })
     }
@@ -263,8 +263,13 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn merge(&self, others: &[&HyperLogLog<T>]) -> Result<()> {
-        let handles = others.iter().map(|other| &*other.handle);
-        if colocation(&self.handle, handles)? == Colocation::Apart {
+        let handles: Vec<_> = others
+            .iter()
+            .map(|other| Arc::clone(&other.handle))
+            .collect();
+        if <crate::face::Blocking as crate::face::Face>::run(colocation(&self.handle, &handles))?
+            == Colocation::Apart
+        {
             return Err(Error::InvalidArgument {
                 argument: "others",
                 problem: "must live on the same server and database, or the same cluster",

@@ -1,53 +1,47 @@
-//! The key a container lives at, who owns it, and the connection used for it.
+//! The key a container lives at, who owns it, and the connector its requests go through.
 //!
 //! A key the user named is never deleted by `pottery`, whatever its prefix. A container made
 //! without a name gets a random key `pottery:<uuid4>` (no TTL, like Python pottery) that it
 //! owns: clones of the container share the ownership, and the last one dropped `UNLINK`s the
 //! key, so temporary containers do not leak into the keyspace.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use rand::Rng;
 use redis::cluster_routing::Slot;
-use redis::ConnectionLike;
+use redis::FromRedisValue;
 
 use crate::error::{Error, Result};
-use crate::transport::connector::{Connector, Link, Origin};
+use crate::face::operation::{Operation, Request};
+use crate::face::{Blocking, Face};
+use crate::transport::cluster_identity::NodeIds;
+use crate::transport::connector::{Connector, Route};
 
 /// Prefix of random keys; Python pottery uses the same one.
 pub(crate) const RANDOM_KEY_PREFIX: &str = "pottery:";
 
-/// A random key `pottery:<uuid4>` as Python pottery makes it (lowercase, hyphenated, version 4).
-pub(crate) fn random_key() -> String {
+/// A random UUID version 4 in its usual text form (lowercase, hyphenated), as Python's
+/// `uuid.uuid4()` prints it: random keys and lock tokens.
+pub(crate) fn uuid4() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut bytes: [u8; 16] = rand::rng().random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
-    let mut key = String::with_capacity(RANDOM_KEY_PREFIX.len() + 36);
-    key.push_str(RANDOM_KEY_PREFIX);
+    let mut text = String::with_capacity(36);
     for (position, byte) in bytes.iter().enumerate() {
         if matches!(position, 4 | 6 | 8 | 10) {
-            key.push('-');
+            text.push('-');
         }
-        key.push_str(&format!("{byte:02x}"));
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
-    key
+    text
 }
 
-/// A failed pipeline reports all its failed commands in one error that has no `code()`; the
-/// first command's own error (`WRONGTYPE`, `OOM`, ...) is what a caller matches on, as it
-/// would for the same command sent alone.
-fn first_command_error(error: Error) -> Error {
-    let Error::Redis(pipeline_error) = error else {
-        return error;
-    };
-    if pipeline_error.code().is_some() {
-        return Error::Redis(pipeline_error);
-    }
-    let first = pipeline_error
-        .clone()
-        .into_server_errors()
-        .and_then(|errors| errors.first().map(|(_, error)| error.clone()));
-    Error::Redis(first.map_or(pipeline_error, redis::RedisError::from))
+/// A random key `pottery:<uuid4>` as Python pottery makes it.
+pub(crate) fn random_key() -> String {
+    format!("{RANDOM_KEY_PREFIX}{}", uuid4())
 }
 
 /// Whether the container deletes its key when the last handle goes.
@@ -59,25 +53,48 @@ pub(crate) enum Ownership {
     Owned,
 }
 
-/// A container's key and connection, shared by its clones and its iterators.
+/// A container's key and connector, shared by its clones and its iterators.
 pub(crate) struct KeyHandle {
-    name: String,
+    name: Arc<str>,
     ownership: Ownership,
-    link: Mutex<Link>,
+    connector: Connector,
+    /// Whether the handle's calls are futures (they then cleaned up with a spawned task).
+    asynchronous: bool,
+    /// Whether any command was attempted: a container never used wrote nothing.
+    used: AtomicBool,
 }
 
 impl KeyHandle {
-    /// A handle on `name`, or on a fresh random key (owned) when `name` is `None`.
-    pub(crate) fn new(connector: Connector, name: Option<&str>) -> Result<Arc<Self>> {
-        let link = Link::new(connector)?;
+    /// A handle on `name`, or on a fresh random key (owned) when `name` is `None`, for
+    /// containers of face `F`. Opens nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Redis`] for a URL that does not parse; [`Error::InvalidArgument`] for an open
+    /// connection of the other face (a sync `redis::Connection` for an async container, or
+    /// the other way round).
+    pub(crate) fn new<F: Face>(connector: Connector, name: Option<&str>) -> Result<Arc<Self>> {
+        connector.check()?;
+        if !connector.serves(F::ASYNC) {
+            return Err(Error::InvalidArgument {
+                argument: "connector",
+                problem: if F::ASYNC {
+                    "an open sync connection cannot serve an async container"
+                } else {
+                    "an open async connection cannot serve a sync container"
+                },
+            });
+        }
         let (name, ownership) = match name {
-            Some(name) => (name.to_owned(), Ownership::Named),
-            None => (random_key(), Ownership::Owned),
+            Some(name) => (Arc::from(name), Ownership::Named),
+            None => (Arc::from(random_key()), Ownership::Owned),
         };
         Ok(Arc::new(Self {
             name,
             ownership,
-            link: Mutex::new(link),
+            connector,
+            asynchronous: F::ASYNC,
+            used: AtomicBool::new(false),
         }))
     }
 
@@ -86,111 +103,107 @@ impl KeyHandle {
         &self.name
     }
 
-    /// Runs `work` on the connection; one call at a time per handle.
-    pub(crate) fn run<T>(
+    pub(crate) fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    /// Where this key's requests go.
+    pub(crate) fn route(&self) -> Route {
+        self.used.store(true, Ordering::Relaxed);
+        Route::new(&self.connector, Arc::clone(&self.name))
+    }
+
+    /// A command whose reply converts to `T`.
+    pub(crate) fn request<T: FromRedisValue + Send + 'static>(
         &self,
-        work: impl FnOnce(&mut dyn ConnectionLike) -> redis::RedisResult<T>,
-    ) -> Result<T> {
-        self.lock().run(work)
+        command: redis::Cmd,
+    ) -> Operation<T> {
+        Operation::query(self.route(), Request::Command(command))
     }
 
-    /// Runs one command and converts its reply.
-    pub(crate) fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T> {
-        self.run(|connection| command.query(connection))
-    }
-
-    /// Runs a pipeline (atomic if built with `.atomic()`) and converts its replies.
+    /// A pipeline (atomic if built with `.atomic()`) whose replies convert to `T`.
     ///
     /// Every command of the pipeline must be on this handle's key: on a cluster the whole
     /// pipeline goes to the master of its first command's key.
-    pub(crate) fn query_pipeline<T: redis::FromRedisValue>(
+    pub(crate) fn request_pipeline<T: FromRedisValue + Send + 'static>(
+        &self,
+        pipeline: redis::Pipeline,
+    ) -> Operation<T> {
+        Operation::query(self.route(), Request::Pipeline(pipeline))
+    }
+
+    /// Runs one command on the sync face and converts its reply.
+    pub(crate) fn query<T: FromRedisValue + Send + 'static>(
+        &self,
+        command: &redis::Cmd,
+    ) -> Result<T> {
+        Blocking::run(self.request(command.clone()))
+    }
+
+    /// Runs a pipeline on the sync face and converts its replies (see
+    /// [`request_pipeline`](Self::request_pipeline)).
+    pub(crate) fn query_pipeline<T: FromRedisValue + Send + 'static>(
         &self,
         pipeline: &redis::Pipeline,
     ) -> Result<T> {
-        let mut link = self.lock();
-        let result = match link.run(|connection| pipeline.query(connection)) {
-            Err(Error::Redis(error))
-                if link.is_cluster() && moved_before_running(&error, pipeline) =>
-            {
-                // The cluster connection follows MOVED for a single command only. One routed by
-                // the same key makes it follow the slot and refresh its map; nothing of the
-                // pipeline ran, so it can go again, to the new master.
-                link.run(|connection| redis::cmd("EXISTS").arg(&self.name).exec(connection))?;
-                link.run(|connection| pipeline.query(connection))
-            }
-            other => other,
-        };
-        result.map_err(first_command_error)
+        Blocking::run(self.request_pipeline(pipeline.clone()))
     }
 
-    /// Where a dedicated connection to the same server or cluster can be opened from, if the
-    /// container was given a URL or a client.
-    pub(crate) fn origin(&self) -> Option<Origin> {
-        self.lock().origin().cloned()
+    /// Runs `work` on a sync connection of the connector (for scripts, which the `redis`
+    /// crate runs itself).
+    pub(crate) fn run<T>(
+        &self,
+        work: impl FnOnce(&mut dyn redis::ConnectionLike) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        self.used.store(true, Ordering::Relaxed);
+        let shared = self.connector.shared();
+        shared.pool().run(shared.origin(), |session| {
+            work(session.as_connection_like())
+        })
+    }
+
+    /// A command naming this handle's key first: `NAME key`.
+    pub(crate) fn command(&self, name: &str) -> redis::Cmd {
+        let mut command = redis::cmd(name);
+        command.arg(self.name());
+        command
     }
 
     /// Where the key lives, as far as combining it with other keys in one command goes.
     fn placement(&self) -> Placement {
-        let link = self.lock();
-        if link.is_cluster() {
-            return Placement::Cluster(Slot::for_key(&self.name));
+        if self.connector.is_cluster() {
+            return Placement::Cluster(Slot::for_key(self.name()));
         }
-        match link.origin() {
-            Some(Origin::Server(client)) => {
-                let info = client.get_connection_info();
-                Placement::Server {
-                    address: info.addr().to_string(),
-                    database: info.redis_settings().db(),
-                }
-            }
-            _ => Placement::Unknown,
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Link> {
-        // A panic in another thread mid-call leaves at worst a connection that the next
-        // failure replaces; the data lives in Redis, so poisoning protects nothing here.
-        self.link.lock().unwrap_or_else(PoisonError::into_inner)
+        Placement::Connector
     }
 }
 
 impl Drop for KeyHandle {
     fn drop(&mut self) {
-        if self.ownership == Ownership::Owned {
-            // Best effort: a server that is gone cannot keep the key either way.
-            let name = std::mem::take(&mut self.name);
-            let link = self.link.get_mut().unwrap_or_else(PoisonError::into_inner);
-            if link.was_used() {
-                let _ = link.run(|connection| redis::cmd("UNLINK").arg(&name).exec(connection));
+        if self.ownership != Ownership::Owned || !*self.used.get_mut() {
+            return;
+        }
+        // Best effort: a server that is gone cannot keep the key either way.
+        let unlink = self.request::<()>(self.command("UNLINK"));
+        #[cfg(feature = "tokio")]
+        if self.asynchronous {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(crate::face::tokio::Tokio::run(unlink));
+                return;
             }
         }
+        let _ = Blocking::run(unlink);
     }
-}
-
-/// Whether `pipeline` is a `MULTI`/`EXEC` block that the server aborted because its key's slot
-/// had moved to another master (`MOVED` while queueing), so none of it ran. (A plain pipeline
-/// needs no such care: the cluster connection sees its first `MOVED` reply and sends it again
-/// to the new master.)
-fn moved_before_running(error: &redis::RedisError, pipeline: &redis::Pipeline) -> bool {
-    if !pipeline.is_transaction()
-        || error.kind() != redis::ErrorKind::Server(redis::ServerErrorKind::ExecAbort)
-    {
-        return false;
-    }
-    let errors = error.clone().into_server_errors().unwrap_or_default();
-    errors.iter().any(|(_, error)| error.code() == "MOVED")
 }
 
 /// Where a key lives, for deciding whether several keys can meet in one server-side command.
 #[derive(Debug, PartialEq, Eq)]
 enum Placement {
-    /// One server, known from the URL or client the container was given.
-    Server { address: String, database: i64 },
+    /// Wherever its connector leads (one server, or an open connection).
+    Connector,
     /// A Redis Cluster, in this hash slot. Which cluster is learned only when needed (see
     /// [`on_one_cluster`]): the same slot on two clusters is two different places.
     Cluster(Slot),
-    /// An open connection given as it is: the server behind it is unknown.
-    Unknown,
 }
 
 /// Whether the keys of several containers can be used in one server-side command.
@@ -206,35 +219,13 @@ pub(crate) enum Colocation {
     Unknown,
 }
 
-/// What the placements alone tell about several keys.
-#[derive(Debug, PartialEq, Eq)]
-enum Relation {
-    /// Decided without asking any server.
-    Known(Colocation),
-    /// Every key is on a cluster: [`Colocation::Apart`] if not all on one cluster, and
-    /// otherwise [`Colocation::Together`] when they share a slot, [`Error::CrossSlot`] if not.
-    OnClusters { one_slot: bool },
-}
-
-fn relate(mine: &Placement, theirs: &[Placement]) -> Relation {
-    let same = theirs.iter().all(|placement| placement == mine);
-    match mine {
-        Placement::Cluster(_) if theirs.iter().all(|p| matches!(p, Placement::Cluster(_))) => {
-            Relation::OnClusters { one_slot: same }
-        }
-        Placement::Unknown if same => Relation::Known(Colocation::Unknown),
-        Placement::Server { .. } if same => Relation::Known(Colocation::Together),
-        _ => Relation::Known(Colocation::Apart),
-    }
-}
-
 /// Where the keys of `first` and `others` live relative to each other, for a command that
 /// `first` runs over all of them.
 ///
-/// Containers on servers are placed by the URL or client they were given, with no round trip.
-/// Containers on clusters may be on different clusters: the first such call of each container
-/// asks its cluster for its node IDs (one `CLUSTER NODES`, kept for a while), see
-/// [`on_one_cluster`].
+/// Containers on servers are placed by the URL or client their connector was given, with no
+/// round trip. Containers on clusters may be on different clusters: the first such call of
+/// each connector asks its cluster for its node IDs (one `CLUSTER NODES`, kept for a while),
+/// see [`on_one_cluster`].
 ///
 /// # Errors
 ///
@@ -242,57 +233,113 @@ fn relate(mine: &Placement, theirs: &[Placement]) -> Relation {
 /// could run the command, and reading the keys one by one would silently give up the
 /// atomicity the caller asked for. The connection's errors when a cluster cannot be reached to
 /// learn its node IDs.
-pub(crate) fn colocation<'a>(
-    first: &'a KeyHandle,
-    others: impl IntoIterator<Item = &'a KeyHandle>,
-) -> Result<Colocation> {
-    let others: Vec<&KeyHandle> = others.into_iter().collect();
+pub(crate) fn colocation(
+    first: &Arc<KeyHandle>,
+    others: &[Arc<KeyHandle>],
+) -> Operation<Colocation> {
     let mine = first.placement();
     let theirs: Vec<Placement> = others.iter().map(|other| other.placement()).collect();
-    let one_slot = match relate(&mine, &theirs) {
-        Relation::Known(colocation) => return Ok(colocation),
-        Relation::OnClusters { one_slot } => one_slot,
-    };
-    if !on_one_cluster(first, &others)? {
-        return Ok(Colocation::Apart);
+    if mine == Placement::Connector {
+        if !theirs
+            .iter()
+            .all(|placement| *placement == Placement::Connector)
+        {
+            return Operation::done(Ok(Colocation::Apart));
+        }
+        let mut relation = Colocation::Together;
+        for other in others {
+            match first.connector().same_server(other.connector()) {
+                Some(true) => {}
+                Some(false) => return Operation::done(Ok(Colocation::Apart)),
+                None => relation = Colocation::Unknown,
+            }
+        }
+        return Operation::done(Ok(relation));
     }
-    if one_slot {
-        return Ok(Colocation::Together);
+    if !theirs
+        .iter()
+        .all(|placement| matches!(placement, Placement::Cluster(_)))
+    {
+        return Operation::done(Ok(Colocation::Apart));
     }
-    let keys = std::iter::once(first).chain(others);
-    Err(Error::CrossSlot {
-        keys: keys.map(|handle| handle.name().to_owned()).collect(),
+    let one_slot = theirs.iter().all(|placement| *placement == mine);
+    let keys: Vec<String> = std::iter::once(first)
+        .chain(others)
+        .map(|handle| handle.name().to_owned())
+        .collect();
+    on_one_cluster(first, others).and_then(move |together| match (together, one_slot) {
+        (false, _) => Ok(Colocation::Apart),
+        (true, true) => Ok(Colocation::Together),
+        (true, false) => Err(Error::CrossSlot { keys }),
     })
 }
 
 /// Whether every one of `others`, all on clusters like `first`, is on the cluster of `first`.
 ///
 /// Two views of clusters that name a common node ID are of one cluster (IDs are random 160-bit
-/// values: see [`crate::transport::cluster_identity`]). A cluster that refuses to name its nodes (an ACL
-/// denying `CLUSTER NODES`) is taken as another cluster: the keys are then combined in the
-/// client, which is right wherever they live, only slower than one server-side command.
-fn on_one_cluster(first: &KeyHandle, others: &[&KeyHandle]) -> Result<bool> {
-    // Asked at most once, and only when another container is involved: clones of one
-    // container share a handle, so one key, one cluster, nothing to ask.
-    let mut ours = None;
-    for other in others {
-        if std::ptr::eq(*other, first) {
-            continue;
-        }
-        if ours.is_none() {
-            // One lock at a time: two operations locking the same two handles in opposite
-            // orders cannot wait on each other.
-            ours = first.lock().cluster_node_ids()?;
-            if ours.is_none() {
-                return Ok(false);
-            }
-        }
-        let theirs = other.lock().cluster_node_ids()?;
-        if !matches!((&ours, theirs), (Some(ours), Some(theirs)) if ours.overlap(&theirs)) {
-            return Ok(false);
-        }
+/// values: see [`crate::transport::cluster_identity`]). A cluster that refuses to name its
+/// nodes (an ACL denying `CLUSTER NODES`) is taken as another cluster: the keys are then
+/// combined in the client, which is right wherever they live, only slower than one
+/// server-side command.
+fn on_one_cluster(first: &Arc<KeyHandle>, others: &[Arc<KeyHandle>]) -> Operation<bool> {
+    // Clones of one container, or containers of one connector, are on one cluster: nothing
+    // to ask.
+    let strangers: Vec<Arc<KeyHandle>> = others
+        .iter()
+        .filter(|other| !other.connector().is(first.connector()))
+        .cloned()
+        .collect();
+    if strangers.is_empty() {
+        return Operation::done(Ok(true));
     }
-    Ok(true)
+    node_ids(first).and_then_send(move |ours| {
+        let Some(ours) = ours else {
+            return Operation::done(Ok(false));
+        };
+        let theirs: Vec<Operation<Option<Arc<NodeIds>>>> = strangers.iter().map(node_ids).collect();
+        crate::face::operation::all(theirs).map(move |theirs| {
+            theirs
+                .iter()
+                .all(|ids| ids.as_ref().is_some_and(|ids| ours.overlap(ids)))
+        })
+    })
+}
+
+/// The IDs of the nodes of the cluster the handle's connector leads to, which tell one
+/// cluster from another (see [`NodeIds`]): learned with one `CLUSTER NODES`, kept by the
+/// connector for
+/// [`NODE_IDS_TRUSTED_FOR`](crate::transport::cluster_identity::NODE_IDS_TRUSTED_FOR).
+///
+/// `None` when the cluster refuses to tell (an ACL denying `CLUSTER NODES`, a proxy
+/// without it) or names no node; that answer is kept as long as a view would be.
+fn node_ids(handle: &Arc<KeyHandle>) -> Operation<Option<Arc<NodeIds>>> {
+    if let Some(known) = handle.connector().known_cluster_nodes() {
+        return Operation::done(Ok(known));
+    }
+    let connector = handle.connector().clone();
+    let mut command = redis::cmd("CLUSTER");
+    command.arg("NODES");
+    handle.request::<String>(command).then(move |reply| {
+        let ids = match reply {
+            Ok(text) => Some(Arc::new(NodeIds::parse(&text))).filter(|ids| !ids.is_empty()),
+            // Refused, or a reply that is no node list: whether two clusters are one stays
+            // unknown, and the caller combines keys in the client, right for any placement.
+            Err(Error::Redis(error))
+                if matches!(
+                    error.kind(),
+                    redis::ErrorKind::Server(_)
+                        | redis::ErrorKind::Extension
+                        | redis::ErrorKind::UnexpectedReturnType
+                        | redis::ErrorKind::Parse
+                ) =>
+            {
+                None
+            }
+            Err(error) => return Operation::done(Err(error)),
+        };
+        connector.learn_cluster_nodes(ids.clone());
+        Operation::done(Ok(ids))
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,10 @@ pub(crate) mod cluster_identity;
 pub(crate) mod connector;
 pub(crate) mod key;
 pub(crate) mod master;
+#[cfg(feature = "tokio")]
+pub(crate) mod multiplexed;
+pub(crate) mod pool;
 pub(crate) mod quorum;
 pub(crate) mod resp;
 pub(crate) mod socket;
+pub(crate) mod source;

@@ -1,0 +1,35 @@
+//! The async face of every type, on tokio: the same containers, locks and IDs, with calls
+//! that are futures (mirroring `redis::aio`). Needs the `tokio` cargo feature (on by default).
+//!
+//! A container type here is the crate's type with the [`Tokio`] face: `aio::RedisDict<K, V>`
+//! is `pottery::RedisDict<K, V, Tokio>`, with the same methods, the same commands and the same
+//! data as the sync `RedisDict<K, V>`; each method returns a [`Pending`] future instead of a
+//! `Result`, and iteration is a `Stream`.
+//!
+//! Every async container made from one [`Connector`](crate::Connector) shares one multiplexed
+//! connection per server, however many handles, clones and tasks: requests of concurrent tasks
+//! are pipelined on it. Blocking calls ([`RedisQueue::get`](crate::RedisQueue::get)) use
+//! dedicated connections, so they never hold up the others; a call dropped mid-way leaves the
+//! shared connection usable.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use pottery::aio::{RedisCounter, RedisDict};
+//!
+//! # async fn run() -> pottery::Result<()> {
+//! let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+//! let sessions: RedisDict<String, u64> = RedisDict::open(&redis, "sessions")?;
+//! let hits: RedisCounter<String> = RedisCounter::open(&redis, "hits")?;
+//! sessions.insert("ada", &7).await?;
+//! let (visits, seen) = tokio::join!(hits.increment("home", 1), sessions.get("ada"));
+//! assert_eq!(seen?, Some(7));
+//! # let _ = visits?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub use crate::face::tokio::{Pending, Tokio};
+
+/// [`containers::RedisDict`](crate::containers::RedisDict) on the async face.
+pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Tokio>;
