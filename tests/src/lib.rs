@@ -37,6 +37,7 @@
 //! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`).
 
 mod cluster;
+mod faces;
 pub mod fuzz;
 mod ports;
 mod process;
@@ -46,6 +47,7 @@ mod server;
 use std::path::{Path, PathBuf};
 
 pub use cluster::start_cluster;
+pub use faces::{block_on, Wait};
 pub use ports::{free_port, reserve_port, PortReservation};
 pub use process::pid_alive;
 pub use replication::wait_for_replication;

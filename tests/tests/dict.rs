@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 
-use pottery::{Error, RedisDict};
-use pottery_tests::Server;
+use pottery::aio::Tokio;
+use pottery::{containers, Blocking, Error, RedisDict};
+use pottery_tests::{block_on, Server, Wait};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -66,6 +67,26 @@ fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
 
 #[test]
 fn behaves_like_a_hashmap_on_random_operations() {
+    behaves_like_a_hashmap::<Blocking>(|dict, key, value| dict.get_or_insert_with(key, || value));
+}
+
+#[test]
+fn the_async_dict_behaves_like_a_hashmap_on_random_operations() {
+    behaves_like_a_hashmap::<Tokio>(|dict, key, value| {
+        block_on(dict.get_or_insert_with(key, || value))
+    });
+}
+
+/// The model test of both faces: the same random operations on a `HashMap` and a dict.
+fn behaves_like_a_hashmap<F: Wait>(
+    get_or_insert_with: impl Fn(
+        &containers::RedisDict<String, i64, F>,
+        &str,
+        i64,
+    ) -> pottery::Result<i64>,
+) where
+    containers::RedisDict<String, i64, F>: Opens,
+{
     let server = Server::start();
     let mut runner = TestRunner::new(Config {
         cases: 64,
@@ -74,74 +95,96 @@ fn behaves_like_a_hashmap_on_random_operations() {
     let strategy = proptest::collection::vec(any_operation(), 1..40);
     runner
         .run(&strategy, |operations| {
-            let dict: RedisDict<String, i64> = RedisDict::new(server.url()).expect("dict");
+            let dict = <containers::RedisDict<String, i64, F> as Opens>::new(server.url());
             let mut model: HashMap<String, i64> = HashMap::new();
             for operation in operations {
                 match operation.clone() {
                     Operation::Get(k) => {
-                        prop_assert_eq!(dict.get(&k).unwrap(), model.get(&k).copied())
+                        prop_assert_eq!(F::wait(dict.get(&k)).unwrap(), model.get(&k).copied())
                     }
                     Operation::Insert(k, v) => {
-                        prop_assert_eq!(dict.insert(&k, &v).unwrap(), model.insert(k, v))
+                        prop_assert_eq!(F::wait(dict.insert(&k, &v)).unwrap(), model.insert(k, v))
                     }
                     Operation::Put(k, v) => {
-                        prop_assert_eq!(dict.put(&k, &v).unwrap(), model.insert(k, v).is_none())
+                        prop_assert_eq!(
+                            F::wait(dict.put(&k, &v)).unwrap(),
+                            model.insert(k, v).is_none()
+                        )
                     }
                     Operation::Remove(k) => {
-                        prop_assert_eq!(dict.remove(&k).unwrap(), model.remove(&k))
+                        prop_assert_eq!(F::wait(dict.remove(&k)).unwrap(), model.remove(&k))
                     }
                     Operation::ContainsKey(k) => {
-                        prop_assert_eq!(dict.contains_key(&k).unwrap(), model.contains_key(&k))
+                        prop_assert_eq!(
+                            F::wait(dict.contains_key(&k)).unwrap(),
+                            model.contains_key(&k)
+                        )
                     }
                     Operation::Len => {
-                        prop_assert_eq!(dict.len().unwrap(), model.len());
-                        prop_assert_eq!(dict.is_empty().unwrap(), model.is_empty());
+                        prop_assert_eq!(F::wait(dict.len()).unwrap(), model.len());
+                        prop_assert_eq!(F::wait(dict.is_empty()).unwrap(), model.is_empty());
                     }
                     Operation::SetDefault(k, v) => {
                         prop_assert_eq!(
-                            dict.setdefault(&k, &v).unwrap(),
+                            F::wait(dict.setdefault(&k, &v)).unwrap(),
                             *model.entry(k).or_insert(v)
                         );
                     }
                     Operation::GetOrInsertWith(k, v) => {
                         prop_assert_eq!(
-                            dict.get_or_insert_with(&k, || v).unwrap(),
+                            get_or_insert_with(&dict, &k, v).unwrap(),
                             *model.entry(k).or_insert_with(|| v)
                         );
                     }
                     Operation::Extend(entries) => {
-                        dict.extend(entries.clone()).unwrap();
+                        F::wait(dict.extend(entries.clone())).unwrap();
                         model.extend(entries);
                     }
                     Operation::Clear => {
-                        dict.clear().unwrap();
+                        F::wait(dict.clear()).unwrap();
                         model.clear();
                     }
                     Operation::Iterate => {
-                        let ours: Vec<(String, i64)> =
-                            dict.iter().collect::<Result<_, _>>().unwrap();
+                        let ours: Vec<(String, i64)> = F::collect(dict.iter()).unwrap();
                         prop_assert_eq!(sorted(ours), sorted(model.clone().into_iter().collect()));
                     }
                     Operation::Keys => {
-                        let ours: Vec<String> = dict.keys().collect::<Result<_, _>>().unwrap();
+                        let ours: Vec<String> = F::collect(dict.keys()).unwrap();
                         prop_assert_eq!(sorted(ours), sorted(model.keys().cloned().collect()));
                     }
                     Operation::Values => {
-                        let ours: Vec<i64> = dict.values().collect::<Result<_, _>>().unwrap();
+                        let ours: Vec<i64> = F::collect(dict.values()).unwrap();
                         prop_assert_eq!(sorted(ours), sorted(model.values().copied().collect()));
                     }
                     Operation::Snapshot => {
-                        prop_assert_eq!(dict.to_hashmap().unwrap(), model.clone())
+                        prop_assert_eq!(F::wait(dict.to_hashmap()).unwrap(), model.clone())
                     }
                 }
             }
-            prop_assert_eq!(dict.to_hashmap().unwrap(), model);
+            prop_assert_eq!(F::wait(dict.to_hashmap()).unwrap(), model);
             Ok(())
         })
         .unwrap();
     // Every dict above had a random key, deleted when it was dropped.
     let left: i64 = server.cmd(&["DBSIZE"]).unwrap();
     assert_eq!(left, 0);
+}
+
+/// Opens a dict at a new random key, on either face.
+trait Opens {
+    fn new(url: String) -> Self;
+}
+
+impl Opens for containers::RedisDict<String, i64, Blocking> {
+    fn new(url: String) -> Self {
+        RedisDict::new(url).expect("dict")
+    }
+}
+
+impl Opens for containers::RedisDict<String, i64, Tokio> {
+    fn new(url: String) -> Self {
+        pottery::aio::RedisDict::new(url).expect("dict")
+    }
 }
 
 #[test]
