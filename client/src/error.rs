@@ -3,6 +3,7 @@
 //! Every fallible call in `pottery` returns [`Result<T>`]; match on the [`Error`] variants to
 //! react to a specific failure. The enum is `#[non_exhaustive]`: later versions add variants.
 
+use std::fmt;
 use std::time::Duration;
 
 /// Everything that can go wrong in `pottery`.
@@ -181,7 +182,7 @@ pub enum Error {
     /// A [`ContextTimer`](crate::ContextTimer) was used out of order: started twice, stopped
     /// twice, or stopped or read before it was started (Python's `RuntimeError`).
     #[error("timer misuse: {0}")]
-    Timer(crate::timer::TimerMisuse),
+    Timer(TimerMisuse),
 }
 
 /// Why a master was not tried (see [`Error::MasterUnavailable`]).
@@ -251,6 +252,38 @@ impl Error {
             }
             _ => false,
         }
+    }
+}
+
+/// How a [`ContextTimer`](crate::ContextTimer) was misused (see [`Error::Timer`]); the texts are Python pottery's.
+///
+/// # Example
+///
+/// ```
+/// use pottery::{ContextTimer, Error, TimerMisuse};
+///
+/// let timer = ContextTimer::new();
+/// assert!(matches!(timer.elapsed(), Err(Error::Timer(TimerMisuse::NotStarted))));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimerMisuse {
+    /// [`start`](crate::ContextTimer::start) on a timer that has already been started.
+    AlreadyStarted,
+    /// [`start`](crate::ContextTimer::start) or [`stop`](crate::ContextTimer::stop) on a stopped timer.
+    AlreadyStopped,
+    /// [`stop`](crate::ContextTimer::stop) or [`elapsed`](crate::ContextTimer::elapsed) before
+    /// [`start`](crate::ContextTimer::start).
+    NotStarted,
+}
+
+impl fmt::Display for TimerMisuse {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::AlreadyStarted => "timer has already been started",
+            Self::AlreadyStopped => "timer has already been stopped",
+            Self::NotStarted => "timer hasn't yet been started",
+        })
     }
 }
 

@@ -53,54 +53,36 @@
 //! # Ok::<(), pottery::Error>(())
 //! ```
 
-mod bloom;
-mod cache;
-mod cached_ordered_dict;
-mod cluster_identity;
+mod caching;
 pub mod codec;
-mod connector;
-mod counter;
-mod dict;
+mod containers;
 mod error;
-mod hyperloglog;
-mod key;
-mod master;
 mod nextid;
-mod nextid_async;
-mod quorum;
+mod probabilistic;
 mod redlock;
-mod redlock_async;
-mod redlock_protocol;
-mod resp;
-mod scan;
-mod set;
-mod socket;
 mod timer;
+mod transport;
 
-mod deque;
-mod list;
-mod queue;
-
-pub use crate::bloom::{BloomFilter, BloomInfo};
-pub use crate::cache::{CacheStats, RedisCache};
-pub use crate::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
-pub use crate::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
-pub use crate::counter::RedisCounter;
-pub use crate::deque::RedisDeque;
-pub use crate::dict::RedisDict;
-pub use crate::error::{Error, Result, Unavailable};
-pub use crate::hyperloglog::HyperLogLog;
-pub use crate::list::{ListIter, RedisList};
-pub use crate::master::Master;
-pub use crate::nextid::{NextId, NextIdBuilder};
-pub use crate::nextid_async::AsyncNextId;
-pub use crate::queue::{RedisQueue, MAX_QUEUE_WAIT};
-pub use crate::redlock::{LockGuard, Redlock};
-pub use crate::redlock_async::{AsyncLockGuard, AsyncRedlock};
-pub use crate::redlock_protocol::{Holder, RedlockBuilder};
-pub use crate::scan::Scan;
-pub use crate::set::RedisSet;
-pub use crate::timer::{ContextTimer, TimerMisuse, TimerScope};
+pub use crate::caching::cache::{CacheStats, RedisCache};
+pub use crate::caching::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
+pub use crate::containers::counter::RedisCounter;
+pub use crate::containers::deque::RedisDeque;
+pub use crate::containers::dict::RedisDict;
+pub use crate::containers::list::{ListIter, RedisList};
+pub use crate::containers::queue::{RedisQueue, MAX_QUEUE_WAIT};
+pub use crate::containers::scan::Scan;
+pub use crate::containers::set::RedisSet;
+pub use crate::error::{Error, Result, TimerMisuse, Unavailable};
+pub use crate::nextid::protocol::{NextId, NextIdBuilder};
+pub use crate::nextid::tokio::AsyncNextId;
+pub use crate::probabilistic::bloom::{BloomFilter, BloomInfo};
+pub use crate::probabilistic::hyperloglog::HyperLogLog;
+pub use crate::redlock::protocol::{Holder, RedlockBuilder};
+pub use crate::redlock::sync::{LockGuard, Redlock};
+pub use crate::redlock::tokio::{AsyncLockGuard, AsyncRedlock};
+pub use crate::timer::{ContextTimer, TimerScope};
+pub use crate::transport::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
+pub use crate::transport::master::Master;
 
 /// Memoizes a function in a [`RedisCache`], like the `cached` crate's `#[io_cached]`: calls
 /// with the same arguments compute once and then read the stored result, from this process or

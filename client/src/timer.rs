@@ -1,10 +1,9 @@
 //! [`ContextTimer`]: measures the wall-clock time of a code section, like Python pottery's
 //! `ContextTimer`, on the monotonic clock.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TimerMisuse};
 
 /// Measures the wall-clock (not CPU) time of a code section on the monotonic clock
 /// ([`Instant`]), with Python pottery 3.0.1's `ContextTimer` rules: a timer starts once and
@@ -42,38 +41,6 @@ use crate::error::{Error, Result};
 pub struct ContextTimer {
     started: Option<Instant>,
     stopped: Option<Instant>,
-}
-
-/// How a [`ContextTimer`] was misused (see [`Error::Timer`]); the texts are Python pottery's.
-///
-/// # Example
-///
-/// ```
-/// use pottery::{ContextTimer, Error, TimerMisuse};
-///
-/// let timer = ContextTimer::new();
-/// assert!(matches!(timer.elapsed(), Err(Error::Timer(TimerMisuse::NotStarted))));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TimerMisuse {
-    /// [`start`](ContextTimer::start) on a timer that has already been started.
-    AlreadyStarted,
-    /// [`start`](ContextTimer::start) or [`stop`](ContextTimer::stop) on a stopped timer.
-    AlreadyStopped,
-    /// [`stop`](ContextTimer::stop) or [`elapsed`](ContextTimer::elapsed) before
-    /// [`start`](ContextTimer::start).
-    NotStarted,
-}
-
-impl fmt::Display for TimerMisuse {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(match self {
-            Self::AlreadyStarted => "timer has already been started",
-            Self::AlreadyStopped => "timer has already been stopped",
-            Self::NotStarted => "timer hasn't yet been started",
-        })
-    }
 }
 
 impl ContextTimer {
@@ -246,7 +213,7 @@ impl Drop for TimerScope<'_> {
 mod tests {
     use super::*;
 
-    fn misuse(result: Result<impl fmt::Debug>) -> TimerMisuse {
+    fn misuse(result: Result<impl std::fmt::Debug>) -> TimerMisuse {
         match result {
             Err(Error::Timer(misuse)) => misuse,
             other => panic!("expected a timer misuse, got {other:?}"),

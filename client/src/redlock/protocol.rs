@@ -12,8 +12,8 @@ use rand::Rng;
 use redis::Value;
 
 use crate::error::{Error, Result};
-use crate::master::Master;
-use crate::quorum::{majority, Tally};
+use crate::transport::master::Master;
+use crate::transport::quorum::{majority, Tally};
 
 const LOCK: &str = "POTTERY.LOCK";
 const LOCK_FENCED: &str = "POTTERY.LOCK.FENCED";

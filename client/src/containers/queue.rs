@@ -10,9 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::{Connector, Session, DEFAULT_CONTAINER_TIMEOUT};
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
+use crate::transport::connector::{Connector, Session, DEFAULT_CONTAINER_TIMEOUT};
+use crate::transport::key::KeyHandle;
 
 /// The longest wait [`RedisQueue::get`] accepts (2^40 ms, about 35 years).
 pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(1 << 40);

@@ -12,11 +12,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::Connector;
-use crate::dict::decode_pairs;
+use crate::containers::dict::decode_pairs;
+use crate::containers::scan::{next_pair, Scan};
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
-use crate::scan::{next_pair, Scan};
+use crate::transport::connector::Connector;
+use crate::transport::key::KeyHandle;
 
 /// A multiset of counts stored in a Redis hash: field = JSON(element), value = the count in
 /// decimal, byte for byte as Python pottery 3.0.1's `RedisCounter` stores it.

@@ -12,10 +12,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::Connector;
+use crate::containers::scan::{next_pair, Scan};
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
-use crate::scan::{next_pair, Scan};
+use crate::transport::connector::Connector;
+use crate::transport::key::KeyHandle;
 
 /// Pairs per `HSET` when writing many entries, so one command stays a reasonable size.
 pub(crate) const WRITE_BATCH: usize = 1000;

@@ -4,7 +4,7 @@
 //! The sync fan-out writes one command to several masters, so a command is packed once into a
 //! reused buffer and the same bytes go to every master. Integers are formatted on the stack.
 //!
-//! Replies read from the fan-out's own sockets ([`crate::socket`]) arrive in whatever pieces TCP
+//! Replies read from the fan-out's own sockets ([`crate::transport::socket`]) arrive in whatever pieces TCP
 //! delivers; [`ReplyParser`] takes them as they come and produces each reply as the `redis`
 //! crate's parser would for the same bytes, so the code that interprets replies cannot tell the
 //! two paths apart. It accepts what a RESP2 server sends (`+ - : $ *`) and nothing of RESP3, and

@@ -3,7 +3,7 @@
 //! A master given as something `pottery` can reconnect with (a URL, a `redis::ConnectionInfo`, a
 //! `redis::Client`, a `redis::cluster::ClusterClient`) is connected lazily, on first use, and
 //! reconnected lazily after a failure: the sync types over a socket of their own
-//! ([`crate::socket`]) where they can, else through the `redis` crate. A master given as an
+//! ([`crate::transport::socket`]) where they can, else through the `redis` crate. A master given as an
 //! already open connection is used as is; once it breaks it stays broken
 //! ([`Unavailable::ConnectionBroken`]).
 //!
@@ -24,7 +24,7 @@ use redis::ConnectionLike as _;
 use redis::{AsyncConnectionConfig, Client, Connection, ConnectionInfo, Value};
 
 use crate::error::{Error, Result, Unavailable};
-use crate::socket::{Endpoint, Socket};
+use crate::transport::socket::{Endpoint, Socket};
 
 /// First delay before reconnecting to a master that failed.
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
@@ -355,7 +355,7 @@ impl Backoff {
 
 /// How a sync master's connection is reopened.
 enum Reopen {
-    /// With pottery's own socket ([`crate::socket`]): plain TCP and Unix sockets.
+    /// With pottery's own socket ([`crate::transport::socket`]): plain TCP and Unix sockets.
     Own(Box<Endpoint>),
     /// With the `redis` crate, for what pottery does not do itself (TLS).
     Redis(Box<Client>),

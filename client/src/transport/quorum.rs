@@ -7,7 +7,7 @@
 //!
 //! - Sync ([`SyncMasters`]): no threads. The command is written to every master first (open
 //!   connections first, so their requests travel while broken ones reconnect). Masters on
-//!   pottery's own sockets ([`crate::socket`], the usual case) are then waited for together
+//!   pottery's own sockets ([`crate::transport::socket`], the usual case) are then waited for together
 //!   with `poll(2)`, and each reply goes to the callback as soon as it is complete, in arrival
 //!   order; a round with a single master waits with one blocking read instead (one system call
 //!   fewer per reply). Masters behind a `redis::Connection` (given open, or TLS) can only be
@@ -16,7 +16,7 @@
 //!   from its reply: its request runs whole, right after every request was written. Replies left unread when the round stops early
 //!   are skipped before the connection's next reply; a connection with several of them is
 //!   read to the end of its backlog even once the outcome is decided (see
-//!   [`SyncMaster::must_drain`](crate::master::SyncMaster::must_drain)).
+//!   [`SyncMaster::must_drain`](crate::transport::master::SyncMaster::must_drain)).
 //! - Async ([`AsyncMasters`]): one future per master in a `FuturesUnordered`, each bounded by the
 //!   round's end; the futures still running when the outcome is decided are dropped, which a
 //!   multiplexed connection tolerates.
@@ -29,7 +29,7 @@ use redis::Value;
 use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::error::{Error, Result};
-use crate::master::{AsyncMaster, Master, Reading, SyncMaster, READ_PASSES};
+use crate::transport::master::{AsyncMaster, Master, Reading, SyncMaster, READ_PASSES};
 
 /// The number of masters that form a majority of `masters`: floor(n/2) + 1.
 ///

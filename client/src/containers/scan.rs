@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
+use crate::transport::key::KeyHandle;
 
 /// Elements asked for per `HSCAN`/`SSCAN` call (a hint to the server).
 pub(crate) const SCAN_BATCH: usize = 1000;

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::codec::to_json;
-use crate::connector::Connector;
-use crate::dict::WRITE_BATCH;
+use crate::containers::dict::WRITE_BATCH;
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
+use crate::transport::connector::Connector;
+use crate::transport::key::KeyHandle;
 
 /// The largest capacity the module accepts (2^40).
 const MAX_CAPACITY: u64 = 1 << 40;

@@ -9,9 +9,9 @@ use rand::Rng;
 use redis::Value;
 
 use crate::error::{Error, Result, Unavailable};
-use crate::master::Master;
-use crate::quorum::{SyncMasters, Tally};
-use crate::resp::{self, Arg};
+use crate::transport::master::Master;
+use crate::transport::quorum::{SyncMasters, Tally};
+use crate::transport::resp::{self, Arg};
 
 /// The claim command's name, in replies and errors.
 pub(crate) const CLAIM: &str = "POTTERY.NEXTID.CLAIM";
@@ -235,7 +235,8 @@ impl NextIdBuilder {
     /// ```
     pub async fn build_async(self) -> Result<crate::AsyncNextId> {
         let (settings, masters) = self.validate()?;
-        let masters = crate::quorum::AsyncMasters::new(masters, settings.timing.master_timeout)?;
+        let masters =
+            crate::transport::quorum::AsyncMasters::new(masters, settings.timing.master_timeout)?;
         Ok(crate::AsyncNextId::new(settings, masters))
     }
 
@@ -701,7 +702,7 @@ impl NextId {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn quorum(&self) -> usize {
-        crate::quorum::majority(self.masters.len())
+        crate::transport::quorum::majority(self.masters.len())
     }
 
     /// Returns the next ID.

@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::Connector;
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
+use crate::transport::connector::Connector;
+use crate::transport::key::KeyHandle;
 
 /// Elements per `LRANGE` when iterating, and per `RPUSH` when writing many.
 pub(crate) const LIST_BATCH: usize = 1000;

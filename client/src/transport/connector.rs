@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use redis::cluster::{ClusterClient, ClusterConfig, ClusterConnection};
 use redis::{Client, Connection, ConnectionLike, IntoConnectionInfo};
 
-use crate::cluster_identity::{KnownNodes, NodeIds};
 use crate::error::{Error, Result};
+use crate::transport::cluster_identity::{KnownNodes, NodeIds};
 
 /// How long a container waits for a connection or a reply on connections it opens itself.
 ///
@@ -320,7 +320,7 @@ impl Link {
 
     /// The IDs of the nodes of the cluster the link leads to, which tell one cluster from
     /// another (see [`NodeIds`]): learned with one `CLUSTER NODES` on first call, kept for
-    /// [`NODE_IDS_TRUSTED_FOR`](crate::cluster_identity::NODE_IDS_TRUSTED_FOR), then learned
+    /// [`NODE_IDS_TRUSTED_FOR`](crate::transport::cluster_identity::NODE_IDS_TRUSTED_FOR), then learned
     /// again on the next call.
     ///
     /// `None` when the cluster refuses to tell (an ACL denying `CLUSTER NODES`, a proxy

@@ -10,10 +10,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::Connector;
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
-use crate::redlock::Redlock;
+use crate::redlock::sync::Redlock;
+use crate::transport::connector::Connector;
+use crate::transport::key::KeyHandle;
 
 /// Hit and miss counts of one [`RedisCache`] handle (and its clones), and the entries stored.
 ///

@@ -12,11 +12,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::Connector;
-use crate::dict::WRITE_BATCH;
+use crate::containers::dict::WRITE_BATCH;
+use crate::containers::scan::Scan;
 use crate::error::Result;
-use crate::key::{colocation, Colocation, KeyHandle};
-use crate::scan::Scan;
+use crate::transport::connector::Connector;
+use crate::transport::key::{colocation, Colocation, KeyHandle};
 
 /// `KEYS[1] = KEYS[1] ^ KEYS[2]` in one atomic step, in batches that stay below Lua's
 /// `unpack` limit.

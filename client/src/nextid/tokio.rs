@@ -11,8 +11,8 @@ use std::ops::RangeInclusive;
 use std::time::Instant;
 
 use crate::error::Result;
-use crate::nextid::{Attempt, Reset, Sequence, Settings, Timing};
-use crate::quorum::AsyncMasters;
+use crate::nextid::protocol::{Attempt, Reset, Sequence, Settings, Timing};
+use crate::transport::quorum::AsyncMasters;
 
 /// A distributed sequence of unique, increasing `i64` IDs, agreed by a majority of Redis
 /// masters (async, tokio).
@@ -111,7 +111,7 @@ impl AsyncNextId {
     /// # }).unwrap();
     /// ```
     pub fn quorum(&self) -> usize {
-        crate::quorum::majority(self.masters.len())
+        crate::transport::quorum::majority(self.masters.len())
     }
 
     /// Returns the next ID; see [`NextId::next_id`](crate::NextId::next_id).

@@ -20,7 +20,7 @@ use redis::io::tcp::{socket2::SockRef, TcpSettings};
 use redis::{ConnectionAddr, ConnectionInfo, ErrorKind, RedisError, Value};
 use rustix::net::{RecvFlags, SendFlags};
 
-use crate::resp::{self, Arg, ReplyParser};
+use crate::transport::resp::{self, Arg, ReplyParser};
 
 /// Bytes read from a socket in one system call at most; replies to pottery's commands are a few
 /// dozen bytes, and the buffer grows only for a reply that does not fit.

@@ -11,10 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::Connector;
-use crate::dict::WRITE_BATCH;
+use crate::containers::dict::WRITE_BATCH;
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
+use crate::transport::connector::Connector;
+use crate::transport::key::KeyHandle;
 
 /// How long the cache hash lives after each write, unless told otherwise: Python pottery's 60
 /// seconds.

@@ -13,11 +13,11 @@ use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
-use crate::master::Master;
-use crate::quorum::{majority, AsyncMasters};
-use crate::redlock_protocol::{
+use crate::redlock::protocol::{
     new_token, FenceRound, Holder, HolderRound, LockedRound, Round, Settings,
 };
+use crate::transport::master::Master;
+use crate::transport::quorum::{majority, AsyncMasters};
 
 /// A distributed lock over one or more Redis masters (async, tokio).
 ///

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::codec::to_json;
-use crate::connector::Connector;
-use crate::dict::WRITE_BATCH;
+use crate::containers::dict::WRITE_BATCH;
 use crate::error::{Error, Result};
-use crate::key::{colocation, Colocation, KeyHandle};
+use crate::transport::connector::Connector;
+use crate::transport::key::{colocation, Colocation, KeyHandle};
 
 /// A cardinality estimator (about 0.81% standard error in 12 KiB) with membership tests.
 ///

@@ -11,8 +11,8 @@ use rand::Rng;
 use redis::cluster_routing::Slot;
 use redis::ConnectionLike;
 
-use crate::connector::{Connector, Link, Origin};
 use crate::error::{Error, Result};
+use crate::transport::connector::{Connector, Link, Origin};
 
 /// Prefix of random keys; Python pottery uses the same one.
 pub(crate) const RANDOM_KEY_PREFIX: &str = "pottery:";
@@ -268,7 +268,7 @@ pub(crate) fn colocation<'a>(
 /// Whether every one of `others`, all on clusters like `first`, is on the cluster of `first`.
 ///
 /// Two views of clusters that name a common node ID are of one cluster (IDs are random 160-bit
-/// values: see [`crate::cluster_identity`]). A cluster that refuses to name its nodes (an ACL
+/// values: see [`crate::transport::cluster_identity`]). A cluster that refuses to name its nodes (an ACL
 /// denying `CLUSTER NODES`) is taken as another cluster: the keys are then combined in the
 /// client, which is right wherever they live, only slower than one server-side command.
 fn on_one_cluster(first: &KeyHandle, others: &[&KeyHandle]) -> Result<bool> {

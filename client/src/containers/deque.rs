@@ -8,10 +8,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::connector::Connector;
+use crate::containers::list::{ListIter, RedisList};
 use crate::error::{Error, Result};
-use crate::key::KeyHandle;
-use crate::list::{ListIter, RedisList};
+use crate::transport::connector::Connector;
+use crate::transport::key::KeyHandle;
 
 /// A double-ended queue stored in a Redis list: item = JSON(element), index 0 at the front,
 /// byte for byte as Python pottery 3.0.1's `RedisDeque` stores it.

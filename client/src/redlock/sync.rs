@@ -9,11 +9,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::master::Master;
-use crate::quorum::{majority, SyncMasters};
-use crate::redlock_protocol::{
+use crate::redlock::protocol::{
     new_token, FenceRound, Holder, HolderRound, LockedRound, RedlockBuilder, Round, Settings,
 };
+use crate::transport::master::Master;
+use crate::transport::quorum::{majority, SyncMasters};
 
 /// A distributed lock (Redlock) over one or more Redis masters with the pottery module loaded
 /// (sync).

@@ -1,0 +1,4 @@
+//! Distributed NextId: the protocol over a majority of masters, and its sync and async faces.
+
+pub(crate) mod protocol;
+pub(crate) mod tokio;

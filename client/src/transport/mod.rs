@@ -1,0 +1,10 @@
+//! How requests reach Redis: connectors and masters, sockets and the RESP parser, key handles,
+//! and the quorum fan-out over independent masters.
+
+pub(crate) mod cluster_identity;
+pub(crate) mod connector;
+pub(crate) mod key;
+pub(crate) mod master;
+pub(crate) mod quorum;
+pub(crate) mod resp;
+pub(crate) mod socket;
