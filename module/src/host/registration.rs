@@ -4,7 +4,7 @@
 //! Key specs are set explicitly because on Redis 7.0 module commands belong to no ACL category:
 //! key-based permissions (`%R~*`, `%W~*`) and cluster routing follow the key specs alone.
 
-use crate::dispatch::Command;
+use super::dispatch::Command;
 use pottery_core::catalog;
 use pottery_core::spec::{Arg, ArgKind, CommandSpec, KeyFlag};
 use redis_module::{raw, Context};
