@@ -2,9 +2,9 @@
 //! `POTTERY.LIST.SETSLICE`: Python list and deque operations done atomically on a Redis list.
 //!
 //! Each handler parses its arguments, runs `pottery_core::list` on the key through
-//! [`ListKey`], and commits through [`crate::write`] only when the list changed. All of them are
-//! deterministic, so they replicate verbatim. A command that removes a list's last element
-//! leaves no key behind (Redis deletes it) and also fires `del`, as `LPOP` does.
+//! [`ListKey`], and commits through [`crate::host::write`] only when the list changed. All of
+//! them are deterministic, so they replicate verbatim. A command that removes a list's last
+//! element leaves no key behind (Redis deletes it) and also fires `del`, as `LPOP` does.
 
 use super::Request;
 use crate::host::write::{commit, Propagation};
