@@ -1,23 +1,16 @@
 //! The pottery Redis module: native, atomic `POTTERY.*` commands.
 //!
-//! This file holds only the module declaration and `init`. Commands are listed once in
-//! `table`, their handlers live in `commands`, and their pure logic in `pottery-core`.
+//! This file holds only the module declaration and `init`. The commands and their handlers are
+//! listed once in `commands`, the values they keep in Redis keys are adapted in `keys`, what ties
+//! them to the server lives in `host`, and their pure logic in `pottery-core`.
 
-mod bloom_type;
 mod commands;
-mod config;
-mod dispatch;
-mod lists;
-mod lock_key;
-mod registration;
-mod stats;
-mod string_key;
-mod strings;
-mod table;
-mod write;
+mod host;
+mod keys;
 
-use bloom_type::BLOOM_TYPE;
-use config::{ERROR_RATE, EXPANSION, INITIAL_CAPACITY, MAX_BYTES};
+use host::config::{self, ERROR_RATE, EXPANSION, INITIAL_CAPACITY, MAX_BYTES};
+use host::{registration, stats};
+use keys::bloom_type::BLOOM_TYPE;
 use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, ModuleOptions, RedisString, Status};
 
@@ -33,14 +26,14 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         ctx.log_warning(&format!("pottery: {problem}"));
         return Status::Err;
     }
-    match registration::register_all(ctx, table::COMMANDS).and_then(|()| stats::register(ctx)) {
+    match registration::register_all(ctx, commands::COMMANDS).and_then(|()| stats::register(ctx)) {
         Ok(()) => {
             // One notice line per load, so an operator can see in the server log which
             // version of the module is serving.
             ctx.log_notice(&format!(
                 "pottery: module version {} loaded with {} commands",
                 pottery_core::catalog::MODULE_VERSION,
-                table::COMMANDS.len()
+                commands::COMMANDS.len()
             ));
             Status::Ok
         }

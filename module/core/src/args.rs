@@ -2,8 +2,12 @@
 
 use crate::error::CommandError;
 use crate::integer::parse_i64;
+use std::ops::Deref;
 
 /// A cursor over a command's arguments (the command name excluded), as byte strings.
+///
+/// Generic over the argument type so that the module parses Redis's own argument strings in
+/// place, without first collecting a vector of byte views on every call.
 ///
 /// ```
 /// use pottery_core::args::Args;
@@ -14,15 +18,25 @@ use crate::integer::parse_i64;
 /// assert_eq!(args.next_i64().unwrap(), 5);
 /// args.finish().unwrap();
 /// ```
-#[derive(Debug, Clone)]
-pub struct Args<'a> {
-    items: &'a [&'a [u8]],
+#[derive(Debug)]
+pub struct Args<'a, T = &'a [u8]> {
+    items: &'a [T],
     position: usize,
 }
 
-impl<'a> Args<'a> {
+// Not derived: a derive would require `T: Clone`, and only the slice is copied.
+impl<T> Clone for Args<'_, T> {
+    fn clone(&self) -> Self {
+        Args {
+            items: self.items,
+            position: self.position,
+        }
+    }
+}
+
+impl<'a, T: Deref<Target = [u8]>> Args<'a, T> {
     /// A cursor at the first of `items`.
-    pub fn new(items: &'a [&'a [u8]]) -> Self {
+    pub fn new(items: &'a [T]) -> Self {
         Args { items, position: 0 }
     }
 
@@ -31,12 +45,22 @@ impl<'a> Args<'a> {
         self.items.len().saturating_sub(self.position)
     }
 
-    /// The next argument as bytes; `ERR syntax error` when there is none (arity is checked by
+    /// The arguments not read yet, such as the values that end a command.
+    pub fn rest(&self) -> &'a [T] {
+        self.items.get(self.position..).unwrap_or_default()
+    }
+
+    /// The next argument itself; `ERR syntax error` when there is none (arity is checked by
     /// Redis before the command runs, so a missing argument here follows an optional keyword).
-    pub fn next_bytes(&mut self) -> Result<&'a [u8], CommandError> {
+    pub fn next_item(&mut self) -> Result<&'a T, CommandError> {
         let item = self.items.get(self.position).ok_or(CommandError::Syntax)?;
         self.position += 1;
         Ok(item)
+    }
+
+    /// The next argument as bytes, with [`Args::next_item`]'s error.
+    pub fn next_bytes(&mut self) -> Result<&'a [u8], CommandError> {
+        self.next_item().map(Deref::deref)
     }
 
     /// The next argument as a signed 64-bit integer, with Redis's error text otherwise.
@@ -130,6 +154,18 @@ mod tests {
         assert!(!args.eat_keyword("TO"));
         assert!(args.eat_keyword("FROM"));
         assert_eq!(args.remaining(), 0);
+    }
+
+    #[test]
+    fn rest_is_what_is_left_unread() {
+        let raw: [&[u8]; 3] = [b"LEFT", b"a", b"b"];
+        let mut args = Args::new(&raw);
+        assert_eq!(args.rest().len(), 3);
+        assert!(args.eat_keyword("LEFT"));
+        assert_eq!(args.rest(), &raw[1..]);
+        assert_eq!(args.next_item(), Ok(&raw[1]));
+        assert_eq!(args.next_bytes(), Ok(&b"b"[..]));
+        assert!(args.rest().is_empty());
     }
 
     #[test]

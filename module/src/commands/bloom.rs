@@ -1,30 +1,26 @@
-//! `POTTERY.BF.*`: the Bloom filter commands over the native type of [`crate::bloom_type`].
+//! `POTTERY.BF.*`: the Bloom filter commands over the native type of
+//! [`crate::keys::bloom_type`].
 //!
 //! Creation replicates as a command with every parameter explicit (`POTTERY.BF.INSERT key
 //! CAPACITY c ERROR e EXPANSION x|NONSCALING ITEMS ...`, or `POTTERY.BF.RESERVE` with the same
 //! for an empty filter), because the defaults come from configs a replica or an AOF reload may
 //! not share. Writes to an existing filter are deterministic and replicate verbatim.
 
-use super::arg_bytes;
-use crate::bloom_type::BLOOM_TYPE;
-use crate::config;
-use crate::stats;
-use crate::write::{commit, Effect, Propagation};
-use pottery_core::args::Args;
+use super::Request;
+use crate::host::write::{commit, Effect, Propagation};
+use crate::host::{config, stats};
+use crate::keys::bloom_key::{filter_mut, filter_ref, store};
 use pottery_core::bloom::{
     check_capacity, format_error_rate, parse_error_rate, BloomError, BloomFilter, Growth,
     ItemHashes, Params,
 };
 use pottery_core::bloom_dump::{chunk_offset, decode_header, scan, write_at, Scan};
-use pottery_core::catalog::{
-    BF_ADD, BF_CARD, BF_EXISTS, BF_INFO, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_MEXISTS, BF_RESERVE,
-    BF_SCANDUMP,
-};
+use pottery_core::catalog::{BF_ADD, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_RESERVE};
 use pottery_core::integer::parse_i64;
 use pottery_core::spec::CommandSpec;
 use pottery_core::CommandError;
-use redis_module::key::{RedisKey, RedisKeyWritable};
 use redis_module::{Context, KeyType, NotifyEvent, RedisString, RedisValue};
+use std::ops::Deref;
 
 const ITEM_EXISTS: CommandError = CommandError::Reply("ERR item exists");
 const NOT_FOUND: CommandError = CommandError::Reply("ERR not found");
@@ -36,35 +32,6 @@ const NONSCALING_CONFLICT: CommandError = CommandError::Argument {
     argument: "NONSCALING",
     problem: "cannot be combined with EXPANSION",
 };
-
-/// The key is argv[1]: Redis has checked the arity before calling us.
-fn key_of<'a>(
-    args: &'a [RedisString],
-    spec: &CommandSpec,
-) -> Result<&'a RedisString, CommandError> {
-    args.get(1)
-        .ok_or(CommandError::WrongArity { command: spec.name })
-}
-
-/// The filter at a key opened for reading: `None` when absent, `WRONGTYPE` for other types.
-fn filter_ref(key: &RedisKey) -> Result<Option<&BloomFilter>, CommandError> {
-    key.get_value::<BloomFilter>(&BLOOM_TYPE)
-        .map_err(|_| CommandError::WrongType)
-}
-
-/// The filter at a key opened for writing: `None` when absent, `WRONGTYPE` for other types.
-fn filter_mut<'a>(key: &RedisKeyWritable) -> Result<Option<&'a mut BloomFilter>, CommandError> {
-    key.get_value::<BloomFilter>(&BLOOM_TYPE)
-        .map_err(|_| CommandError::WrongType)
-}
-
-fn store(key: &RedisKeyWritable, filter: BloomFilter) -> Result<(), CommandError> {
-    let bytes = filter.bytes();
-    key.set_value(&BLOOM_TYPE, filter)
-        .map_err(|_| CommandError::Internal("ERR could not store the Bloom filter"))?;
-    stats::bloom_created(bytes);
-    Ok(())
-}
 
 fn parse_capacity(text: &[u8]) -> Result<u64, CommandError> {
     let capacity = parse_i64(text).ok_or(BloomError::BadCapacity)?;
@@ -105,11 +72,9 @@ fn default_params() -> Result<Params, CommandError> {
 }
 
 /// `POTTERY.BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]`.
-pub fn reserve(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, &BF_RESERVE)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn reserve(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let error_rate = parse_error_rate(parsed.next_bytes()?)?;
     let capacity = parse_capacity(parsed.next_bytes()?)?;
     let mut expansion = None;
@@ -168,7 +133,7 @@ struct Added {
     changed: bool,
 }
 
-fn add_items(filter: &mut BloomFilter, items: &[&[u8]]) -> Added {
+fn add_items<Item: Deref<Target = [u8]>>(filter: &mut BloomFilter, items: &[Item]) -> Added {
     let max_bytes = config::max_bytes();
     let before = filter.bytes();
     let replies: Vec<Result<bool, BloomError>> = items
@@ -189,14 +154,13 @@ fn reply_of(result: &Result<bool, BloomError>) -> RedisValue {
 
 /// Adds `items` to the filter at `name`, creating it with `create` when absent (`None`: the
 /// key must exist), then replicates and notifies as `spec` if anything changed.
-fn add_to(
+fn add_to<Item: Deref<Target = [u8]>>(
     ctx: &Context,
-    args: &[RedisString],
+    name: &RedisString,
     spec: &CommandSpec,
-    items: &[&[u8]],
+    items: &[Item],
     create: Option<Params>,
 ) -> Result<Added, CommandError> {
-    let name = key_of(args, spec)?;
     let key = ctx.open_key_writable(name);
     let (filter, created) = match filter_mut(&key)? {
         Some(filter) => (filter, None),
@@ -238,13 +202,13 @@ fn add_to(
 }
 
 /// `POTTERY.BF.ADD key item`.
-pub fn add(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
-    let item = parsed.next_bytes()?;
+pub fn add(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let item = parsed.next_item()?;
     parsed.finish()?;
-    let added = add_to(ctx, args, &BF_ADD, &[item], Some(default_params()?))?;
+    let items = std::slice::from_ref(item);
+    let added = add_to(ctx, name, &BF_ADD, items, Some(default_params()?))?;
     match added.replies.first() {
         Some(Ok(new)) => Ok(RedisValue::Integer(i64::from(*new))),
         Some(Err(error)) => Err((*error).into()),
@@ -253,15 +217,15 @@ pub fn add(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandErr
 }
 
 /// `POTTERY.BF.MADD key item [item ...]`.
-pub fn madd(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let raw = arg_bytes(args);
-    let items = raw.get(1..).unwrap_or(&[]);
+pub fn madd(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let items = request.args().rest();
     if items.is_empty() {
         return Err(CommandError::WrongArity {
             command: BF_MADD.name,
         });
     }
-    let added = add_to(ctx, args, &BF_MADD, items, Some(default_params()?))?;
+    let added = add_to(ctx, name, &BF_MADD, items, Some(default_params()?))?;
     Ok(RedisValue::Array(
         added.replies.iter().map(reply_of).collect(),
     ))
@@ -269,10 +233,9 @@ pub fn madd(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandEr
 
 /// `POTTERY.BF.INSERT key [CAPACITY c] [ERROR e] [EXPANSION n] [NOCREATE] [NONSCALING] ITEMS
 /// item [item ...]`.
-pub fn insert(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn insert(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let (mut capacity, mut error_rate, mut expansion) = (None, None, None);
     let (mut no_create, mut non_scaling) = (false, false);
     loop {
@@ -292,7 +255,7 @@ pub fn insert(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
             return Err(CommandError::Syntax);
         }
     }
-    let items = raw.get(raw.len() - parsed.remaining()..).unwrap_or(&[]);
+    let items = parsed.rest();
     if items.is_empty() {
         return Err(CommandError::WrongArity {
             command: BF_INSERT.name,
@@ -319,7 +282,7 @@ pub fn insert(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
             growth,
         })
     };
-    let added = add_to(ctx, args, &BF_INSERT, items, create)?;
+    let added = add_to(ctx, name, &BF_INSERT, items, create)?;
     Ok(RedisValue::Array(
         added.replies.iter().map(reply_of).collect(),
     ))
@@ -332,11 +295,9 @@ fn contains(filter: Option<&BloomFilter>, item: &[u8]) -> i64 {
 }
 
 /// `POTTERY.BF.EXISTS key item`.
-pub fn exists(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, &BF_EXISTS)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn exists(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let item = parsed.next_bytes()?;
     parsed.finish()?;
     let key = ctx.open_key(name);
@@ -344,22 +305,22 @@ pub fn exists(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
 }
 
 /// `POTTERY.BF.MEXISTS key item [item ...]`.
-pub fn mexists(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, &BF_MEXISTS)?;
-    let raw = arg_bytes(args);
+pub fn mexists(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let items = request.args().rest();
     let key = ctx.open_key(name);
     let filter = filter_ref(&key)?;
     Ok(RedisValue::Array(
-        raw.iter()
-            .skip(1)
+        items
+            .iter()
             .map(|item| RedisValue::Integer(contains(filter, item)))
             .collect(),
     ))
 }
 
 /// `POTTERY.BF.CARD key`.
-pub fn card(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, &BF_CARD)?;
+pub fn card(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
     let key = ctx.open_key(name);
     let items = filter_ref(&key)?.map_or(0, BloomFilter::items);
     Ok(RedisValue::Integer(saturating_i64(items)))
@@ -370,11 +331,9 @@ fn saturating_i64(value: u64) -> i64 {
 }
 
 /// `POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]`.
-pub fn info(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, &BF_INFO)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let fields = [
         ("CAPACITY", "Capacity"),
         ("SIZE", "Size"),
@@ -415,11 +374,9 @@ pub fn info(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandEr
 }
 
 /// `POTTERY.BF.SCANDUMP key iterator`.
-pub fn scandump(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, &BF_SCANDUMP)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn scandump(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let iterator = parsed.next_i64()?;
     parsed.finish()?;
     let key = ctx.open_key(name);
@@ -442,11 +399,9 @@ pub fn scandump(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Comma
 }
 
 /// `POTTERY.BF.LOADCHUNK key iterator data`.
-pub fn loadchunk(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, &BF_LOADCHUNK)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn loadchunk(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let iterator = parsed.next_i64()?;
     let data = parsed.next_bytes()?;
     parsed.finish()?;

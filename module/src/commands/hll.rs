@@ -4,21 +4,17 @@
 //! temporary key, and nothing is written: the keyspace, the value, its encoding and its cached
 //! cardinality stay as they were.
 
-use super::arg_bytes;
-use crate::string_key::StringKey;
-use pottery_core::catalog::HLL_CONTAINS;
+use super::Request;
+use crate::keys::string_key::StringKey;
 use pottery_core::hll::Registers;
 use pottery_core::CommandError;
-use redis_module::{Context, RedisString, RedisValue};
+use redis_module::{Context, RedisValue};
 
 /// `POTTERY.HLL.CONTAINS key element [element ...]`: per element 1 if `PFADD` would not change
 /// the HyperLogLog, 0 if it certainly was not added. A missing key contains nothing.
-pub fn contains(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = args.get(1).ok_or(CommandError::WrongArity {
-        command: HLL_CONTAINS.name,
-    })?;
-    let raw = arg_bytes(args);
-    let elements = raw.get(1..).unwrap_or(&[]);
+pub fn contains(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let elements = request.args().rest();
     let nothing = || RedisValue::Array(elements.iter().map(|_| RedisValue::Integer(0)).collect());
     let key = StringKey::open_readable(ctx, name)?;
     let Some(value) = key.value()? else {

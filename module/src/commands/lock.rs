@@ -5,15 +5,12 @@
 //! `PEXPIREAT key <ms>`), computed once from the master's clock, so a replica or an AOF reload
 //! expires the lock at the same instant as the master instead of a full TTL after replaying.
 
-use super::arg_bytes;
-use crate::lock_key::{expiry_after, LockKey};
-use crate::stats;
-use crate::strings::CounterKey;
-use crate::write::{commit, touch, Effect, Propagation};
-use pottery_core::args::Args;
-use pottery_core::catalog::{
-    EXTEND, FENCE_CHECK, LOCK, LOCKED, LOCK_FENCE, LOCK_FENCED, LOCK_HOLDER, UNLOCK,
-};
+use super::Request;
+use crate::host::stats;
+use crate::host::write::{commit, touch, Effect, Propagation};
+use crate::keys::counter_key::CounterKey;
+use crate::keys::lock_key::{expiry_after, LockKey};
+use pottery_core::catalog::{EXTEND, FENCE_CHECK, LOCK, LOCK_FENCE, LOCK_FENCED, UNLOCK};
 use pottery_core::integer::{format_i64, MAX_I64_DIGITS};
 use pottery_core::lock::{
     distinct_fence_key, fence, fence_after_lock, fence_check, lock as decide_lock, ms_left,
@@ -21,16 +18,6 @@ use pottery_core::lock::{
 };
 use pottery_core::CommandError;
 use redis_module::{Context, NotifyEvent, RedisString, RedisValue};
-
-/// argv[`index`]: Redis has checked the arity before calling us, so this never fails in
-/// practice; it is checked rather than indexed all the same.
-fn argument<'a>(
-    args: &'a [RedisString],
-    index: usize,
-    command: &'static str,
-) -> Result<&'a RedisString, CommandError> {
-    args.get(index).ok_or(CommandError::WrongArity { command })
-}
 
 /// Makes the lock at `key` held by `token` until `expires_at`: stores the token for a new
 /// holder, then sets the absolute expiry.
@@ -104,11 +91,9 @@ fn commit_lock(
 }
 
 /// `POTTERY.LOCK key token ttl_ms`: `1` acquired or refreshed, `0` held by another token.
-pub fn lock(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, LOCK.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn lock(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     let ttl = ttl_ms(parsed.next_bytes()?, LOCK.name)?;
     parsed.finish()?;
@@ -128,13 +113,10 @@ pub fn lock(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandEr
 
 /// `POTTERY.LOCK.FENCED key fencekey token ttl_ms`: the fence counter when held by `token`
 /// (incremented on a new acquisition), `0` when held by another token.
-pub fn lock_fenced(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, LOCK_FENCED.name)?;
-    let fence_name = argument(args, 2, LOCK_FENCED.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
-    parsed.next_bytes()?;
+pub fn lock_fenced(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let fence_name = request.key(1)?;
+    let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     let ttl = ttl_ms(parsed.next_bytes()?, LOCK_FENCED.name)?;
     parsed.finish()?;
@@ -171,13 +153,10 @@ pub fn lock_fenced(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Co
 
 /// `POTTERY.LOCK.FENCE key fencekey token value`: `[1, value]`, `[0, current]` (counter above
 /// value) or `[-1, current]` (lock not held by `token`).
-pub fn lock_fence(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, LOCK_FENCE.name)?;
-    let fence_name = argument(args, 2, LOCK_FENCE.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
-    parsed.next_bytes()?;
+pub fn lock_fence(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let fence_name = request.key(1)?;
+    let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     let value = parsed.next_i64()?;
     parsed.finish()?;
@@ -210,11 +189,9 @@ pub fn lock_fence(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Com
 }
 
 /// `POTTERY.UNLOCK key token`: `1` deleted, `0` not held by `token`.
-pub fn unlock(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, UNLOCK.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn unlock(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     parsed.finish()?;
 
@@ -238,11 +215,9 @@ pub fn unlock(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
 }
 
 /// `POTTERY.EXTEND key token ttl_ms`: `1` extended, `0` not held by `token` (never re-creates).
-pub fn extend(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, EXTEND.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn extend(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     let ttl = ttl_ms(parsed.next_bytes()?, EXTEND.name)?;
     parsed.finish()?;
@@ -270,11 +245,9 @@ pub fn extend(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
 
 /// `POTTERY.LOCKED key token`: milliseconds left if held by `token`, `-1` held without expiry,
 /// `0` not held by `token`.
-pub fn locked(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, LOCKED.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn locked(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     parsed.finish()?;
 
@@ -286,12 +259,9 @@ pub fn locked(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
 }
 
 /// `POTTERY.LOCK.HOLDER key`: `[token, ms_left]`, or nil when nobody holds the lock.
-pub fn lock_holder(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, LOCK_HOLDER.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
-    parsed.finish()?;
+pub fn lock_holder(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    request.args().finish()?;
 
     let key = LockKey::open_readable(ctx, name)?;
     let Some(holder) = key.holder()? else {
@@ -305,14 +275,9 @@ pub fn lock_holder(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Co
 }
 
 /// `POTTERY.FENCE.CHECK key token`: `1` accepted (stored if above), `0` stale.
-pub fn fence_check_command(
-    ctx: &Context,
-    args: &[RedisString],
-) -> Result<RedisValue, CommandError> {
-    let name = argument(args, 1, FENCE_CHECK.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn fence_check_command(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let token = parsed.next_i64()?;
     parsed.finish()?;
 

@@ -1,6 +1,10 @@
-//! Command handlers, one file per family. Each parses its arguments with
-//! `pottery_core::args::Args`, calls pure logic from `pottery-core`, writes through
-//! [`crate::write`] and returns the reply.
+//! Command handlers, one file per family, and the one table that pairs each catalog entry
+//! with its handler.
+//!
+//! Each handler takes its keys and arguments from a [`Request`], calls pure logic from
+//! `pottery-core`, writes through [`crate::host::write`] and returns the reply. Adding a
+//! command means describing it in `pottery_core::catalog` and adding one line to [`COMMANDS`];
+//! registration refuses to load the module if this table and the catalog disagree.
 
 pub mod bloom;
 pub mod help;
@@ -9,9 +13,37 @@ pub mod list;
 pub mod lock;
 pub mod nextid;
 
-use redis_module::RedisString;
+use crate::host::dispatch::{command, Command};
+pub use crate::host::request::Request;
+use pottery_core::catalog;
 
-/// Byte views of the arguments after the command name, for `pottery_core::args::Args`.
-pub fn arg_bytes(args: &[RedisString]) -> Vec<&[u8]> {
-    args.iter().skip(1).map(RedisString::as_slice).collect()
-}
+/// Every command, in the catalog's order.
+pub static COMMANDS: &[Command] = &[
+    command!(catalog::HELP, help::help),
+    command!(catalog::NEXTID, nextid::nextid),
+    command!(catalog::NEXTID_CLAIM, nextid::claim),
+    command!(catalog::DEQUE_ROTATE, list::deque_rotate),
+    command!(catalog::DEQUE_PUSH, list::deque_push),
+    command!(catalog::LIST_INSERT, list::list_insert),
+    command!(catalog::LIST_POP, list::list_pop),
+    command!(catalog::LIST_SETSLICE, list::list_setslice),
+    command!(catalog::LOCK, lock::lock),
+    command!(catalog::LOCK_FENCED, lock::lock_fenced),
+    command!(catalog::LOCK_FENCE, lock::lock_fence),
+    command!(catalog::UNLOCK, lock::unlock),
+    command!(catalog::EXTEND, lock::extend),
+    command!(catalog::LOCKED, lock::locked),
+    command!(catalog::LOCK_HOLDER, lock::lock_holder),
+    command!(catalog::FENCE_CHECK, lock::fence_check_command),
+    command!(catalog::BF_RESERVE, bloom::reserve),
+    command!(catalog::BF_ADD, bloom::add),
+    command!(catalog::BF_MADD, bloom::madd),
+    command!(catalog::BF_INSERT, bloom::insert),
+    command!(catalog::BF_EXISTS, bloom::exists),
+    command!(catalog::BF_MEXISTS, bloom::mexists),
+    command!(catalog::BF_CARD, bloom::card),
+    command!(catalog::BF_INFO, bloom::info),
+    command!(catalog::BF_SCANDUMP, bloom::scandump),
+    command!(catalog::BF_LOADCHUNK, bloom::loadchunk),
+    command!(catalog::HLL_CONTAINS, hll::contains),
+];

@@ -1,30 +1,18 @@
 //! `POTTERY.NEXTID` and `POTTERY.NEXTID.CLAIM`: one master's part of distributed NextID.
 
-use super::arg_bytes;
-use crate::stats;
-use crate::strings::CounterKey;
-use crate::write::{commit, Propagation};
-use pottery_core::args::Args;
+use super::Request;
+use crate::host::stats;
+use crate::host::write::{commit, Propagation};
+use crate::keys::counter_key::CounterKey;
 use pottery_core::catalog::{NEXTID, NEXTID_CLAIM};
 use pottery_core::nextid::{claim as decide_claim, increment, Claim};
 use pottery_core::CommandError;
-use redis_module::{Context, NotifyEvent, RedisString, RedisValue};
-
-/// The key is always argv[1]: Redis has checked the arity before calling us.
-fn key_of<'a>(
-    args: &'a [RedisString],
-    command: &'static str,
-) -> Result<&'a RedisString, CommandError> {
-    args.get(1).ok_or(CommandError::WrongArity { command })
-}
+use redis_module::{Context, NotifyEvent, RedisValue};
 
 /// `POTTERY.NEXTID key`: increments the counter and replies the new value.
-pub fn nextid(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, NEXTID.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
-    parsed.finish()?;
+pub fn nextid(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    request.args().finish()?;
 
     let key = CounterKey::open(ctx, name)?;
     let next = increment(key.get()?)?;
@@ -42,11 +30,9 @@ pub fn nextid(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, Command
 
 /// `POTTERY.NEXTID.CLAIM key value [FROM first]`: replies `[1, value]` when stored, else
 /// `[0, current]`.
-pub fn claim(ctx: &Context, args: &[RedisString]) -> Result<RedisValue, CommandError> {
-    let name = key_of(args, NEXTID_CLAIM.name)?;
-    let raw = arg_bytes(args);
-    let mut parsed = Args::new(&raw);
-    parsed.next_bytes()?;
+pub fn claim(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
     let value = parsed.next_i64()?;
     let first = if parsed.eat_keyword("FROM") {
         parsed.next_i64()?

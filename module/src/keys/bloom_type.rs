@@ -7,8 +7,7 @@
 //! `pottery.bf-max-bytes`, before allocating, and refuses buffers that do not fit exactly. The
 //! AOF rewrite emits the same chunks as `POTTERY.BF.LOADCHUNK` commands, skipping all-zero ones.
 
-use crate::config;
-use crate::stats;
+use crate::host::{config, stats};
 use pottery_core::bloom::BloomFilter;
 use pottery_core::bloom_dump::{decode_header, encode_header, scan, write_at, Scan, CHUNK_BYTES};
 use redis_module::native_types::RedisType;

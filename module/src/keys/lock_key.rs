@@ -5,7 +5,7 @@
 //! builds on the raw [`StringKey`]. Every raw call is checked for presence instead of
 //! unwrapped: a missing API entry becomes an error reply, never a panic inside Redis.
 
-use crate::string_key::{StringKey, StringValue, MISSING_API};
+use super::string_key::{StringKey, StringValue, MISSING_API};
 use pottery_core::CommandError;
 use redis_module::{raw, Context, RedisString};
 use std::os::raw::c_int;

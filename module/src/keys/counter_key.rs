@@ -1,6 +1,6 @@
 //! Decimal counters stored in plain Redis strings, readable by `GET` and `INCR` alike.
 
-use crate::string_key::StringKey;
+use super::string_key::StringKey;
 use pottery_core::integer::{format_i64, parse_i64, MAX_I64_DIGITS};
 use pottery_core::CommandError;
 use redis_module::{Context, RedisString};

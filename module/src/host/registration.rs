@@ -4,9 +4,10 @@
 //! Key specs are set explicitly because on Redis 7.0 module commands belong to no ACL category:
 //! key-based permissions (`%R~*`, `%W~*`) and cluster routing follow the key specs alone.
 
-use crate::dispatch::Command;
+use super::dispatch::Command;
 use pottery_core::catalog;
 use pottery_core::spec::{Arg, ArgKind, CommandSpec, KeyFlag};
+use redis_module::commands::{get_redis_key_spec, BeginSearch, FindKeys, KeySpec, KeySpecFlags};
 use redis_module::{raw, Context};
 use std::ffi::CString;
 use std::mem::MaybeUninit;
@@ -103,41 +104,21 @@ impl Docs {
     }
 
     fn info(&mut self, spec: &CommandSpec) -> Result<raw::RedisModuleCommandInfo, String> {
-        for key in spec.key_specs {
-            let flags = key.flags.iter().fold(0u64, |bits, flag| {
-                bits | u64::from(match flag {
-                    KeyFlag::ReadOnly => raw::REDISMODULE_CMD_KEY_RO,
-                    KeyFlag::ReadWrite => raw::REDISMODULE_CMD_KEY_RW,
-                    KeyFlag::Overwrite => raw::REDISMODULE_CMD_KEY_OW,
-                    KeyFlag::Remove => raw::REDISMODULE_CMD_KEY_RM,
-                    KeyFlag::Access => raw::REDISMODULE_CMD_KEY_ACCESS,
-                    KeyFlag::Update => raw::REDISMODULE_CMD_KEY_UPDATE,
-                    KeyFlag::Insert => raw::REDISMODULE_CMD_KEY_INSERT,
-                    KeyFlag::Delete => raw::REDISMODULE_CMD_KEY_DELETE,
+        // The crate's key-spec types fit exactly (begin at an index, a range of one key); its
+        // argument conversion does not: it is private and unwraps `CString::new`.
+        self.key_specs = get_redis_key_spec(
+            spec.key_specs
+                .iter()
+                .map(|key| {
+                    KeySpec::new(
+                        None,
+                        key_spec_flags(key.flags),
+                        BeginSearch::new_index(key.index),
+                        FindKeys::new_range(0, 1, 0),
+                    )
                 })
-            });
-            self.key_specs.push(raw::RedisModuleCommandKeySpec {
-                notes: ptr::null(),
-                flags,
-                begin_search_type:
-                    raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX,
-                bs: raw::RedisModuleCommandKeySpec__bindgen_ty_1 {
-                    index: raw::RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_1 {
-                        pos: key.index,
-                    },
-                },
-                find_keys_type: raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE,
-                fk: raw::RedisModuleCommandKeySpec__bindgen_ty_2 {
-                    range: raw::RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 {
-                        lastkey: 0,
-                        keystep: 1,
-                        limit: 0,
-                    },
-                },
-            });
-        }
-        // Both arrays end with an all-zero entry.
-        self.key_specs.push(zeroed());
+                .collect(),
+        );
         let key_specs = if spec.key_specs.is_empty() {
             ptr::null_mut()
         } else {
@@ -230,6 +211,21 @@ impl Docs {
         self.arg_arrays.push(array);
         Ok(pointer)
     }
+}
+
+fn key_spec_flags(flags: &[KeyFlag]) -> KeySpecFlags {
+    flags.iter().fold(KeySpecFlags::empty(), |bits, flag| {
+        bits | match flag {
+            KeyFlag::ReadOnly => KeySpecFlags::READ_ONLY,
+            KeyFlag::ReadWrite => KeySpecFlags::READ_WRITE,
+            KeyFlag::Overwrite => KeySpecFlags::OVERWRITE,
+            KeyFlag::Remove => KeySpecFlags::REMOVE,
+            KeyFlag::Access => KeySpecFlags::ACCESS,
+            KeyFlag::Update => KeySpecFlags::UPDATE,
+            KeyFlag::Insert => KeySpecFlags::INSERT,
+            KeyFlag::Delete => KeySpecFlags::DELETE,
+        }
+    })
 }
 
 /// The all-zero terminator Redis expects at the end of key-spec and argument arrays.

@@ -1,14 +1,15 @@
 //! Runs a command handler and turns its result into a reply.
 
+use super::request::Request;
 use pottery_core::spec::CommandSpec;
 use pottery_core::CommandError;
-use redis_module::{raw, Context, RedisString, RedisValue};
+use redis_module::{raw, Context, RedisValue};
 use std::ffi::CString;
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// A command's implementation: the arguments include the command name at index 0.
-pub type Handler = fn(&Context, &[RedisString]) -> Result<RedisValue, CommandError>;
+/// A command's implementation.
+pub type Handler = fn(&Context, &Request) -> Result<RedisValue, CommandError>;
 
 /// The C entry point Redis calls for one command.
 pub type Callback =
@@ -19,6 +20,26 @@ pub struct Command {
     pub spec: &'static CommandSpec,
     pub callback: Callback,
 }
+
+/// Pairs a spec with its handler through a per-command C callback, so that dispatch costs no
+/// lookup at run time.
+macro_rules! command {
+    ($spec:expr, $handler:path) => {{
+        extern "C" fn callback(
+            ctx: *mut redis_module::raw::RedisModuleCtx,
+            argv: *mut *mut redis_module::raw::RedisModuleString,
+            argc: std::os::raw::c_int,
+        ) -> std::os::raw::c_int {
+            const HANDLER: $crate::host::dispatch::Handler = $handler;
+            $crate::host::dispatch::run(ctx, argv, argc, &$spec, HANDLER)
+        }
+        $crate::host::dispatch::Command {
+            spec: &$spec,
+            callback,
+        }
+    }};
+}
+pub(crate) use command;
 
 /// Calls `handler` and replies. A panic would abort `redis-server`, so one is caught and turned
 /// into an error reply; handlers are written not to panic, this is the last line of defence.
@@ -32,7 +53,7 @@ pub fn run(
     let context = Context::new(ctx);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let args = redis_module::decode_args(ctx, argv, argc);
-        handler(&context, &args)
+        handler(&context, &Request::new(spec, &args))
     }));
     let status = match outcome {
         Ok(Ok(value)) => context.reply(Ok(value)),
