@@ -2,6 +2,7 @@
 //! run, and prints rates and ratios. One sequential client, warm, median of 3 runs.
 
 mod containers;
+mod faces;
 mod lists;
 mod lock;
 mod measure;
@@ -11,7 +12,7 @@ mod probabilistic;
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -43,6 +44,7 @@ fn main() {
         "lists" => lists::run(&options),
         "lock" => lock::run(&options),
         "containers" => containers::run(&options),
+        "async" => faces::run(&options),
         _ => exit_with(USAGE),
     }
 }
