@@ -14,6 +14,7 @@ mod counter;
 mod dict;
 mod hyperloglog;
 mod lists;
+mod nextid;
 mod redlock;
 mod set;
 mod sync_fanout;
