@@ -1,6 +1,7 @@
 //! Test harness for pottery: real `redis-server` processes with the pottery module loaded.
 //!
-//! Every integration test (`tests/tests/*.rs`) and the benchmarks start their servers here:
+//! Every integration test (`tests/tests/`: `module_commands`, `client_types`, `interop`, `harness`,
+//! `readme`) and the benchmarks start their servers here:
 //!
 //! ```no_run
 //! use pottery_tests::{wait_for_replication, Server};
