@@ -20,7 +20,7 @@ benchmarks.
         append (to a deque bounded at N); prints "rate <operations per second>" once per run,
         after a warm-up.
 
-CASES must stay equal to `cases()` in tests/tests/interop_lists.rs.
+CASES must stay equal to `cases()` in tests/tests/interop/lists.rs.
 """
 
 import argparse

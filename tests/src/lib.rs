@@ -1,6 +1,7 @@
 //! Test harness for pottery: real `redis-server` processes with the pottery module loaded.
 //!
-//! Every integration test (`tests/tests/*.rs`) and the benchmarks start their servers here:
+//! Every integration test (`tests/tests/`: `module_commands`, `client_types`, `interop`, `harness`,
+//! `readme`) and the benchmarks start their servers here:
 //!
 //! ```no_run
 //! use pottery_tests::{wait_for_replication, Server};
@@ -34,7 +35,9 @@
 //! dir. The module is found by [`module_path()`]. Environment variables:
 //! - `POTTERY_MODULE`: the module `.so` to load (default: the workspace's `target/`);
 //! - `POTTERY_KEEP_DATA`: keep the servers' data dirs (with `redis.log`) after the test;
-//! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`).
+//! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`);
+//! - `POTTERY_PYTHON`: the Python with Python pottery, see [`python()`] (default: the
+//!   workspace's `.venv`).
 
 mod cluster;
 mod faces;
@@ -146,6 +149,27 @@ fn target_dirs() -> Vec<PathBuf> {
         }
     }
     unique
+}
+
+/// The Python that runs Python pottery beside us (the interoperability tests, the codec and
+/// probabilistic tests' Python sides, the benchmarks): env `POTTERY_PYTHON` if set, else the
+/// workspace's `.venv/bin/python`, the virtual environment `scripts/test` and `scripts/bench`
+/// create with pottery in it.
+///
+/// Panics if there is no file there, telling how to create the venv.
+pub fn python() -> String {
+    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
+        workspace_root()
+            .join(".venv/bin/python")
+            .display()
+            .to_string()
+    });
+    assert!(
+        Path::new(&python).exists(),
+        "no Python with pottery at {python}: run scripts/test (or scripts/bench), which creates \
+         the venv, or set POTTERY_PYTHON"
+    );
+    python
 }
 
 /// The workspace root (the parent of this crate's directory).

@@ -470,6 +470,23 @@ impl Server {
         info_field(&self.info(section), field).map(str::to_owned)
     }
 
+    /// Waits, polling `INFO persistence` every 20 ms, until no AOF rewrite is in progress or
+    /// scheduled (after a `BGREWRITEAOF`); false if that has not happened within `timeout`.
+    /// Callers assert on it with their own message.
+    pub fn aof_rewrite_finished_within(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let idle = |field| self.info_field("persistence", field).as_deref() == Some("0");
+            if idle("aof_rewrite_in_progress") && idle("aof_rewrite_scheduled") {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The data dir (`dump.rdb`, `appendonlydir/`, `redis.log`); kept across restarts.
     pub fn data_dir(&self) -> &Path {
         &self.dir

@@ -1,6 +1,6 @@
 //! What every suite shares: options, the median-of-3 rate, Python pottery's rate, the table.
 
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{python, workspace_root, Server};
 use std::process::Command;
 use std::time::Instant;
 
@@ -142,12 +142,7 @@ pub fn median(rates: &mut [f64]) -> f64 {
 /// Python pottery's rate for the same work on the same servers: the median of the runs it
 /// reports (3 unless the suite asks its script for another number).
 pub fn pottery_rate(script: &str, mode_args: &[String], options: &Options) -> f64 {
-    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    });
+    let python = python();
     let script = workspace_root().join("tests/python").join(script);
     let mut command = options.client_command(&python);
     let output = command

@@ -4,24 +4,10 @@
 //! Needs the virtual environment that `scripts/test` creates (or `POTTERY_PYTHON`).
 
 use pottery::NextId;
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{python, workspace_root, Server};
 use std::collections::HashSet;
 use std::process::{Command, Output};
 use std::time::Duration;
-
-fn python() -> String {
-    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "no Python with pottery at {python}: run scripts/test, which creates the venv"
-    );
-    python
-}
 
 /// Runs pottery's NextID in Python; returns the IDs it handed out and its quorum failures.
 fn pottery_ids(servers: &[Server], name: &str, threads: usize, count: usize) -> (Vec<i64>, usize) {

@@ -11,25 +11,11 @@ use std::process::{Command, Stdio};
 
 use pottery::codec::{from_json, to_json, BigInteger, EncodeErrorKind};
 use pottery::Error;
-use pottery_tests::workspace_root;
+use pottery_tests::{python, workspace_root};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde::{Deserialize, Serialize};
-
-fn python() -> String {
-    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "no Python at {python}: run scripts/test, which creates the venv"
-    );
-    python
-}
 
 /// Python's verdict on one expression: `Ok(json bytes)` or `Err(exception type name)`.
 fn python_dumps(expressions: &[String]) -> Vec<Result<Vec<u8>, String>> {

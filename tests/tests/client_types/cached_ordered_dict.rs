@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use pottery::{CachedOrderedDict, Error};
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{python, Server};
 
 /// The number of `HMGET`s the server has run since the last `CONFIG RESETSTAT`.
 fn hmget_calls(server: &Server) -> u64 {
@@ -244,20 +244,6 @@ fn bad_input_is_refused_and_the_server_stays_up() {
         );
     }
     assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
-}
-
-fn python() -> String {
-    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "no Python with pottery at {python}: run scripts/test, which creates the venv"
-    );
-    python
 }
 
 /// Runs `script` with Python pottery, `redis` bound to the server; returns its stdout.

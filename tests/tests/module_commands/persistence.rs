@@ -5,7 +5,7 @@
 
 use pottery_tests::{wait_for_replication, Server};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A mix of every pottery write command, with TTLs long enough to outlive the test.
 fn every_write(server: &Server) {
@@ -236,22 +236,10 @@ fn bgrewriteaof_and_restart_keep_everything() {
     let before = snapshot(&server);
     assert_complete(&before);
     let _: String = server.cmd(&["BGREWRITEAOF"]).unwrap();
-    let started = Instant::now();
-    while server
-        .info_field("persistence", "aof_rewrite_in_progress")
-        .as_deref()
-        != Some("0")
-        || server
-            .info_field("persistence", "aof_rewrite_scheduled")
-            .as_deref()
-            != Some("0")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the rewrite never finished"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        server.aof_rewrite_finished_within(Duration::from_secs(30)),
+        "the rewrite never finished"
+    );
     assert_eq!(
         server
             .info_field("persistence", "aof_last_bgrewrite_status")

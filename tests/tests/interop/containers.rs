@@ -10,23 +10,9 @@ use std::fmt;
 use std::process::Command;
 
 use pottery::{RedisCounter, RedisDict, RedisSet};
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{python, workspace_root, Server};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-
-fn python() -> String {
-    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "no Python with pottery at {python}: run scripts/test, which creates the venv"
-    );
-    python
-}
 
 /// Runs the Python worker; returns its stdout and whether it succeeded.
 fn worker(action: &str, server: &Server, prefix: &str) -> (String, bool) {

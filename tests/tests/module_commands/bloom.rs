@@ -691,19 +691,10 @@ fn aof_round_trip_with_and_without_rewrite() {
         .unwrap();
     // The rewrite emits LOADCHUNK commands; later writes follow as commands.
     let _: String = server.cmd(&["BGREWRITEAOF"]).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server
-        .info_field("persistence", "aof_rewrite_in_progress")
-        .as_deref()
-        != Some("0")
-        || server
-            .info_field("persistence", "aof_rewrite_scheduled")
-            .as_deref()
-            != Some("0")
-    {
-        assert!(Instant::now() < deadline, "AOF rewrite did not finish");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        server.aof_rewrite_finished_within(Duration::from_secs(10)),
+        "AOF rewrite did not finish"
+    );
     add_all(&mut connection, "f", &items[1000..]);
     let before = (dump(&server, "f"), dump(&server, "g"));
     server.kill();
@@ -1248,19 +1239,10 @@ fn filters_larger_than_one_chunk_survive_every_path() {
     assert_eq!(dump(&server, "restored"), chunks);
 
     let _: String = server.cmd(&["BGREWRITEAOF"]).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while server
-        .info_field("persistence", "aof_rewrite_in_progress")
-        .as_deref()
-        != Some("0")
-        || server
-            .info_field("persistence", "aof_rewrite_scheduled")
-            .as_deref()
-            != Some("0")
-    {
-        assert!(Instant::now() < deadline, "AOF rewrite did not finish");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        server.aof_rewrite_finished_within(Duration::from_secs(30)),
+        "AOF rewrite did not finish"
+    );
     let _: () = server.cmd(&["SAVE"]).unwrap();
     server.restart();
     for key in ["big", "loaded", "restored"] {

@@ -4,24 +4,10 @@
 //! Needs the virtual environment that `scripts/test` creates (or `POTTERY_PYTHON`).
 
 use pottery::Redlock;
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{python, workspace_root, Server};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn python() -> String {
-    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "no Python with pottery at {python}: run scripts/test, which creates the venv"
-    );
-    python
-}
 
 fn ports(servers: &[Server]) -> String {
     let ports: Vec<String> = servers.iter().map(|s| s.port().to_string()).collect();

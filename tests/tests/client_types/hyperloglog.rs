@@ -2,17 +2,8 @@
 //! membership without false negatives, merge.
 
 use pottery::{Error, HyperLogLog};
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{python, Server};
 use std::process::Command;
-
-fn python() -> String {
-    std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    })
-}
 
 /// Runs `code` with `hll` bound to Python pottery's HyperLogLog at `key`; its stdout.
 fn with_python(server: &Server, key: &str, code: &str) -> String {

@@ -5,26 +5,12 @@
 //! Needs the virtual environment that `scripts/test` creates (or `POTTERY_PYTHON`).
 
 use pottery::{RedisDeque, RedisList};
-use pottery_tests::{workspace_root, Server};
+use pottery_tests::{python, workspace_root, Server};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::process::Command;
-
-fn python() -> String {
-    let python = std::env::var("POTTERY_PYTHON").unwrap_or_else(|_| {
-        workspace_root()
-            .join(".venv/bin/python")
-            .display()
-            .to_string()
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "no Python with pottery at {python}: run scripts/test, which creates the venv"
-    );
-    python
-}
 
 /// Runs `lists_worker.py <mode> --port <port> [extra...]` and returns its stdout lines.
 fn worker(server: &Server, mode: &str, extra: &[&str]) -> Vec<String> {

@@ -1,0 +1,20 @@
+//! The pottery client's types against real servers: containers, lists, Redlock, NextId,
+//! caches, the probabilistic types, cluster connections, the sync fan-out and the codec.
+//!
+//! One test binary: each submodule was once its own `tests/*.rs` file.
+
+mod bloom_filter;
+mod cache;
+mod cached_macro;
+mod cached_ordered_dict;
+mod cluster;
+mod cluster_nextid;
+mod codec;
+mod counter;
+mod dict;
+mod hyperloglog;
+mod lists;
+mod nextid;
+mod redlock;
+mod set;
+mod sync_fanout;

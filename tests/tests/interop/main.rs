@@ -1,0 +1,9 @@
+//! Interoperability with Python pottery 3.0.1: the same keys, values and stored bytes from
+//! both sides. Needs the virtual environment that `scripts/test` creates (or `POTTERY_PYTHON`).
+//!
+//! One test binary: each submodule was once its own `tests/interop_*.rs` file.
+
+mod containers;
+mod lists;
+mod nextid;
+mod redlock;
