@@ -127,11 +127,10 @@ impl<T: FromRedisValue + Send + 'static> Operation<T> {
     }
 }
 
-/// Converts a reply, as `query` does in the `redis` crate.
+/// Converts a reply as `query` does in the `redis` crate: an error reply, or one nested in an
+/// array (`BF.MADD` on a full filter), is the call's error.
 pub(crate) fn decode<T: FromRedisValue>(value: Value) -> Result<T> {
-    if let Value::ServerError(error) = value {
-        return Err(Error::Redis(error.into()));
-    }
+    let value = value.extract_error()?;
     redis::from_redis_value(value).map_err(|error| Error::Redis(error.into()))
 }
 

@@ -10,6 +10,7 @@ mod cached_ordered_dict;
 mod cluster;
 mod cluster_nextid;
 mod codec;
+mod connections;
 mod counter;
 mod dict;
 mod hyperloglog;
