@@ -52,7 +52,8 @@ pub(crate) const WRITE_BATCH: usize = 1000;
 /// ```
 pub struct RedisDict<K, V, F: Face = Blocking> {
     handle: Arc<KeyHandle>,
-    types: PhantomData<fn() -> (K, V, F)>,
+    types: PhantomData<fn() -> (K, V)>,
+    face: PhantomData<F>,
 }
 
 impl<K, V, F: Face> Clone for RedisDict<K, V, F> {
@@ -60,6 +61,7 @@ impl<K, V, F: Face> Clone for RedisDict<K, V, F> {
         Self {
             handle: Arc::clone(&self.handle),
             types: PhantomData,
+            face: PhantomData,
         }
     }
 }
@@ -249,6 +251,7 @@ where
         Ok(Self {
             handle: KeyHandle::new::<F>(connector, key)?,
             types: PhantomData,
+            face: PhantomData,
         })
     }
 
