@@ -33,3 +33,15 @@ pub use crate::face::tokio::{Pending, Tokio};
 
 /// [`containers::RedisDict`](crate::containers::RedisDict) on the async face.
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Tokio>;
+
+/// [`containers::RedisSet`](crate::containers::RedisSet) on the async face.
+pub type RedisSet<T> = crate::containers::RedisSet<T, Tokio>;
+
+/// [`containers::RedisCounter`](crate::containers::RedisCounter) on the async face.
+pub type RedisCounter<T> = crate::containers::RedisCounter<T, Tokio>;
+
+/// [`probabilistic::BloomFilter`](crate::probabilistic::BloomFilter) on the async face.
+pub type BloomFilter<T> = crate::probabilistic::BloomFilter<T, Tokio>;
+
+/// [`probabilistic::HyperLogLog`](crate::probabilistic::HyperLogLog) on the async face.
+pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Tokio>;

@@ -61,25 +61,22 @@ pub mod containers;
 mod error;
 mod face;
 mod nextid;
-mod probabilistic;
+pub mod probabilistic;
 mod redlock;
 mod timer;
 mod transport;
 
 pub use crate::caching::cache::{CacheStats, RedisCache};
 pub use crate::caching::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
-pub use crate::containers::counter::RedisCounter;
 pub use crate::containers::deque::RedisDeque;
 pub use crate::containers::list::{ListIter, RedisList};
 pub use crate::containers::queue::{RedisQueue, MAX_QUEUE_WAIT};
 pub use crate::containers::scan::Scan;
-pub use crate::containers::set::RedisSet;
 pub use crate::error::{Error, Result, TimerMisuse, Unavailable};
 pub use crate::face::{Blocking, Face, Operation};
 pub use crate::nextid::protocol::{NextId, NextIdBuilder};
 pub use crate::nextid::tokio::AsyncNextId;
-pub use crate::probabilistic::bloom::{BloomFilter, BloomInfo};
-pub use crate::probabilistic::hyperloglog::HyperLogLog;
+pub use crate::probabilistic::BloomInfo;
 pub use crate::redlock::protocol::{Holder, RedlockBuilder};
 pub use crate::redlock::sync::{LockGuard, Redlock};
 pub use crate::redlock::tokio::{AsyncLockGuard, AsyncRedlock};
@@ -89,6 +86,18 @@ pub use crate::transport::master::Master;
 
 /// [`containers::RedisDict`] on the sync face: every call waits and returns a [`Result`].
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Blocking>;
+
+/// [`containers::RedisSet`] on the sync face: every call waits and returns a [`Result`].
+pub type RedisSet<T> = crate::containers::RedisSet<T, Blocking>;
+
+/// [`containers::RedisCounter`] on the sync face: every call waits and returns a [`Result`].
+pub type RedisCounter<T> = crate::containers::RedisCounter<T, Blocking>;
+
+/// [`probabilistic::BloomFilter`] on the sync face: every call waits and returns a [`Result`].
+pub type BloomFilter<T> = crate::probabilistic::BloomFilter<T, Blocking>;
+
+/// [`probabilistic::HyperLogLog`] on the sync face: every call waits and returns a [`Result`].
+pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Blocking>;
 
 /// Memoizes a function in a [`RedisCache`], like the `cached` crate's `#[io_cached]`: calls
 /// with the same arguments compute once and then read the stored result, from this process or

@@ -1,5 +1,6 @@
 //! [`RedisCounter`]: Python's `collections.Counter` in a Redis hash, counted with `HINCRBY`
 //! so that concurrent writers never lose counts; shared with Python pottery's `RedisCounter`.
+//! Summaries and `Counter` operators are in [`counter_arithmetic`](super::counter_arithmetic).
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -13,8 +14,10 @@ use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
 use crate::containers::dict::decode_pairs;
-use crate::containers::scan::{next_pair, Scan};
+use crate::containers::scan::{next_pair, Pages, Scan};
 use crate::error::{Error, Result};
+use crate::face::operation::Operation;
+use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
 use crate::transport::key::KeyHandle;
 
@@ -28,6 +31,10 @@ use crate::transport::key::KeyHandle;
 /// increment past `i64` is [`Error::Overflow`] (the count is left as it was). Like Python's
 /// `Counter`, a missing element counts 0, and counts may be zero or negative until removed.
 ///
+/// `RedisCounter<T>` is the sync face ([`Blocking`]);
+/// [`aio::RedisCounter`](crate::aio::RedisCounter) has the same methods as futures (see
+/// [`Face`]), on the same data.
+///
 /// # Example
 ///
 /// ```no_run
@@ -40,12 +47,12 @@ use crate::transport::key::KeyHandle;
 /// assert_eq!(words.most_common(Some(1))?, [("cat".to_owned(), 6)]);
 /// # Ok::<(), pottery::Error>(())
 /// ```
-pub struct RedisCounter<T> {
+pub struct RedisCounter<T, F: Face = Blocking> {
     handle: Arc<KeyHandle>,
-    types: PhantomData<fn() -> T>,
+    types: PhantomData<fn() -> (T, F)>,
 }
 
-impl<T> Clone for RedisCounter<T> {
+impl<T, F: Face> Clone for RedisCounter<T, F> {
     fn clone(&self) -> Self {
         Self {
             handle: Arc::clone(&self.handle),
@@ -54,7 +61,7 @@ impl<T> Clone for RedisCounter<T> {
     }
 }
 
-impl<T> fmt::Debug for RedisCounter<T> {
+impl<T, F: Face> fmt::Debug for RedisCounter<T, F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("RedisCounter")
@@ -64,7 +71,7 @@ impl<T> fmt::Debug for RedisCounter<T> {
 }
 
 /// A stored count: Python pottery writes `json.dumps(int)`, a decimal integer.
-fn parse_count(bytes: &[u8]) -> Result<i64> {
+pub(super) fn parse_count(bytes: &[u8]) -> Result<i64> {
     std::str::from_utf8(bytes)
         .ok()
         .filter(|text| !text.starts_with('+'))
@@ -89,9 +96,9 @@ fn counting_error(error: Error) -> Error {
     }
 }
 
-impl<T> RedisCounter<T>
+impl<T> RedisCounter<T, Blocking>
 where
-    T: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned + Send + 'static,
 {
     /// Attaches to the counter at `key` (which may or may not exist yet); the key is never
     /// deleted by `pottery`. Opens no connection until the first call.
@@ -103,10 +110,7 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Ok(Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
-            types: PhantomData,
-        })
+        Self::attach(connector.into(), Some(key))
     }
 
     /// An empty counter at a new random key `pottery:<uuid4>`, deleted when the last clone of
@@ -120,10 +124,7 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Ok(Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), None)?,
-            types: PhantomData,
-        })
+        Self::attach(connector.into(), None)
     }
 
     /// A counter at a new random key (see [`new`](Self::new)) that counted `elements`, like
@@ -144,6 +145,78 @@ where
         counter.update(elements)?;
         Ok(counter)
     }
+}
+
+#[cfg(feature = "tokio")]
+impl<T> RedisCounter<T, crate::aio::Tokio>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+{
+    /// Attaches to the counter at `key` (which may or may not exist yet); the key is never
+    /// deleted by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let hits: pottery::aio::RedisCounter<String> = pottery::aio::RedisCounter::open(&redis, "hits")?;
+    /// hits.increment("home", 1).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key))
+    }
+
+    /// An empty counter at a new random key `pottery:<uuid4>`, deleted when the last clone of
+    /// this handle is dropped (by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let counter: pottery::aio::RedisCounter<char> = pottery::aio::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(counter.total().await?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
+    }
+
+    /// A counter at a new random key (see [`new`](Self::new)) that counted `elements`, like
+    /// Python's `Counter(iterable)`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let letters = pottery::aio::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "hello".chars()).await?;
+    /// assert_eq!(letters.get(&'l').await?, 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn from_iter_in<I>(connector: impl Into<Connector>, elements: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = T>,
+    {
+        let counter = Self::new(connector)?;
+        counter.update(elements).await?;
+        Ok(counter)
+    }
+}
+
+impl<T, F: Face> RedisCounter<T, F>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+{
+    fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            handle: KeyHandle::new::<F>(connector, key)?,
+            types: PhantomData,
+        })
+    }
 
     /// The Redis key of the hash.
     ///
@@ -158,6 +231,19 @@ where
         self.handle.name()
     }
 
+    /// `NAME key JSON(element) args...`, its reply converted to `R`.
+    fn element_command<Q, R>(&self, name: &str, element: &Q, args: &[i64]) -> Operation<R>
+    where
+        Q: Serialize + ?Sized,
+        R: redis::FromRedisValue + Send + 'static,
+    {
+        Operation::build(|| {
+            let mut command = self.handle.command(name);
+            command.arg(to_json(element)?).arg(args);
+            Ok(self.handle.request(command))
+        })
+    }
+
     /// The count of `element`, 0 if it was never counted (`HGET`).
     ///
     /// # Example
@@ -167,17 +253,15 @@ where
     /// assert_eq!(counter.get("never")?, 0);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn get<Q>(&self, element: &Q) -> Result<i64>
+    pub fn get<Q>(&self, element: &Q) -> F::Output<i64>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let stored: Option<Vec<u8>> = self.handle.query(
-            redis::cmd("HGET")
-                .arg(self.handle.name())
-                .arg(to_json(element)?),
-        )?;
-        stored.map_or(Ok(0), |bytes| parse_count(&bytes))
+        F::run(
+            self.element_command::<_, Option<Vec<u8>>>("HGET", element, &[])
+                .and_then(|stored| stored.map_or(Ok(0), |bytes| parse_count(&bytes))),
+        )
     }
 
     /// Adds `delta` (which may be negative) to the count of `element` with one `HINCRBY`, and
@@ -196,19 +280,15 @@ where
     /// assert_eq!(counter.increment("a", -5)?, -2);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn increment<Q>(&self, element: &Q, delta: i64) -> Result<i64>
+    pub fn increment<Q>(&self, element: &Q, delta: i64) -> F::Output<i64>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.handle
-            .query(
-                redis::cmd("HINCRBY")
-                    .arg(self.handle.name())
-                    .arg(to_json(element)?)
-                    .arg(delta),
-            )
-            .map_err(counting_error)
+        F::run(
+            self.element_command("HINCRBY", element, &[delta])
+                .map_err(counting_error),
+        )
     }
 
     /// Sets the count of `element` (`HSET`): Python's `c[element] = count`.
@@ -221,17 +301,12 @@ where
     /// assert_eq!(counter.get("a")?, 10);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn insert<Q>(&self, element: &Q, count: i64) -> Result<()>
+    pub fn insert<Q>(&self, element: &Q, count: i64) -> F::Output<()>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.handle.query(
-            redis::cmd("HSET")
-                .arg(self.handle.name())
-                .arg(to_json(element)?)
-                .arg(count),
-        )
+        F::run(self.element_command("HSET", element, &[count]))
     }
 
     /// Removes `element` and returns its count, atomically (`HGET` and `HDEL` in one
@@ -245,23 +320,27 @@ where
     /// assert_eq!(counter.remove("a")?, None);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn remove<Q>(&self, element: &Q) -> Result<Option<i64>>
+    pub fn remove<Q>(&self, element: &Q) -> F::Output<Option<i64>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let field = to_json(element)?;
-        let (old, _): (Option<Vec<u8>>, i64) = self.handle.query_pipeline(
-            redis::pipe()
+        F::run(Operation::build(|| {
+            let field = to_json(element)?;
+            let mut pipeline = redis::pipe();
+            pipeline
                 .atomic()
                 .cmd("HGET")
                 .arg(self.handle.name())
                 .arg(&field)
                 .cmd("HDEL")
                 .arg(self.handle.name())
-                .arg(&field),
-        )?;
-        old.map(|bytes| parse_count(&bytes)).transpose()
+                .arg(&field);
+            Ok(self
+                .handle
+                .request_pipeline::<(Option<Vec<u8>>, i64)>(pipeline)
+                .and_then(|(old, _)| old.map(|bytes| parse_count(&bytes)).transpose()))
+        }))
     }
 
     /// Whether `element` has a count, even zero (`HEXISTS`).
@@ -273,16 +352,12 @@ where
     /// assert!(counter.contains_key(&1)?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn contains_key<Q>(&self, element: &Q) -> Result<bool>
+    pub fn contains_key<Q>(&self, element: &Q) -> F::Output<bool>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.handle.query(
-            redis::cmd("HEXISTS")
-                .arg(self.handle.name())
-                .arg(to_json(element)?),
-        )
+        F::run(self.element_command("HEXISTS", element, &[]))
     }
 
     /// The number of distinct elements with a count (`HLEN`).
@@ -294,9 +369,8 @@ where
     /// assert_eq!(counter.len()?, 2);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn len(&self) -> Result<usize> {
-        self.handle
-            .query(redis::cmd("HLEN").arg(self.handle.name()))
+    pub fn len(&self) -> F::Output<usize> {
+        F::run(self.handle.request(self.handle.command("HLEN")))
     }
 
     /// Whether no element has a count.
@@ -308,8 +382,12 @@ where
     /// assert!(counter.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
+    pub fn is_empty(&self) -> F::Output<bool> {
+        F::run(
+            self.handle
+                .request::<usize>(self.handle.command("HLEN"))
+                .map(|len| len == 0),
+        )
     }
 
     /// Counts every element of `elements` once: Python's `c.update(iterable)`. Equal elements
@@ -324,11 +402,11 @@ where
     /// assert_eq!(counter.get(&'a')?, 5);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn update<I>(&self, elements: I) -> Result<()>
+    pub fn update<I>(&self, elements: I) -> F::Output<()>
     where
         I: IntoIterator<Item = T>,
     {
-        self.add_all(elements.into_iter().map(|element| (element, 1)), 1)
+        F::run(self.add_all(elements.into_iter().map(|element| (element, 1)), 1))
     }
 
     /// Adds each `(element, count)` of `counts` (a `HashMap`, a `Vec` of pairs...): Python's
@@ -350,11 +428,11 @@ where
     /// assert_eq!(stock.total()?, 5);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn update_counts<I>(&self, counts: I) -> Result<()>
+    pub fn update_counts<I>(&self, counts: I) -> F::Output<()>
     where
         I: IntoIterator<Item = (T, i64)>,
     {
-        self.add_all(counts, 1)
+        F::run(self.add_all(counts, 1))
     }
 
     /// Uncounts every element of `elements` once: Python's `c.subtract(iterable)` (counts may
@@ -368,11 +446,11 @@ where
     /// assert_eq!((counter.get(&'a')?, counter.get(&'b')?, counter.get(&'c')?), (1, 0, -1));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn subtract<I>(&self, elements: I) -> Result<()>
+    pub fn subtract<I>(&self, elements: I) -> F::Output<()>
     where
         I: IntoIterator<Item = T>,
     {
-        self.add_all(elements.into_iter().map(|element| (element, 1)), -1)
+        F::run(self.add_all(elements.into_iter().map(|element| (element, 1)), -1))
     }
 
     /// Subtracts each `(element, count)` of `counts`: Python's `c.subtract(mapping)`.
@@ -385,50 +463,53 @@ where
     /// assert_eq!(counter.get(&'a')?, -3);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn subtract_counts<I>(&self, counts: I) -> Result<()>
+    pub fn subtract_counts<I>(&self, counts: I) -> F::Output<()>
     where
         I: IntoIterator<Item = (T, i64)>,
     {
-        self.add_all(counts, -1)
+        F::run(self.add_all(counts, -1))
     }
 
-    fn add_all<I>(&self, counts: I, sign: i64) -> Result<()>
+    fn add_all<I>(&self, counts: I, sign: i64) -> Operation<()>
     where
         I: IntoIterator<Item = (T, i64)>,
     {
-        // Sum per encoded element first: one HINCRBY per distinct element.
-        let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
-        let mut order: Vec<Vec<u8>> = Vec::new();
-        for (element, count) in counts {
-            let field = to_json(&element)?;
-            let signed = count.checked_mul(sign).ok_or(Error::Overflow)?;
-            match deltas.get_mut(&field) {
-                Some(sum) => *sum = sum.checked_add(signed).ok_or(Error::Overflow)?,
-                None => {
-                    deltas.insert(field.clone(), signed);
-                    order.push(field);
+        Operation::build(|| {
+            // Sum per encoded element first: one HINCRBY per distinct element.
+            let mut deltas: HashMap<Vec<u8>, i64> = HashMap::new();
+            let mut order: Vec<Vec<u8>> = Vec::new();
+            for (element, count) in counts {
+                let field = to_json(&element)?;
+                let signed = count.checked_mul(sign).ok_or(Error::Overflow)?;
+                match deltas.get_mut(&field) {
+                    Some(sum) => *sum = sum.checked_add(signed).ok_or(Error::Overflow)?,
+                    None => {
+                        deltas.insert(field.clone(), signed);
+                        order.push(field);
+                    }
                 }
             }
-        }
-        if order.is_empty() {
-            return Ok(());
-        }
-        let mut pipeline = redis::pipe();
-        pipeline.atomic();
-        for field in &order {
-            let delta = deltas.get(field).copied().unwrap_or(0);
-            pipeline
-                .cmd("HINCRBY")
-                .arg(self.handle.name())
-                .arg(field)
-                .arg(delta)
-                .ignore();
-        }
-        // MULTI runs every queued command even if one fails (e.g. an overflow): the others
-        // are applied, and the failure is reported here.
-        self.handle
-            .query_pipeline::<()>(&pipeline)
-            .map_err(counting_error)
+            if order.is_empty() {
+                return Ok(Operation::done(Ok(())));
+            }
+            let mut pipeline = redis::pipe();
+            pipeline.atomic();
+            for field in &order {
+                let delta = deltas.get(field).copied().unwrap_or(0);
+                pipeline
+                    .cmd("HINCRBY")
+                    .arg(self.handle.name())
+                    .arg(field)
+                    .arg(delta)
+                    .ignore();
+            }
+            // MULTI runs every queued command even if one fails (e.g. an overflow): the others
+            // are applied, and the failure is reported here.
+            Ok(self
+                .handle
+                .request_pipeline::<()>(pipeline)
+                .map_err(counting_error))
+        })
     }
 
     /// Deletes every count (`UNLINK` of the key).
@@ -441,9 +522,8 @@ where
     /// assert!(counter.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn clear(&self) -> Result<()> {
-        self.handle
-            .query(redis::cmd("UNLINK").arg(self.handle.name()))
+    pub fn clear(&self) -> F::Output<()> {
+        F::run(self.handle.request(self.handle.command("UNLINK")))
     }
 
     /// Iterates over `(element, count)` pairs with `HSCAN` (see [`Scan`]).
@@ -458,17 +538,13 @@ where
     /// }
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn iter(&self) -> Scan<(T, i64)> {
-        Scan::new(
-            Arc::clone(&self.handle),
-            crate::containers::scan::Pages::Cursor("HSCAN"),
-            |batch| {
-                next_pair(batch).map(|pair| {
-                    let (field, value) = pair?;
-                    Ok((from_json(&field)?, parse_count(&value)?))
-                })
-            },
-        )
+    pub fn iter(&self) -> Scan<(T, i64), F> {
+        Scan::new(Arc::clone(&self.handle), Pages::Cursor("HSCAN"), |batch| {
+            next_pair(batch).map(|pair| {
+                let (field, value) = pair?;
+                Ok((from_json(&field)?, parse_count(&value)?))
+            })
+        })
     }
 
     /// A consistent snapshot of every count (`HGETALL`), zero and negative ones included.
@@ -480,193 +556,38 @@ where
     /// assert_eq!(counter.to_hashmap()?, [('a', 2), ('b', 1)].into());
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn to_hashmap(&self) -> Result<HashMap<T, i64>>
+    pub fn to_hashmap(&self) -> F::Output<HashMap<T, i64>>
     where
         T: Eq + Hash,
     {
-        let flat: Vec<Vec<u8>> = self
-            .handle
-            .query(redis::cmd("HGETALL").arg(self.handle.name()))?;
-        decode_pairs(flat)
-            .map(|pair| {
-                pair.and_then(|(field, value)| Ok((from_json(&field)?, parse_count(&value)?)))
-            })
-            .collect()
+        F::run(self.snapshot())
     }
 
-    /// The `n` most common elements and their counts, most common first (all of them when
-    /// `n` is `None`): Python's `c.most_common(n)`. Equal counts come in no particular order.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "abracadabra".chars())?;
-    /// assert_eq!(counter.most_common(Some(1))?, [('a', 5)]);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn most_common(&self, n: Option<usize>) -> Result<Vec<(T, i64)>>
+    /// Every count, read with one `HGETALL`.
+    pub(super) fn snapshot(&self) -> Operation<HashMap<T, i64>>
     where
         T: Eq + Hash,
     {
-        let mut counts: Vec<(T, i64)> = self.to_hashmap()?.into_iter().collect();
-        counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
-        if let Some(n) = n {
-            counts.truncate(n);
-        }
-        Ok(counts)
-    }
-
-    /// Every element repeated as many times as its count (elements with a count below 1 are
-    /// skipped): Python's `c.elements()`.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let counter: pottery::RedisCounter<char> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
-    /// counter.update_counts([('x', 2), ('y', 0)])?;
-    /// assert_eq!(counter.elements()?, ['x', 'x']);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn elements(&self) -> Result<Vec<T>>
-    where
-        T: Eq + Hash + Clone,
-    {
-        let mut elements = Vec::new();
-        for (element, count) in self.to_hashmap()? {
-            let repeat = usize::try_from(count).unwrap_or(0);
-            elements.extend(std::iter::repeat_n(element, repeat));
-        }
-        Ok(elements)
-    }
-
-    /// The sum of all counts: Python's `c.total()`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Overflow`] if the sum leaves `i64`.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "hello".chars())?;
-    /// assert_eq!(counter.total()?, 5);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn total(&self) -> Result<i64> {
-        let flat: Vec<Vec<u8>> = self
-            .handle
-            .query(redis::cmd("HVALS").arg(self.handle.name()))?;
-        flat.iter().try_fold(0i64, |sum, value| {
-            sum.checked_add(parse_count(value)?).ok_or(Error::Overflow)
+        let all = self.handle.request(self.handle.command("HGETALL"));
+        all.and_then(|flat: Vec<Vec<u8>>| {
+            decode_pairs(flat)
+                .map(|pair| {
+                    pair.and_then(|(field, value)| Ok((from_json(&field)?, parse_count(&value)?)))
+                })
+                .collect()
         })
     }
 
-    /// Python's `c + other`: counts added, only positive results kept.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::collections::HashMap;
-    ///
-    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
-    /// let sum = counter.plus(&HashMap::from([('a', 1), ('b', -1)]))?;
-    /// assert_eq!(sum, HashMap::from([('a', 3)]));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn plus(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
-    where
-        T: Eq + Hash + Clone,
-    {
-        self.combine(other, |mine, theirs| mine.checked_add(theirs))
-    }
-
-    /// Python's `c - other`: counts subtracted, only positive results kept.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::collections::HashMap;
-    ///
-    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
-    /// assert_eq!(counter.minus(&HashMap::from([('a', 1), ('b', 1)]))?, HashMap::from([('a', 1)]));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn minus(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
-    where
-        T: Eq + Hash + Clone,
-    {
-        self.combine(other, |mine, theirs| mine.checked_sub(theirs))
-    }
-
-    /// Python's `c | other`: the larger of each pair of counts, only positive results kept.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::collections::HashMap;
-    ///
-    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
-    /// assert_eq!(counter.union(&HashMap::from([('b', 3)]))?, HashMap::from([('a', 2), ('b', 3)]));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn union(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
-    where
-        T: Eq + Hash + Clone,
-    {
-        self.combine(other, |mine, theirs| Some(mine.max(theirs)))
-    }
-
-    /// Python's `c & other`: the smaller of each pair of counts, only positive results kept.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::collections::HashMap;
-    ///
-    /// let counter = pottery::RedisCounter::from_iter_in("redis://127.0.0.1:6379/", "aab".chars())?;
-    /// assert_eq!(counter.intersection(&HashMap::from([('a', 1)]))?, HashMap::from([('a', 1)]));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn intersection(&self, other: &HashMap<T, i64>) -> Result<HashMap<T, i64>>
-    where
-        T: Eq + Hash + Clone,
-    {
-        self.combine(other, |mine, theirs| Some(mine.min(theirs)))
-    }
-
-    /// Combines every element's count here and in `other` (0 where absent) and keeps the
-    /// positive results, as Python's `Counter` operators do.
-    fn combine(
-        &self,
-        other: &HashMap<T, i64>,
-        operation: impl Fn(i64, i64) -> Option<i64>,
-    ) -> Result<HashMap<T, i64>>
-    where
-        T: Eq + Hash + Clone,
-    {
-        let mine = self.to_hashmap()?;
-        let mut result = HashMap::new();
-        for element in mine.keys().chain(other.keys()) {
-            if result.contains_key(element) {
-                continue;
-            }
-            let count = operation(
-                mine.get(element).copied().unwrap_or(0),
-                other.get(element).copied().unwrap_or(0),
-            )
-            .ok_or(Error::Overflow)?;
-            if count > 0 {
-                result.insert(element.clone(), count);
-            }
-        }
-        Ok(result)
+    /// Every stored count, raw, read with one `HVALS`.
+    pub(super) fn stored_counts(&self) -> Operation<Vec<Vec<u8>>> {
+        self.handle.request(self.handle.command("HVALS"))
     }
 }
 
 /// `for item in &container` iterates like [`iter`](RedisCounter::iter).
 impl<T> IntoIterator for &RedisCounter<T>
 where
-    T: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned + Send + 'static,
 {
     type Item = Result<(T, i64)>;
     type IntoIter = Scan<(T, i64)>;

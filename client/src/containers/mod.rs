@@ -6,11 +6,15 @@
 //! in code generic over both.
 
 pub(crate) mod counter;
+pub(crate) mod counter_arithmetic;
 pub(crate) mod deque;
 pub(crate) mod dict;
 pub(crate) mod list;
 pub(crate) mod queue;
 pub(crate) mod scan;
 pub(crate) mod set;
+pub(crate) mod set_algebra;
 
+pub use self::counter::RedisCounter;
 pub use self::dict::RedisDict;
+pub use self::set::RedisSet;

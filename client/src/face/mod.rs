@@ -52,8 +52,7 @@ pub trait Face: Sealed + Send + Sync + Sized + 'static {
 /// # Example
 ///
 /// ```no_run
-/// let hits: pottery::RedisCounter<String, pottery::Blocking> =
-///     pottery::RedisCounter::open("redis://127.0.0.1:6379/", "hits")?;
+/// let hits = pottery::containers::RedisCounter::<String, pottery::Blocking>::open("redis://127.0.0.1:6379/", "hits")?;
 /// hits.increment("home", 1)?;
 /// # Ok::<(), pottery::Error>(())
 /// ```

@@ -18,8 +18,7 @@ use crate::face::{Face, Sealed};
 ///
 /// ```no_run
 /// # async fn run() -> pottery::Result<()> {
-/// let hits: pottery::RedisCounter<String, pottery::aio::Tokio> =
-///     pottery::RedisCounter::open("redis://127.0.0.1:6379/", "hits")?;
+/// let hits = pottery::containers::RedisCounter::<String, pottery::aio::Tokio>::open("redis://127.0.0.1:6379/", "hits")?;
 /// hits.increment("home", 1).await?;
 /// # Ok(())
 /// # }

@@ -9,7 +9,10 @@ use serde::Serialize;
 
 use crate::codec::to_json;
 use crate::containers::dict::WRITE_BATCH;
+use crate::containers::set::many_elements;
 use crate::error::{Error, Result};
+use crate::face::operation::{self, Operation};
+use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
 use crate::transport::key::KeyHandle;
 
@@ -29,6 +32,9 @@ const MAX_CAPACITY: u64 = 1 << 40;
 /// filter made without a key name owns a random key (`pottery:<uuid4>`), deleted when its last
 /// clone is dropped.
 ///
+/// `BloomFilter<T>` is the sync face ([`Blocking`]); [`aio::BloomFilter`](crate::aio::BloomFilter)
+/// has the same methods as futures (see [`Face`]), on the same filter.
+///
 /// # Example
 ///
 /// ```no_run
@@ -40,14 +46,14 @@ const MAX_CAPACITY: u64 = 1 << 40;
 /// assert!(!seen.contains("https://example.org/")?); // false with probability 0.999
 /// # Ok::<(), pottery::Error>(())
 /// ```
-pub struct BloomFilter<T> {
+pub struct BloomFilter<T, F: Face = Blocking> {
     handle: Arc<KeyHandle>,
     capacity: u64,
     error_rate: f64,
-    types: PhantomData<fn() -> T>,
+    types: PhantomData<fn() -> (T, F)>,
 }
 
-impl<T> Clone for BloomFilter<T> {
+impl<T, F: Face> Clone for BloomFilter<T, F> {
     fn clone(&self) -> Self {
         Self {
             handle: Arc::clone(&self.handle),
@@ -58,7 +64,7 @@ impl<T> Clone for BloomFilter<T> {
     }
 }
 
-impl<T> fmt::Debug for BloomFilter<T> {
+impl<T, F: Face> fmt::Debug for BloomFilter<T, F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("BloomFilter")
@@ -114,9 +120,9 @@ fn full_filter(error: Error) -> Error {
     error
 }
 
-impl<T> BloomFilter<T>
+impl<T> BloomFilter<T, Blocking>
 where
-    T: Serialize,
+    T: Serialize + Send + 'static,
 {
     /// Attaches to the filter at `key`, to be created on the first write for `capacity`
     /// elements at `error_rate` (an existing filter keeps its own parameters). The key is never
@@ -134,13 +140,7 @@ where
         capacity: u64,
         error_rate: f64,
     ) -> Result<Self> {
-        check(capacity, error_rate)?;
-        Ok(Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
-            capacity,
-            error_rate,
-            types: PhantomData,
-        })
+        Self::attach(connector.into(), Some(key), capacity, error_rate)
     }
 
     /// A filter at a new random key `pottery:<uuid4>`, deleted when the last clone of this
@@ -154,9 +154,68 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn new(connector: impl Into<Connector>, capacity: u64, error_rate: f64) -> Result<Self> {
+        Self::attach(connector.into(), None, capacity, error_rate)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T> BloomFilter<T, crate::aio::Tokio>
+where
+    T: Serialize + Send + 'static,
+{
+    /// Attaches to the filter at `key`, to be created on the first write for `capacity`
+    /// elements at `error_rate` (an existing filter keeps its own parameters). The key is never
+    /// deleted by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let tokens = pottery::aio::BloomFilter::<u64>::open(&redis, "spent-tokens", 10_000, 0.01)?;
+    /// tokens.add(&42).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(
+        connector: impl Into<Connector>,
+        key: &str,
+        capacity: u64,
+        error_rate: f64,
+    ) -> Result<Self> {
+        Self::attach(connector.into(), Some(key), capacity, error_rate)
+    }
+
+    /// A filter at a new random key `pottery:<uuid4>`, deleted when the last clone of this
+    /// handle is dropped (by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch = pottery::aio::BloomFilter::<String>::new("redis://127.0.0.1:6379/", 1000, 0.01)?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>, capacity: u64, error_rate: f64) -> Result<Self> {
+        Self::attach(connector.into(), None, capacity, error_rate)
+    }
+}
+
+impl<T, F: Face> BloomFilter<T, F>
+where
+    T: Serialize + Send + 'static,
+{
+    fn attach(
+        connector: Connector,
+        key: Option<&str>,
+        capacity: u64,
+        error_rate: f64,
+    ) -> Result<Self> {
         check(capacity, error_rate)?;
         Ok(Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), None)?,
+            handle: KeyHandle::new::<F>(connector, key)?,
             capacity,
             error_rate,
             types: PhantomData,
@@ -178,17 +237,18 @@ where
 
     /// `POTTERY.BF.INSERT key CAPACITY c ERROR e ITEMS ...`: creates the filter with our
     /// parameters if it is missing, adds the items, one reply per item.
-    fn insert(&self, items: &[Vec<u8>]) -> Result<Vec<bool>> {
-        let mut command = redis::cmd("POTTERY.BF.INSERT");
+    fn insert(&self, items: &[Vec<u8>]) -> Operation<Vec<bool>> {
+        let mut command = self.handle.command("POTTERY.BF.INSERT");
         command
-            .arg(self.handle.name())
             .arg("CAPACITY")
             .arg(self.capacity)
             .arg("ERROR")
             .arg(self.error_rate.to_string())
             .arg("ITEMS")
             .arg(items);
-        self.handle.query(&command).map_err(full_filter)
+        // A full filter refuses each item with an error inside the reply: that is the call's
+        // error (see `operation::decode`).
+        self.handle.request(command).map_err(full_filter)
     }
 
     /// Adds `element`: `true` if it was certainly not there before, `false` if it may have
@@ -202,17 +262,20 @@ where
     /// assert!(!filter.add("a")?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn add<Q>(&self, element: &Q) -> Result<bool>
+    pub fn add<Q>(&self, element: &Q) -> F::Output<bool>
     where
-        T: std::borrow::Borrow<Q>,
+        T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let replies = self.insert(&[to_json(element)?])?;
-        Ok(replies.first().copied().unwrap_or(false))
+        F::run(Operation::build(|| {
+            let replies = self.insert(&[to_json(element)?]);
+            Ok(replies.map(|replies| replies.first().copied().unwrap_or(false)))
+        }))
     }
 
-    /// Adds every element, in batches of 1000 per round trip; the number that were new. On
-    /// [`Error::FilterFull`] the elements before the failing one are added.
+    /// Adds every element, in batches of 1000 per round trip, one batch after the other; the
+    /// number that were new. On [`Error::FilterFull`] the elements before the failing one are
+    /// added, and no later batch is sent.
     ///
     /// # Example
     ///
@@ -221,23 +284,22 @@ where
     /// assert_eq!(filter.extend([1, 2, 3, 2])?, 3);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn extend<I>(&self, elements: I) -> Result<usize>
+    pub fn extend<I>(&self, elements: I) -> F::Output<usize>
     where
         I: IntoIterator<Item = T>,
     {
-        let mut added = 0;
-        let mut batch = Vec::with_capacity(WRITE_BATCH);
-        for element in elements {
-            batch.push(to_json(&element)?);
-            if batch.len() == WRITE_BATCH {
-                added += self.insert(&batch)?.into_iter().filter(|new| *new).count();
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            added += self.insert(&batch)?.into_iter().filter(|new| *new).count();
-        }
-        Ok(added)
+        F::run(Operation::build(|| {
+            let encoded = elements
+                .into_iter()
+                .map(|element| to_json(&element))
+                .collect::<Result<Vec<_>>>()?;
+            let batches = encoded
+                .chunks(WRITE_BATCH)
+                .map(|batch| self.insert(batch))
+                .collect();
+            Ok(operation::all(batches)
+                .map(|replies| replies.iter().flatten().filter(|new| **new).count()))
+        }))
     }
 
     /// Whether `element` may have been added: `false` means it certainly was not.
@@ -250,16 +312,16 @@ where
     /// assert!(filter.contains("a")?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn contains<Q>(&self, element: &Q) -> Result<bool>
+    pub fn contains<Q>(&self, element: &Q) -> F::Output<bool>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.handle.query(
-            redis::cmd("POTTERY.BF.EXISTS")
-                .arg(self.handle.name())
-                .arg(to_json(element)?),
-        )
+        F::run(Operation::build(|| {
+            let mut command = self.handle.command("POTTERY.BF.EXISTS");
+            command.arg(to_json(element)?);
+            Ok(self.handle.request(command))
+        }))
     }
 
     /// [`contains`](Self::contains) for each of `elements`, in order, in one round trip.
@@ -273,23 +335,13 @@ where
     /// assert_eq!(found, [true, true]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn contains_many<'a, Q, I>(&self, elements: I) -> Result<Vec<bool>>
+    pub fn contains_many<'a, Q, I>(&self, elements: I) -> F::Output<Vec<bool>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized + 'a,
         I: IntoIterator<Item = &'a Q>,
     {
-        let mut command = redis::cmd("POTTERY.BF.MEXISTS");
-        command.arg(self.handle.name());
-        let mut count = 0;
-        for element in elements {
-            command.arg(to_json(element)?);
-            count += 1;
-        }
-        if count == 0 {
-            return Ok(Vec::new());
-        }
-        self.handle.query(&command)
+        F::run(many_elements(&self.handle, "POTTERY.BF.MEXISTS", elements))
     }
 
     /// Elements added (each counted once, when it was new); 0 before the first write.
@@ -302,9 +354,8 @@ where
     /// assert_eq!(filter.len()?, 2);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn len(&self) -> Result<u64> {
-        self.handle
-            .query(redis::cmd("POTTERY.BF.CARD").arg(self.handle.name()))
+    pub fn len(&self) -> F::Output<u64> {
+        F::run(self.handle.request(self.handle.command("POTTERY.BF.CARD")))
     }
 
     /// Whether nothing was added yet.
@@ -316,8 +367,12 @@ where
     /// assert!(filter.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
+    pub fn is_empty(&self) -> F::Output<bool> {
+        F::run(
+            self.handle
+                .request::<u64>(self.handle.command("POTTERY.BF.CARD"))
+                .map(|len| len == 0),
+        )
     }
 
     /// The filter's size and growth; `None` before the first write.
@@ -332,30 +387,36 @@ where
     /// assert_eq!((info.capacity, info.filters, info.items), (1000, 1, 1));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn info(&self) -> Result<Option<BloomInfo>> {
+    pub fn info(&self) -> F::Output<Option<BloomInfo>> {
         let reply = self
             .handle
-            .query::<Vec<redis::Value>>(redis::cmd("POTTERY.BF.INFO").arg(self.handle.name()));
-        let values = match reply {
-            Ok(values) => values,
-            Err(Error::Redis(error)) if error.detail() == Some("not found") => return Ok(None),
-            Err(error) => return Err(error),
-        };
-        let number = |index: usize| -> Option<u64> {
-            match values.get(index) {
-                Some(redis::Value::Int(n)) => u64::try_from(*n).ok(),
-                _ => None,
-            }
-        };
-        let unexpected = || Error::UnexpectedReply {
-            command: "POTTERY.BF.INFO",
-        };
-        Ok(Some(BloomInfo {
-            capacity: number(1).ok_or_else(unexpected)?,
-            size: number(3).ok_or_else(unexpected)?,
-            filters: number(5).ok_or_else(unexpected)?,
-            items: number(7).ok_or_else(unexpected)?,
-            expansion: number(9),
+            .request::<Vec<redis::Value>>(self.handle.command("POTTERY.BF.INFO"));
+        F::run(reply.then(|reply| {
+            Operation::done(match reply {
+                Ok(values) => parse_info(&values).map(Some),
+                Err(Error::Redis(error)) if error.detail() == Some("not found") => Ok(None),
+                Err(error) => Err(error),
+            })
         }))
     }
+}
+
+/// The flat `POTTERY.BF.INFO` reply: names at even positions, numbers after them.
+fn parse_info(values: &[redis::Value]) -> Result<BloomInfo> {
+    let number = |index: usize| -> Option<u64> {
+        match values.get(index) {
+            Some(redis::Value::Int(n)) => u64::try_from(*n).ok(),
+            _ => None,
+        }
+    };
+    let unexpected = || Error::UnexpectedReply {
+        command: "POTTERY.BF.INFO",
+    };
+    Ok(BloomInfo {
+        capacity: number(1).ok_or_else(unexpected)?,
+        size: number(3).ok_or_else(unexpected)?,
+        filters: number(5).ok_or_else(unexpected)?,
+        items: number(7).ok_or_else(unexpected)?,
+        expansion: number(9),
+    })
 }

@@ -10,7 +10,10 @@ use serde::Serialize;
 
 use crate::codec::to_json;
 use crate::containers::dict::WRITE_BATCH;
+use crate::containers::set::many_elements;
 use crate::error::{Error, Result};
+use crate::face::operation::{self, Operation};
+use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
 use crate::transport::key::{colocation, Colocation, KeyHandle};
 
@@ -25,6 +28,10 @@ use crate::transport::key::{colocation, Colocation, KeyHandle};
 /// pottery does. Clones share the key and the connection; one made without a key name owns a
 /// random key (`pottery:<uuid4>`), deleted when its last clone is dropped.
 ///
+/// `HyperLogLog<T>` is the sync face ([`Blocking`]);
+/// [`aio::HyperLogLog`](crate::aio::HyperLogLog) has the same methods as futures (see
+/// [`Face`]), on the same data.
+///
 /// # Example
 ///
 /// ```no_run
@@ -36,12 +43,12 @@ use crate::transport::key::{colocation, Colocation, KeyHandle};
 /// assert!(visitors.contains("ada")?);
 /// # Ok::<(), pottery::Error>(())
 /// ```
-pub struct HyperLogLog<T> {
+pub struct HyperLogLog<T, F: Face = Blocking> {
     handle: Arc<KeyHandle>,
-    types: PhantomData<fn() -> T>,
+    types: PhantomData<fn() -> (T, F)>,
 }
 
-impl<T> Clone for HyperLogLog<T> {
+impl<T, F: Face> Clone for HyperLogLog<T, F> {
     fn clone(&self) -> Self {
         Self {
             handle: Arc::clone(&self.handle),
@@ -50,7 +57,7 @@ impl<T> Clone for HyperLogLog<T> {
     }
 }
 
-impl<T> fmt::Debug for HyperLogLog<T> {
+impl<T, F: Face> fmt::Debug for HyperLogLog<T, F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("HyperLogLog")
@@ -59,9 +66,9 @@ impl<T> fmt::Debug for HyperLogLog<T> {
     }
 }
 
-impl<T> HyperLogLog<T>
+impl<T> HyperLogLog<T, Blocking>
 where
-    T: Serialize,
+    T: Serialize + Send + 'static,
 {
     /// Attaches to the HyperLogLog at `key` (which may or may not exist yet); the key is never
     /// deleted by `pottery`. Opens no connection until the first call.
@@ -73,10 +80,7 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Ok(Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
-            types: PhantomData,
-        })
+        Self::attach(connector.into(), Some(key))
     }
 
     /// An empty HyperLogLog at a new random key `pottery:<uuid4>`, deleted when the last clone
@@ -90,8 +94,56 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T> HyperLogLog<T, crate::aio::Tokio>
+where
+    T: Serialize + Send + 'static,
+{
+    /// Attaches to the HyperLogLog at `key` (which may or may not exist yet); the key is never
+    /// deleted by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let users = pottery::aio::HyperLogLog::<u64>::open(&redis, "daily-users")?;
+    /// users.add(&7).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key))
+    }
+
+    /// An empty HyperLogLog at a new random key `pottery:<uuid4>`, deleted when the last clone
+    /// of this handle is dropped (by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch = pottery::aio::HyperLogLog::<String>::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(scratch.len().await?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
+    }
+}
+
+impl<T, F: Face> HyperLogLog<T, F>
+where
+    T: Serialize + Send + 'static,
+{
+    fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), None)?,
+            handle: KeyHandle::new::<F>(connector, key)?,
             types: PhantomData,
         })
     }
@@ -119,19 +171,20 @@ where
     /// assert!(!hll.add("a")?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn add<Q>(&self, element: &Q) -> Result<bool>
+    pub fn add<Q>(&self, element: &Q) -> F::Output<bool>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.handle.query(
-            redis::cmd("PFADD")
-                .arg(self.handle.name())
-                .arg(to_json(element)?),
-        )
+        F::run(Operation::build(|| {
+            let mut command = self.handle.command("PFADD");
+            command.arg(to_json(element)?);
+            Ok(self.handle.request(command))
+        }))
     }
 
-    /// Adds every element, 1000 per round trip; `true` if any changed the registers.
+    /// Adds every element, 1000 per round trip, one batch after the other; `true` if any
+    /// changed the registers.
     ///
     /// # Example
     ///
@@ -140,30 +193,25 @@ where
     /// assert!(hll.extend(0..100)?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn extend<I>(&self, elements: I) -> Result<bool>
+    pub fn extend<I>(&self, elements: I) -> F::Output<bool>
     where
         I: IntoIterator<Item = T>,
     {
-        let mut changed = false;
-        let mut batch = Vec::with_capacity(WRITE_BATCH);
-        let mut flush = |batch: &mut Vec<Vec<u8>>| -> Result<()> {
-            let added: bool = self
-                .handle
-                .query(redis::cmd("PFADD").arg(self.handle.name()).arg(&*batch))?;
-            changed |= added;
-            batch.clear();
-            Ok(())
-        };
-        for element in elements {
-            batch.push(to_json(&element)?);
-            if batch.len() == WRITE_BATCH {
-                flush(&mut batch)?;
-            }
-        }
-        if !batch.is_empty() {
-            flush(&mut batch)?;
-        }
-        Ok(changed)
+        F::run(Operation::build(|| {
+            let encoded = elements
+                .into_iter()
+                .map(|element| to_json(&element))
+                .collect::<Result<Vec<_>>>()?;
+            let batches = encoded
+                .chunks(WRITE_BATCH)
+                .map(|batch| {
+                    let mut command = self.handle.command("PFADD");
+                    command.arg(batch);
+                    self.handle.request::<bool>(command)
+                })
+                .collect();
+            Ok(operation::all(batches).map(|changed| changed.contains(&true)))
+        }))
     }
 
     /// The estimated number of distinct elements added (`PFCOUNT`).
@@ -176,9 +224,8 @@ where
     /// assert_eq!(hll.len()?, 2);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn len(&self) -> Result<u64> {
-        self.handle
-            .query(redis::cmd("PFCOUNT").arg(self.handle.name()))
+    pub fn len(&self) -> F::Output<u64> {
+        F::run(self.handle.request(self.handle.command("PFCOUNT")))
     }
 
     /// Whether nothing was added (the estimate is 0).
@@ -190,8 +237,12 @@ where
     /// assert!(hll.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
+    pub fn is_empty(&self) -> F::Output<bool> {
+        F::run(
+            self.handle
+                .request::<u64>(self.handle.command("PFCOUNT"))
+                .map(|len| len == 0),
+        )
     }
 
     /// Whether `element` may have been added: `false` means it certainly was not.
@@ -204,15 +255,17 @@ where
     /// assert!(hll.contains("a")?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn contains<Q>(&self, element: &Q) -> Result<bool>
+    pub fn contains<Q>(&self, element: &Q) -> F::Output<bool>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let found = self.contains_many([element])?;
-        found.first().copied().ok_or(Error::UnexpectedReply {
-            command: "POTTERY.HLL.CONTAINS",
-        })
+        let found = many_elements(&self.handle, "POTTERY.HLL.CONTAINS", [element]);
+        F::run(found.and_then(|found| {
+            found.first().copied().ok_or(Error::UnexpectedReply {
+                command: "POTTERY.HLL.CONTAINS",
+            })
+        }))
     }
 
     /// [`contains`](Self::contains) for each of `elements`, in order, in one round trip.
@@ -225,23 +278,17 @@ where
     /// assert_eq!(hll.contains_many(&[1, 3])?, [true, true]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn contains_many<'a, Q, I>(&self, elements: I) -> Result<Vec<bool>>
+    pub fn contains_many<'a, Q, I>(&self, elements: I) -> F::Output<Vec<bool>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized + 'a,
         I: IntoIterator<Item = &'a Q>,
     {
-        let mut command = redis::cmd("POTTERY.HLL.CONTAINS");
-        command.arg(self.handle.name());
-        let mut count = 0;
-        for element in elements {
-            command.arg(to_json(element)?);
-            count += 1;
-        }
-        if count == 0 {
-            return Ok(Vec::new());
-        }
-        self.handle.query(&command)
+        F::run(many_elements(
+            &self.handle,
+            "POTTERY.HLL.CONTAINS",
+            elements,
+        ))
     }
 
     /// Merges `others` into this HyperLogLog (`PFMERGE`): afterwards it counts the union. They
@@ -262,24 +309,26 @@ where
     /// week.merge(&[&monday, &tuesday])?;
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn merge(&self, others: &[&HyperLogLog<T>]) -> Result<()> {
-        let handles: Vec<_> = others
+    pub fn merge(&self, others: &[&Self]) -> F::Output<()> {
+        let handle = Arc::clone(&self.handle);
+        let others: Vec<Arc<KeyHandle>> = others
             .iter()
             .map(|other| Arc::clone(&other.handle))
             .collect();
-        if <crate::face::Blocking as crate::face::Face>::run(colocation(&self.handle, &handles))?
-            == Colocation::Apart
-        {
-            return Err(Error::InvalidArgument {
-                argument: "others",
-                problem: "must live on the same server and database, or the same cluster",
-            });
-        }
-        let mut command = redis::cmd("PFMERGE");
-        command.arg(self.handle.name());
-        for other in others {
-            command.arg(other.handle.name());
-        }
-        self.handle.query(&command)
+        F::run(
+            colocation(&handle, &others).and_then_send(move |placement| {
+                if placement == Colocation::Apart {
+                    return Operation::done(Err(Error::InvalidArgument {
+                        argument: "others",
+                        problem: "must live on the same server and database, or the same cluster",
+                    }));
+                }
+                let mut command = handle.command("PFMERGE");
+                for other in &others {
+                    command.arg(other.name());
+                }
+                handle.request(command)
+            }),
+        )
     }
 }

@@ -1,4 +1,12 @@
-//! Probabilistic membership and cardinality: the module's Bloom filter and Redis's HyperLogLog.
+//! Probabilistic membership and cardinality, generic over their [`Face`](crate::Face): the
+//! pottery module's native Bloom filter and Redis's HyperLogLog.
+//!
+//! Use them through the crate root for the sync face (`pottery::BloomFilter<T>`) and through
+//! [`aio`](crate::aio) for the async one (`pottery::aio::BloomFilter<T>`); name them here only
+//! in code generic over both.
 
 pub(crate) mod bloom;
 pub(crate) mod hyperloglog;
+
+pub use self::bloom::{BloomFilter, BloomInfo};
+pub use self::hyperloglog::HyperLogLog;

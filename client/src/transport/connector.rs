@@ -182,10 +182,6 @@ impl Connector {
         }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
     /// Whether containers of the sync or async face (`asynchronous`) can use this connector:
     /// an open connection serves its own face only.
     pub(crate) fn serves(&self, asynchronous: bool) -> bool {
@@ -365,10 +361,6 @@ impl Shared {
 
     pub(crate) fn origin(&self) -> Option<&Origin> {
         self.origin.as_ref()
-    }
-
-    pub(crate) fn pool(&self) -> &Pool {
-        &self.pool
     }
 
     pub(crate) fn is_cluster(&self) -> bool {

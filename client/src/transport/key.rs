@@ -149,19 +149,6 @@ impl KeyHandle {
         Blocking::run(self.request_pipeline(pipeline.clone()))
     }
 
-    /// Runs `work` on a sync connection of the connector (for scripts, which the `redis`
-    /// crate runs itself).
-    pub(crate) fn run<T>(
-        &self,
-        work: impl FnOnce(&mut dyn redis::ConnectionLike) -> redis::RedisResult<T>,
-    ) -> Result<T> {
-        self.used.store(true, Ordering::Relaxed);
-        let shared = self.connector.shared();
-        shared.pool().run(shared.origin(), |session| {
-            work(session.as_connection_like())
-        })
-    }
-
     /// A command naming this handle's key first: `NAME key`.
     pub(crate) fn command(&self, name: &str) -> redis::Cmd {
         let mut command = redis::cmd(name);

@@ -10,5 +10,6 @@ pub(crate) mod multiplexed;
 pub(crate) mod pool;
 pub(crate) mod quorum;
 pub(crate) mod resp;
+pub(crate) mod script;
 pub(crate) mod socket;
 pub(crate) mod source;

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 
-use pottery::{Error, RedisCounter};
-use pottery_tests::Server;
+use pottery::aio::{self, Tokio};
+use pottery::{containers, Blocking, Error, RedisCounter};
+use pottery_tests::{Server, Wait};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -104,45 +105,48 @@ fn to_map(counts: Vec<(String, i64)>) -> HashMap<String, i64> {
     map
 }
 
-#[test]
-fn behaves_like_a_hashmap_of_counts_on_random_operations() {
-    let server = Server::start();
+/// Runs random operations on counters made by `make` (a fresh one for each case) and on a
+/// `HashMap` of counts.
+fn run_model<F: Wait>(make: &dyn Fn() -> containers::RedisCounter<String, F>, cases: u32) {
     let mut runner = TestRunner::new(Config {
-        cases: 64,
+        cases,
         ..Config::default()
     });
     let strategy = proptest::collection::vec(any_operation(), 1..40);
     runner
         .run(&strategy, |operations| {
-            let counter: RedisCounter<String> = RedisCounter::new(server.url()).expect("counter");
+            let counter = make();
             let mut model: HashMap<String, i64> = HashMap::new();
             for operation in operations {
                 match operation {
                     Operation::Get(e) => prop_assert_eq!(
-                        counter.get(&e).unwrap(),
+                        F::wait(counter.get(&e)).unwrap(),
                         model.get(&e).copied().unwrap_or(0)
                     ),
                     Operation::Increment(e, d) => {
                         let count = model.entry(e.clone()).or_insert(0);
                         *count += d;
-                        prop_assert_eq!(counter.increment(&e, d).unwrap(), *count);
+                        prop_assert_eq!(F::wait(counter.increment(&e, d)).unwrap(), *count);
                     }
                     Operation::Insert(e, c) => {
-                        counter.insert(&e, c).unwrap();
+                        F::wait(counter.insert(&e, c)).unwrap();
                         model.insert(e, c);
                     }
                     Operation::Remove(e) => {
-                        prop_assert_eq!(counter.remove(&e).unwrap(), model.remove(&e))
+                        prop_assert_eq!(F::wait(counter.remove(&e)).unwrap(), model.remove(&e))
                     }
                     Operation::ContainsKey(e) => {
-                        prop_assert_eq!(counter.contains_key(&e).unwrap(), model.contains_key(&e))
+                        prop_assert_eq!(
+                            F::wait(counter.contains_key(&e)).unwrap(),
+                            model.contains_key(&e)
+                        )
                     }
                     Operation::Len => {
-                        prop_assert_eq!(counter.len().unwrap(), model.len());
-                        prop_assert_eq!(counter.is_empty().unwrap(), model.is_empty());
+                        prop_assert_eq!(F::wait(counter.len()).unwrap(), model.len());
+                        prop_assert_eq!(F::wait(counter.is_empty()).unwrap(), model.is_empty());
                     }
                     Operation::Update(elements) => {
-                        counter.update(elements.clone()).unwrap();
+                        F::wait(counter.update(elements.clone())).unwrap();
                         add(
                             &mut model,
                             elements.into_iter().map(|e| (e, 1)).collect(),
@@ -150,11 +154,11 @@ fn behaves_like_a_hashmap_of_counts_on_random_operations() {
                         );
                     }
                     Operation::UpdateCounts(counts) => {
-                        counter.update_counts(counts.clone()).unwrap();
+                        F::wait(counter.update_counts(counts.clone())).unwrap();
                         add(&mut model, counts, 1);
                     }
                     Operation::Subtract(elements) => {
-                        counter.subtract(elements.clone()).unwrap();
+                        F::wait(counter.subtract(elements.clone())).unwrap();
                         add(
                             &mut model,
                             elements.into_iter().map(|e| (e, 1)).collect(),
@@ -162,14 +166,17 @@ fn behaves_like_a_hashmap_of_counts_on_random_operations() {
                         );
                     }
                     Operation::SubtractCounts(counts) => {
-                        counter.subtract_counts(counts.clone()).unwrap();
+                        F::wait(counter.subtract_counts(counts.clone())).unwrap();
                         add(&mut model, counts, -1);
                     }
                     Operation::Total => {
-                        prop_assert_eq!(counter.total().unwrap(), model.values().sum::<i64>())
+                        prop_assert_eq!(
+                            F::wait(counter.total()).unwrap(),
+                            model.values().sum::<i64>()
+                        )
                     }
                     Operation::MostCommon(n) => {
-                        let ours = counter.most_common(n).unwrap();
+                        let ours = F::wait(counter.most_common(n)).unwrap();
                         let mut expected: Vec<i64> = model.values().copied().collect();
                         expected.sort_unstable_by(|a, b| b.cmp(a));
                         expected.truncate(n.unwrap_or(usize::MAX));
@@ -179,7 +186,7 @@ fn behaves_like_a_hashmap_of_counts_on_random_operations() {
                         }
                     }
                     Operation::Elements => {
-                        let mut ours = counter.elements().unwrap();
+                        let mut ours = F::wait(counter.elements()).unwrap();
                         ours.sort();
                         let mut expected: Vec<String> = model
                             .iter()
@@ -192,49 +199,70 @@ fn behaves_like_a_hashmap_of_counts_on_random_operations() {
                     }
                     Operation::Iterate => {
                         let ours: HashMap<String, i64> =
-                            counter.iter().collect::<Result<_, _>>().unwrap();
+                            F::collect(counter.iter()).unwrap().into_iter().collect();
                         prop_assert_eq!(&ours, &model);
                     }
                     Operation::Plus(other) => {
                         let other = to_map(other);
                         prop_assert_eq!(
-                            counter.plus(&other).unwrap(),
+                            F::wait(counter.plus(&other)).unwrap(),
                             combine(&model, &other, |a, b| a + b)
                         );
                     }
                     Operation::Minus(other) => {
                         let other = to_map(other);
                         prop_assert_eq!(
-                            counter.minus(&other).unwrap(),
+                            F::wait(counter.minus(&other)).unwrap(),
                             combine(&model, &other, |a, b| a - b)
                         );
                     }
                     Operation::Union(other) => {
                         let other = to_map(other);
                         prop_assert_eq!(
-                            counter.union(&other).unwrap(),
+                            F::wait(counter.union(&other)).unwrap(),
                             combine(&model, &other, i64::max)
                         );
                     }
                     Operation::Intersection(other) => {
                         let other = to_map(other);
                         prop_assert_eq!(
-                            counter.intersection(&other).unwrap(),
+                            F::wait(counter.intersection(&other)).unwrap(),
                             combine(&model, &other, i64::min)
                         );
                     }
                     Operation::Clear => {
-                        counter.clear().unwrap();
+                        F::wait(counter.clear()).unwrap();
                         model.clear();
                     }
                 }
             }
-            prop_assert_eq!(counter.to_hashmap().unwrap(), model);
+            prop_assert_eq!(F::wait(counter.to_hashmap()).unwrap(), model);
             Ok(())
         })
         .unwrap();
+}
+
+/// The model test of a face: `open` makes a counter at a new random key of a server.
+fn behaves_like_a_hashmap_of_counts_on<F: Wait>(
+    open: fn(&str) -> containers::RedisCounter<String, F>,
+) {
+    let server = Server::start();
+    let url = server.url();
+    run_model::<F>(&|| open(&url), 64);
     let left: i64 = server.cmd(&["DBSIZE"]).unwrap();
     assert_eq!(left, 0, "random keys are deleted with their counters");
+}
+
+#[test]
+fn behaves_like_a_hashmap_of_counts_on_random_operations() {
+    behaves_like_a_hashmap_of_counts_on::<Blocking>(|url| RedisCounter::new(url).expect("counter"));
+}
+
+#[test]
+fn the_async_counter_behaves_like_a_hashmap_of_counts_on_random_operations() {
+    behaves_like_a_hashmap_of_counts_on::<Tokio>(|url| {
+        aio::RedisCounter::new(url).expect("counter")
+    });
 }
 
 #[test]

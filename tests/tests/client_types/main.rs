@@ -3,6 +3,8 @@
 //!
 //! One test binary: each submodule was once its own `tests/*.rs` file.
 
+mod aio_probabilistic;
+mod aio_sets;
 mod bloom_filter;
 mod cache;
 mod cached_macro;

@@ -3,8 +3,9 @@
 
 use std::collections::HashSet;
 
-use pottery::{Error, RedisSet};
-use pottery_tests::Server;
+use pottery::aio::{self, Tokio};
+use pottery::{containers, Blocking, Error, RedisSet};
+use pottery_tests::{Server, Wait};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -65,9 +66,14 @@ fn any_operation() -> impl Strategy<Value = Operation> {
     ]
 }
 
-/// Runs random operations on `ours`/`other` and on two `HashSet`s; `other` may live on
-/// another server, which moves the algebra into the client.
-fn run_model(ours_url: &str, other_url: &str, cases: u32) {
+/// Runs random operations on two sets made by `make_ours` and `make_other` (fresh ones for
+/// each case) and on two `HashSet`s; the other set may live on another server, which moves
+/// the algebra into the client.
+fn run_model<F: Wait>(
+    make_ours: &dyn Fn() -> containers::RedisSet<String, F>,
+    make_other: &dyn Fn() -> containers::RedisSet<String, F>,
+    cases: u32,
+) {
     let mut runner = TestRunner::new(Config {
         cases,
         ..Config::default()
@@ -75,104 +81,152 @@ fn run_model(ours_url: &str, other_url: &str, cases: u32) {
     let strategy = proptest::collection::vec(any_operation(), 1..40);
     runner
         .run(&strategy, |operations| {
-            let set: RedisSet<String> = RedisSet::new(ours_url).expect("set");
-            let other: RedisSet<String> = RedisSet::new(other_url).expect("set");
+            let (set, other) = (make_ours(), make_other());
             let mut model: HashSet<String> = HashSet::new();
             let mut other_model: HashSet<String> = HashSet::new();
             for operation in operations {
                 match operation {
                     Operation::Insert(e) => {
-                        prop_assert_eq!(set.insert(&e).unwrap(), model.insert(e))
+                        prop_assert_eq!(F::wait(set.insert(&e)).unwrap(), model.insert(e))
                     }
                     Operation::Remove(e) => {
-                        prop_assert_eq!(set.remove(&e).unwrap(), model.remove(&e))
+                        prop_assert_eq!(F::wait(set.remove(&e)).unwrap(), model.remove(&e))
                     }
                     Operation::Contains(e) => {
-                        prop_assert_eq!(set.contains(&e).unwrap(), model.contains(&e))
+                        prop_assert_eq!(F::wait(set.contains(&e)).unwrap(), model.contains(&e))
                     }
                     Operation::ContainsMany(elements) => {
                         let expected: Vec<bool> =
                             elements.iter().map(|e| model.contains(e)).collect();
-                        prop_assert_eq!(set.contains_many(&elements).unwrap(), expected);
+                        prop_assert_eq!(F::wait(set.contains_many(&elements)).unwrap(), expected);
                     }
                     Operation::Len => {
-                        prop_assert_eq!(set.len().unwrap(), model.len());
-                        prop_assert_eq!(set.is_empty().unwrap(), model.is_empty());
+                        prop_assert_eq!(F::wait(set.len()).unwrap(), model.len());
+                        prop_assert_eq!(F::wait(set.is_empty()).unwrap(), model.is_empty());
                     }
-                    Operation::Pop => match set.pop().unwrap() {
+                    Operation::Pop => match F::wait(set.pop()).unwrap() {
                         Some(element) => prop_assert!(model.remove(&element)),
                         None => prop_assert!(model.is_empty()),
                     },
                     Operation::Extend(elements) => {
-                        set.extend(elements.clone()).unwrap();
+                        F::wait(set.extend(elements.clone())).unwrap();
                         model.extend(elements);
                     }
                     Operation::Clear => {
-                        set.clear().unwrap();
+                        F::wait(set.clear()).unwrap();
                         model.clear();
                     }
                     Operation::Iterate => {
-                        let ours: HashSet<String> = set.iter().collect::<Result<_, _>>().unwrap();
+                        let ours: HashSet<String> =
+                            F::collect(set.iter()).unwrap().into_iter().collect();
                         prop_assert_eq!(&ours, &model);
                     }
                     Operation::FillOther(elements) => {
-                        other.clear().unwrap();
-                        other.extend(elements.clone()).unwrap();
+                        F::wait(other.clear()).unwrap();
+                        F::wait(other.extend(elements.clone())).unwrap();
                         other_model = elements.into_iter().collect();
                     }
                     Operation::Union => {
-                        prop_assert_eq!(set.union(&[&other]).unwrap(), &model | &other_model)
+                        prop_assert_eq!(
+                            F::wait(set.union(&[&other])).unwrap(),
+                            &model | &other_model
+                        )
                     }
                     Operation::Intersection => {
-                        prop_assert_eq!(set.intersection(&[&other]).unwrap(), &model & &other_model)
+                        prop_assert_eq!(
+                            F::wait(set.intersection(&[&other])).unwrap(),
+                            &model & &other_model
+                        )
                     }
                     Operation::Difference => {
-                        prop_assert_eq!(set.difference(&[&other]).unwrap(), &model - &other_model)
+                        prop_assert_eq!(
+                            F::wait(set.difference(&[&other])).unwrap(),
+                            &model - &other_model
+                        )
                     }
                     Operation::SymmetricDifference => prop_assert_eq!(
-                        set.symmetric_difference(&other).unwrap(),
+                        F::wait(set.symmetric_difference(&other)).unwrap(),
                         &model ^ &other_model
                     ),
                     Operation::UnionUpdate => {
                         model = &model | &other_model;
-                        prop_assert_eq!(set.union_update(&[&other]).unwrap(), model.len());
+                        prop_assert_eq!(F::wait(set.union_update(&[&other])).unwrap(), model.len());
                     }
                     Operation::IntersectionUpdate => {
                         model = &model & &other_model;
-                        prop_assert_eq!(set.intersection_update(&[&other]).unwrap(), model.len());
+                        prop_assert_eq!(
+                            F::wait(set.intersection_update(&[&other])).unwrap(),
+                            model.len()
+                        );
                     }
                     Operation::DifferenceUpdate => {
                         model = &model - &other_model;
-                        prop_assert_eq!(set.difference_update(&[&other]).unwrap(), model.len());
+                        prop_assert_eq!(
+                            F::wait(set.difference_update(&[&other])).unwrap(),
+                            model.len()
+                        );
                     }
                     Operation::SymmetricDifferenceUpdate => {
                         model = &model ^ &other_model;
                         prop_assert_eq!(
-                            set.symmetric_difference_update(&other).unwrap(),
+                            F::wait(set.symmetric_difference_update(&other)).unwrap(),
                             model.len()
                         );
                     }
                 }
             }
-            prop_assert_eq!(set.to_hashset().unwrap(), model);
-            prop_assert_eq!(other.to_hashset().unwrap(), other_model);
+            prop_assert_eq!(F::wait(set.to_hashset()).unwrap(), model);
+            prop_assert_eq!(F::wait(other.to_hashset()).unwrap(), other_model);
             Ok(())
         })
         .unwrap();
 }
 
-#[test]
-fn behaves_like_a_hashset_on_one_server() {
+/// Opens a set at a new random key of a server, on one face.
+type Opens<F> = fn(&str) -> containers::RedisSet<String, F>;
+
+fn sync_set(url: &str) -> RedisSet<String> {
+    RedisSet::new(url).expect("set")
+}
+
+fn async_set(url: &str) -> aio::RedisSet<String> {
+    aio::RedisSet::new(url).expect("set")
+}
+
+/// The model test of a face, with both sets on one server.
+fn behaves_like_a_hashset_on<F: Wait>(open: Opens<F>) {
     let server = Server::start();
-    run_model(&server.url(), &server.url(), 64);
+    let url = server.url();
+    run_model::<F>(&|| open(&url), &|| open(&url), 64);
     let left: i64 = server.cmd(&["DBSIZE"]).unwrap();
     assert_eq!(left, 0, "random keys are deleted with their sets");
 }
 
+/// The model test of a face, with the other set on another server.
+fn algebra_across_two_servers_on<F: Wait>(open: Opens<F>) {
+    let servers = Server::start_many(2);
+    let (ours, theirs) = (servers[0].url(), servers[1].url());
+    run_model::<F>(&|| open(&ours), &|| open(&theirs), 24);
+}
+
+#[test]
+fn behaves_like_a_hashset_on_one_server() {
+    behaves_like_a_hashset_on::<Blocking>(sync_set);
+}
+
+#[test]
+fn the_async_set_behaves_like_a_hashset_on_one_server() {
+    behaves_like_a_hashset_on::<Tokio>(async_set);
+}
+
 #[test]
 fn set_algebra_across_two_servers_runs_in_the_client() {
-    let servers = Server::start_many(2);
-    run_model(&servers[0].url(), &servers[1].url(), 24);
+    algebra_across_two_servers_on::<Blocking>(sync_set);
+}
+
+#[test]
+fn async_set_algebra_across_two_servers_runs_in_the_client() {
+    algebra_across_two_servers_on::<Tokio>(async_set);
 }
 
 #[test]
