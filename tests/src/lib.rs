@@ -172,6 +172,27 @@ pub fn python() -> String {
     python
 }
 
+/// Runs `script` with [`python()`] (`python -c script`) and returns its stdout, trimmed.
+///
+/// Panics with Python's stderr if the script fails.
+///
+/// ```no_run
+/// assert_eq!(pottery_tests::python_output("print(1 + 1)"), "2");
+/// ```
+pub fn python_output(script: &str) -> String {
+    let output = std::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("Python runs");
+    assert!(
+        output.status.success(),
+        "Python pottery failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
 /// The workspace root (the parent of this crate's directory).
 pub fn workspace_root() -> &'static Path {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -100,33 +100,6 @@ impl<T> RedisCounter<T, Blocking>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the counter at `key` (which may or may not exist yet); the key is never
-    /// deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let hits: pottery::RedisCounter<String> = pottery::RedisCounter::open("redis://127.0.0.1:6379/", "hits")?;
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty counter at a new random key `pottery:<uuid4>`, deleted when the last clone of
-    /// this handle is dropped.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let counter: pottery::RedisCounter<char> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
-    /// assert_eq!(counter.total()?, 0);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A counter at a new random key (see [`new`](Self::new)) that counted `elements`, like
     /// Python's `Counter(iterable)`.
     ///
@@ -152,39 +125,6 @@ impl<T> RedisCounter<T, crate::aio::Tokio>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the counter at `key` (which may or may not exist yet); the key is never
-    /// deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
-    /// let hits: pottery::aio::RedisCounter<String> = pottery::aio::RedisCounter::open(&redis, "hits")?;
-    /// hits.increment("home", 1).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty counter at a new random key `pottery:<uuid4>`, deleted when the last clone of
-    /// this handle is dropped (by a spawned task, inside a tokio runtime).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let counter: pottery::aio::RedisCounter<char> = pottery::aio::RedisCounter::new("redis://127.0.0.1:6379/")?;
-    /// assert_eq!(counter.total().await?, 0);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A counter at a new random key (see [`new`](Self::new)) that counted `elements`, like
     /// Python's `Counter(iterable)`.
     ///
@@ -211,6 +151,55 @@ impl<T, F: Face> RedisCounter<T, F>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
+    /// Attaches to the counter at `key` (which may or may not exist yet); the key is never
+    /// deleted by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let hits: pottery::RedisCounter<String> = pottery::RedisCounter::open("redis://127.0.0.1:6379/", "hits")?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let hits: pottery::aio::RedisCounter<String> = pottery::aio::RedisCounter::open(&redis, "hits")?;
+    /// hits.increment("home", 1).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key))
+    }
+
+    /// An empty counter at a new random key `pottery:<uuid4>`, deleted when the last clone of
+    /// this handle is dropped
+    /// (on the async face by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let counter: pottery::RedisCounter<char> = pottery::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(counter.total()?, 0);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let counter: pottery::aio::RedisCounter<char> = pottery::aio::RedisCounter::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(counter.total().await?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
+    }
+
     fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
         Ok(Self {
             handle: KeyHandle::new::<F>(connector, key)?,

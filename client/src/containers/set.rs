@@ -79,33 +79,6 @@ impl<T> RedisSet<T, Blocking>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the set at `key` (which may or may not exist yet); the key is never deleted
-    /// by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let seen: pottery::RedisSet<u64> = pottery::RedisSet::open("redis://127.0.0.1:6379/", "seen")?;
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty set at a new random key `pottery:<uuid4>`, deleted when the last clone of this
-    /// handle is dropped.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch: pottery::RedisSet<String> = pottery::RedisSet::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.is_empty()?);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A set at a new random key (see [`new`](Self::new)) holding `elements`.
     ///
     /// # Example
@@ -130,39 +103,6 @@ impl<T> RedisSet<T, crate::aio::Tokio>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the set at `key` (which may or may not exist yet); the key is never deleted
-    /// by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
-    /// let seen: pottery::aio::RedisSet<u64> = pottery::aio::RedisSet::open(&redis, "seen")?;
-    /// seen.insert(&7).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty set at a new random key `pottery:<uuid4>`, deleted when the last clone of this
-    /// handle is dropped (by a spawned task, inside a tokio runtime).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let scratch: pottery::aio::RedisSet<String> = pottery::aio::RedisSet::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.is_empty().await?);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A set at a new random key (see [`new`](Self::new)) holding `elements`.
     ///
     /// # Example
@@ -188,6 +128,55 @@ impl<T, F: Face> RedisSet<T, F>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
+    /// Attaches to the set at `key` (which may or may not exist yet); the key is never deleted
+    /// by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let seen: pottery::RedisSet<u64> = pottery::RedisSet::open("redis://127.0.0.1:6379/", "seen")?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let seen: pottery::aio::RedisSet<u64> = pottery::aio::RedisSet::open(&redis, "seen")?;
+    /// seen.insert(&7).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key))
+    }
+
+    /// An empty set at a new random key `pottery:<uuid4>`, deleted when the last clone of this
+    /// handle is dropped
+    /// (on the async face by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let scratch: pottery::RedisSet<String> = pottery::RedisSet::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch: pottery::aio::RedisSet<String> = pottery::aio::RedisSet::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
+    }
+
     fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
         Ok(Self {
             handle: KeyHandle::new::<F>(connector, key)?,

@@ -120,7 +120,7 @@ fn full_filter(error: Error) -> Error {
     error
 }
 
-impl<T> BloomFilter<T, Blocking>
+impl<T, F: Face> BloomFilter<T, F>
 where
     T: Serialize + Send + 'static,
 {
@@ -134,40 +134,8 @@ where
     /// let tokens = pottery::BloomFilter::<u64>::open("redis://127.0.0.1:6379/", "spent-tokens", 10_000, 0.01)?;
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn open(
-        connector: impl Into<Connector>,
-        key: &str,
-        capacity: u64,
-        error_rate: f64,
-    ) -> Result<Self> {
-        Self::attach(connector.into(), Some(key), capacity, error_rate)
-    }
-
-    /// A filter at a new random key `pottery:<uuid4>`, deleted when the last clone of this
-    /// handle is dropped.
     ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch = pottery::BloomFilter::<String>::new("redis://127.0.0.1:6379/", 1000, 0.01)?;
-    /// assert!(scratch.is_empty()?);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>, capacity: u64, error_rate: f64) -> Result<Self> {
-        Self::attach(connector.into(), None, capacity, error_rate)
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl<T> BloomFilter<T, crate::aio::Tokio>
-where
-    T: Serialize + Send + 'static,
-{
-    /// Attaches to the filter at `key`, to be created on the first write for `capacity`
-    /// elements at `error_rate` (an existing filter keeps its own parameters). The key is never
-    /// deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
+    /// On the async face:
     ///
     /// ```no_run
     /// # async fn run() -> pottery::Result<()> {
@@ -187,9 +155,18 @@ where
     }
 
     /// A filter at a new random key `pottery:<uuid4>`, deleted when the last clone of this
-    /// handle is dropped (by a spawned task, inside a tokio runtime).
+    /// handle is dropped
+    /// (on the async face by a spawned task, inside a tokio runtime).
     ///
     /// # Example
+    ///
+    /// ```no_run
+    /// let scratch = pottery::BloomFilter::<String>::new("redis://127.0.0.1:6379/", 1000, 0.01)?;
+    /// assert!(scratch.is_empty()?);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
     ///
     /// ```no_run
     /// # async fn run() -> pottery::Result<()> {
@@ -201,12 +178,7 @@ where
     pub fn new(connector: impl Into<Connector>, capacity: u64, error_rate: f64) -> Result<Self> {
         Self::attach(connector.into(), None, capacity, error_rate)
     }
-}
 
-impl<T, F: Face> BloomFilter<T, F>
-where
-    T: Serialize + Send + 'static,
-{
     fn attach(
         connector: Connector,
         key: Option<&str>,

@@ -66,7 +66,7 @@ impl<T, F: Face> fmt::Debug for HyperLogLog<T, F> {
     }
 }
 
-impl<T> HyperLogLog<T, Blocking>
+impl<T, F: Face> HyperLogLog<T, F>
 where
     T: Serialize + Send + 'static,
 {
@@ -79,34 +79,8 @@ where
     /// let users = pottery::HyperLogLog::<u64>::open("redis://127.0.0.1:6379/", "daily-users")?;
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty HyperLogLog at a new random key `pottery:<uuid4>`, deleted when the last clone
-    /// of this handle is dropped.
     ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch = pottery::HyperLogLog::<String>::new("redis://127.0.0.1:6379/")?;
-    /// assert_eq!(scratch.len()?, 0);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl<T> HyperLogLog<T, crate::aio::Tokio>
-where
-    T: Serialize + Send + 'static,
-{
-    /// Attaches to the HyperLogLog at `key` (which may or may not exist yet); the key is never
-    /// deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
+    /// On the async face:
     ///
     /// ```no_run
     /// # async fn run() -> pottery::Result<()> {
@@ -121,9 +95,18 @@ where
     }
 
     /// An empty HyperLogLog at a new random key `pottery:<uuid4>`, deleted when the last clone
-    /// of this handle is dropped (by a spawned task, inside a tokio runtime).
+    /// of this handle is dropped
+    /// (on the async face by a spawned task, inside a tokio runtime).
     ///
     /// # Example
+    ///
+    /// ```no_run
+    /// let scratch = pottery::HyperLogLog::<String>::new("redis://127.0.0.1:6379/")?;
+    /// assert_eq!(scratch.len()?, 0);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
     ///
     /// ```no_run
     /// # async fn run() -> pottery::Result<()> {
@@ -135,12 +118,7 @@ where
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
         Self::attach(connector.into(), None)
     }
-}
 
-impl<T, F: Face> HyperLogLog<T, F>
-where
-    T: Serialize + Send + 'static,
-{
     fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
         Ok(Self {
             handle: KeyHandle::new::<F>(connector, key)?,

@@ -3,12 +3,11 @@
 //! error, merge within one server only), many tasks on one shared handle, and a HyperLogLog
 //! that Python pottery counts.
 
-use std::process::Command;
 use std::sync::Arc;
 
 use pottery::aio::{BloomFilter, HyperLogLog};
 use pottery::{BloomInfo, Connector, Error};
-use pottery_tests::{python, Server};
+use pottery_tests::Server;
 
 /// Tasks and elements per task of the concurrency tests.
 const TASKS: usize = 64;
@@ -215,28 +214,11 @@ async fn python_pottery_counts_what_the_async_hyperloglog_added() {
     hll.extend(["ada", "ключ", "grace", "ada"].map(String::from))
         .await
         .unwrap();
-    let script = format!(
-        "from pottery import HyperLogLog\nfrom redis import Redis\n\
-         hll = HyperLogLog(redis=Redis(host='127.0.0.1', port={}), key='shared')\n\
-         print(len(hll), 'ada' in hll, 'ключ' in hll)\n",
-        server.port()
-    );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .arg("-c")
-            .arg(script)
-            .output()
-            .expect("Python runs")
+    let seen = tokio::task::spawn_blocking(move || {
+        let code = "print(len(hll), 'ada' in hll, 'ключ' in hll)";
+        super::hyperloglog::with_python(&server, "shared", code)
     })
     .await
     .unwrap();
-    assert!(
-        output.status.success(),
-        "Python pottery failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
-        "3 True True"
-    );
+    assert_eq!(seen, "3 True True");
 }

@@ -303,6 +303,16 @@ fn four_clients_counting_a_thousand_times_each_lose_nothing() {
 
 #[test]
 fn non_integer_counts_and_overflow_are_typed_errors() {
+    typed_errors_on::<Blocking>(|url, key| RedisCounter::open(url, key).unwrap());
+}
+
+#[test]
+fn the_async_counter_has_the_same_typed_errors() {
+    typed_errors_on::<Tokio>(|url, key| aio::RedisCounter::open(url, key).unwrap());
+}
+
+/// Bad stored values and overflows on a face: `open` attaches a counter to a key of a server.
+fn typed_errors_on<F: Wait>(open: fn(&str, &str) -> containers::RedisCounter<String, F>) {
     let server = Server::start();
     let _: () = server
         .cmd(&[
@@ -316,31 +326,45 @@ fn non_integer_counts_and_overflow_are_typed_errors() {
             "9223372036854775807",
         ])
         .unwrap();
-    let counter: RedisCounter<String> = RedisCounter::open(server.url(), "c").unwrap();
-    assert!(matches!(counter.get("float"), Err(Error::NotAnInteger)));
-    assert!(matches!(counter.get("huge"), Err(Error::NotAnInteger)));
+    let counter = open(&server.url(), "c");
     assert!(matches!(
-        counter.increment("float", 1),
+        F::wait(counter.get("float")),
         Err(Error::NotAnInteger)
     ));
-    assert!(matches!(counter.increment("max", 1), Err(Error::Overflow)));
+    assert!(matches!(
+        F::wait(counter.get("huge")),
+        Err(Error::NotAnInteger)
+    ));
+    assert!(matches!(
+        F::wait(counter.increment("float", 1)),
+        Err(Error::NotAnInteger)
+    ));
+    assert!(matches!(
+        F::wait(counter.increment("max", 1)),
+        Err(Error::Overflow)
+    ));
+    // Inside MULTI/EXEC too: the refused increment is the call's error.
+    assert!(matches!(
+        F::wait(counter.update_counts([("max".to_owned(), 1)])),
+        Err(Error::Overflow)
+    ));
     assert_eq!(
-        counter.get("max").unwrap(),
+        F::wait(counter.get("max")).unwrap(),
         i64::MAX,
         "a refused increment changes nothing"
     );
     assert!(matches!(
-        counter.update_counts([("x".to_owned(), i64::MAX), ("x".to_owned(), 1)]),
+        F::wait(counter.update_counts([("x".to_owned(), i64::MAX), ("x".to_owned(), 1)])),
         Err(Error::Overflow)
     ));
     assert!(matches!(
-        counter.subtract_counts([("x".to_owned(), i64::MIN)]),
+        F::wait(counter.subtract_counts([("x".to_owned(), i64::MIN)])),
         Err(Error::Overflow)
     ));
-    assert!(matches!(counter.total(), Err(Error::NotAnInteger)));
+    assert!(matches!(F::wait(counter.total()), Err(Error::NotAnInteger)));
     let _: () = server.cmd(&["SET", "string", "x"]).unwrap();
-    let wrong: RedisCounter<String> = RedisCounter::open(server.url(), "string").unwrap();
+    let wrong = open(&server.url(), "string");
     assert!(
-        matches!(wrong.increment("a", 1), Err(Error::Redis(e)) if e.code() == Some("WRONGTYPE"))
+        matches!(F::wait(wrong.increment("a", 1)), Err(Error::Redis(e)) if e.code() == Some("WRONGTYPE"))
     );
 }

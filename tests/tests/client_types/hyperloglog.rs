@@ -2,26 +2,14 @@
 //! membership without false negatives, merge.
 
 use pottery::{Error, HyperLogLog};
-use pottery_tests::{python, Server};
-use std::process::Command;
+use pottery_tests::{python_output, Server};
 
 /// Runs `code` with `hll` bound to Python pottery's HyperLogLog at `key`; its stdout.
-fn with_python(server: &Server, key: &str, code: &str) -> String {
-    let script = format!(
+pub(crate) fn with_python(server: &Server, key: &str, code: &str) -> String {
+    python_output(&format!(
         "from pottery import HyperLogLog\nfrom redis import Redis\nhll = HyperLogLog(redis=Redis(host='127.0.0.1', port={}), key={key:?})\n{code}\n",
         server.port()
-    );
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("Python runs");
-    assert!(
-        output.status.success(),
-        "Python pottery failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    ))
 }
 
 #[test]
