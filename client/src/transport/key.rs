@@ -354,69 +354,65 @@ mod tests {
     }
 
     fn on_server(url: &str, key: &str) -> Arc<KeyHandle> {
-        KeyHandle::new(url.into(), Some(key)).unwrap()
+        KeyHandle::new::<Blocking>(url.into(), Some(key)).unwrap()
     }
 
     /// A handle on a cluster that cannot be reached (nothing listens on port 1): usable as
     /// long as no command is sent.
     fn on_unreachable_cluster(key: &str) -> Arc<KeyHandle> {
         let client = redis::cluster::ClusterClient::new(["redis://127.0.0.1:1/"]).unwrap();
-        KeyHandle::new(client.into(), Some(key)).unwrap()
+        KeyHandle::new::<Blocking>(client.into(), Some(key)).unwrap()
+    }
+
+    fn placed(first: &Arc<KeyHandle>, others: &[&Arc<KeyHandle>]) -> Result<Colocation> {
+        let others: Vec<Arc<KeyHandle>> = others.iter().map(|other| Arc::clone(other)).collect();
+        Blocking::run(colocation(first, &others))
     }
 
     #[test]
     fn keys_of_one_server_and_database_are_together() {
         let url = "redis://127.0.0.1:6379/";
         let (a, b) = (on_server(url, "a"), on_server(url, "b"));
-        assert_eq!(colocation(&a, [&*b]).unwrap(), Colocation::Together);
-        assert_eq!(colocation(&a, []).unwrap(), Colocation::Together);
+        assert_eq!(placed(&a, &[&b]).unwrap(), Colocation::Together);
+        assert_eq!(placed(&a, &[]).unwrap(), Colocation::Together);
         let other_database = on_server("redis://127.0.0.1:6379/1", "b");
         assert_eq!(
-            colocation(&a, [&*b, &*other_database]).unwrap(),
+            placed(&a, &[&b, &other_database]).unwrap(),
             Colocation::Apart
         );
         let other_port = on_server("redis://127.0.0.1:6380/", "b");
-        assert_eq!(colocation(&a, [&*other_port]).unwrap(), Colocation::Apart);
-    }
-
-    fn slot_of(key: &str) -> Placement {
-        Placement::Cluster(Slot::for_key(key))
+        assert_eq!(placed(&a, &[&other_port]).unwrap(), Colocation::Apart);
     }
 
     #[test]
     fn cluster_keys_depend_on_their_clusters_and_slots() {
-        let together = Relation::OnClusters { one_slot: true };
-        let apart = Relation::OnClusters { one_slot: false };
-        let tagged = slot_of("{user:1}:a");
-        assert_eq!(relate(&tagged, &[slot_of("{user:1}:b")]), together);
-        assert_eq!(relate(&tagged, &[]), together);
         // Only the first {...} counts, and an empty one does not.
-        assert_eq!(relate(&tagged, &[slot_of("x{user:1}{z}")]), together);
-        assert_eq!(relate(&tagged, &[slot_of("{}{user:1}")]), apart);
+        assert_eq!(Slot::for_key("{user:1}:a"), Slot::for_key("x{user:1}{z}"));
+        assert_ne!(Slot::for_key("{user:1}:a"), Slot::for_key("{}{user:1}"));
         assert_ne!(Slot::for_key("a"), Slot::for_key("b"));
-        assert_eq!(relate(&slot_of("a"), &[slot_of("b"), tagged]), apart);
         // A cluster and a single server are different servers: combined in the client, and
         // nothing is asked of either.
-        let server = Placement::Server {
-            address: "127.0.0.1:6379".to_owned(),
-            database: 0,
-        };
-        let slot = slot_of("{user:1}:b");
-        let apart = Relation::Known(Colocation::Apart);
-        assert_eq!(relate(&slot, &[Placement::Unknown]), apart);
-        assert_eq!(relate(&slot, &[slot_of("{user:1}:b"), server]), apart);
         let server = on_server("redis://127.0.0.1:6379/", "{user:1}:b");
         let cluster = on_unreachable_cluster("{user:1}:a");
-        assert_eq!(colocation(&cluster, [&*server]).unwrap(), Colocation::Apart);
-        assert_eq!(colocation(&server, [&*cluster]).unwrap(), Colocation::Apart);
+        assert_eq!(placed(&cluster, &[&server]).unwrap(), Colocation::Apart);
+        assert_eq!(placed(&server, &[&cluster]).unwrap(), Colocation::Apart);
     }
 
     #[test]
-    fn cluster_keys_meet_their_own_handle_without_asking_the_cluster() {
-        let a = on_unreachable_cluster("a");
-        assert_eq!(colocation(&a, []).unwrap(), Colocation::Together);
-        assert_eq!(colocation(&a, [&*a, &*a]).unwrap(), Colocation::Together);
-        assert!(!a.lock().was_used());
+    fn cluster_keys_of_one_connector_meet_without_asking_the_cluster() {
+        let client = redis::cluster::ClusterClient::new(["redis://127.0.0.1:1/"]).unwrap();
+        let connector = Connector::from(client);
+        let a = KeyHandle::new::<Blocking>(connector.clone(), Some("{t}:a")).unwrap();
+        let b = KeyHandle::new::<Blocking>(connector.clone(), Some("{t}:b")).unwrap();
+        let elsewhere = KeyHandle::new::<Blocking>(connector, Some("x")).unwrap();
+        assert_eq!(placed(&a, &[]).unwrap(), Colocation::Together);
+        assert_eq!(placed(&a, &[&a, &b]).unwrap(), Colocation::Together);
+        // One cluster (one connector), two slots: no node could run the command.
+        assert!(matches!(
+            placed(&a, &[&elsewhere]),
+            Err(Error::CrossSlot { keys }) if keys == ["{t}:a", "x"]
+        ));
+        assert!(!a.used.load(Ordering::Relaxed));
     }
 
     #[test]
@@ -425,6 +421,6 @@ mod tests {
             on_unreachable_cluster("{t}:a"),
             on_unreachable_cluster("{t}:b"),
         );
-        assert!(matches!(colocation(&a, [&*b]), Err(Error::Redis(_))));
+        assert!(matches!(placed(&a, &[&b]), Err(Error::Redis(_))));
     }
 }
