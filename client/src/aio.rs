@@ -33,3 +33,11 @@ pub use crate::face::tokio::{Pending, Tokio};
 
 /// [`containers::RedisDict`](crate::containers::RedisDict) on the async face.
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Tokio>;
+
+/// [`caching::RedisCache`](crate::caching::RedisCache) on the async face: computations are
+/// futures, and callers waiting for another's computation await it.
+pub type RedisCache = crate::caching::RedisCache<Tokio>;
+
+/// [`caching::CachedOrderedDict`](crate::caching::CachedOrderedDict) on the async face: `open`
+/// and the writes are futures; reading the entries makes no round trip, as on the sync face.
+pub type CachedOrderedDict<K, V> = crate::caching::CachedOrderedDict<K, V, Tokio>;

@@ -55,7 +55,7 @@
 
 #[cfg(feature = "tokio")]
 pub mod aio;
-mod caching;
+pub mod caching;
 pub mod codec;
 pub mod containers;
 mod error;
@@ -66,8 +66,7 @@ mod redlock;
 mod timer;
 mod transport;
 
-pub use crate::caching::cache::{CacheStats, RedisCache};
-pub use crate::caching::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
+pub use crate::caching::{CacheStats, DEFAULT_CACHE_TIMEOUT};
 pub use crate::containers::counter::RedisCounter;
 pub use crate::containers::deque::RedisDeque;
 pub use crate::containers::list::{ListIter, RedisList};
@@ -89,6 +88,14 @@ pub use crate::transport::master::Master;
 
 /// [`containers::RedisDict`] on the sync face: every call waits and returns a [`Result`].
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Blocking>;
+
+/// [`caching::RedisCache`] on the sync face: computations are closures, every call waits and
+/// returns a [`Result`].
+pub type RedisCache = crate::caching::RedisCache<Blocking>;
+
+/// [`caching::CachedOrderedDict`] on the sync face: `open` and the writes wait and return a
+/// [`Result`].
+pub type CachedOrderedDict<K, V> = crate::caching::CachedOrderedDict<K, V, Blocking>;
 
 /// Memoizes a function in a [`RedisCache`], like the `cached` crate's `#[io_cached]`: calls
 /// with the same arguments compute once and then read the stored result, from this process or

@@ -174,16 +174,23 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
     let parameters = quote!(#(#parameters),*);
     let original_inputs = &sig.inputs;
 
+    // An `async fn` is served by the async face of the cache, and its companions are async.
+    let asyncness = &sig.asyncness;
+    let (cache_type, awaited) = match asyncness {
+        None => (quote!(::pottery::RedisCache), quote!()),
+        Some(_) => (quote!(::pottery::aio::RedisCache), quote!(.await)),
+    };
+
     // Hygienic: a parameter the user named `cache` must not be shadowed by ours.
     let cache = Ident::new("cache", Span::mixed_site());
     let (cache_item, get_cache) = match source {
         Source::Given(expression) => {
             let body = quote_spanned!(expression.span()=> &#expression);
             let item = quote! {
-                /// The [`RedisCache`](::pottery::RedisCache) behind the cached function of
-                /// the same name (for `stats`, `clear`, `remove`, ...).
+                /// The [`RedisCache`](::pottery::caching::RedisCache) behind the cached
+                /// function of the same name (for `stats`, `clear`, `remove`, ...).
                 #(#shared_attributes)*
-                #vis fn #cache_function() -> &'static ::pottery::RedisCache {
+                #vis fn #cache_function() -> &'static #cache_type {
                     #body
                 }
             };
@@ -194,18 +201,18 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
                 .map(|seconds| quote!(.with_ttl(::std::time::Duration::from_secs(#seconds))));
             let opened = Ident::new("OPENED", Span::mixed_site());
             let item = quote! {
-                /// The [`RedisCache`](::pottery::RedisCache) behind the cached function of
-                /// the same name (for `stats`, `clear`, `remove`, ...), opened on the first
-                /// call; an error if the URL is not a valid Redis URL.
+                /// The [`RedisCache`](::pottery::caching::RedisCache) behind the cached
+                /// function of the same name (for `stats`, `clear`, `remove`, ...), opened on
+                /// the first call; an error if the URL is not a valid Redis URL.
                 #(#shared_attributes)*
-                #vis fn #cache_function() -> ::pottery::Result<&'static ::pottery::RedisCache> {
-                    static #opened: ::std::sync::OnceLock<::pottery::RedisCache> =
+                #vis fn #cache_function() -> ::pottery::Result<&'static #cache_type> {
+                    static #opened: ::std::sync::OnceLock<#cache_type> =
                         ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(#cache) = #opened.get() {
                         return ::std::result::Result::Ok(#cache);
                     }
                     // Opening connects nothing; a racing caller's handle is simply dropped.
-                    let #cache = ::pottery::RedisCache::open(#url, #key)? #with_ttl;
+                    let #cache = #cache_type::open(#url, #key)? #with_ttl;
                     ::std::result::Result::Ok(#opened.get_or_init(|| #cache))
                 }
             };
@@ -219,10 +226,10 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
     // The arguments, moved into the body's call only on a miss.
     let arguments_and_call = quote!((#(#names,)*), |(#(#names,)*)| #no_cache(#(#names),*));
     let get_or_call = quote_spanned! {return_span=>
-        ::pottery::RedisCache::try_get_or_call(#cache, #id, #arguments_and_call)
+        #cache_type::try_get_or_call(#cache, #id, #arguments_and_call) #awaited
     };
     let call_and_store = quote_spanned! {return_span=>
-        ::pottery::RedisCache::try_call_and_store(#cache, #id, #arguments_and_call)
+        #cache_type::try_call_and_store(#cache, #id, #arguments_and_call) #awaited
     };
     let no_cache_doc =
         format!("[`{bare_name}`] without the cache: runs the body, reads and stores nothing.");
@@ -234,18 +241,18 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
     Ok(quote! {
         #(#shared_attributes)*
         #(#wrapper_attributes)*
-        #vis fn #function_name #generics (#parameters) #output #where_clause {
+        #vis #asyncness fn #function_name #generics (#parameters) #output #where_clause {
             let #cache = #get_cache;
             #get_or_call
         }
 
         #[doc = #no_cache_doc]
         #(#shared_attributes)*
-        #vis fn #no_cache #generics (#original_inputs) #output #where_clause #block
+        #vis #asyncness fn #no_cache #generics (#original_inputs) #output #where_clause #block
 
         #[doc = #prime_doc]
         #(#shared_attributes)*
-        #vis fn #prime_cache #generics (#parameters) #output #where_clause {
+        #vis #asyncness fn #prime_cache #generics (#parameters) #output #where_clause {
             let #cache = #get_cache;
             #call_and_store
         }
@@ -257,13 +264,6 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
 /// Refuses what the generated code cannot serve, with the error on the offending tokens.
 fn check_signature(function: &ItemFn) -> syn::Result<()> {
     let sig = &function.sig;
-    if let Some(token) = &sig.asyncness {
-        return Err(syn::Error::new(
-            token.span(),
-            "#[pottery::cached] does not support `async fn`: `RedisCache` is synchronous; \
-             cache a synchronous function and call it from `tokio::task::spawn_blocking`",
-        ));
-    }
     if let Some(token) = &sig.constness {
         return Err(syn::Error::new(
             token.span(),
@@ -467,13 +467,72 @@ mod tests {
     }
 
     #[test]
+    fn an_async_fn_gets_async_companions_on_the_async_cache() {
+        let expanded = expand_tokens(
+            quote!(url = "redis://127.0.0.1:6379/", key = "k", ttl_secs = 5),
+            quote!(
+                pub async fn fetch<'a>(id: u64, region: &'a str) -> pottery::Result<String> {
+                    Ok(format!("{id}@{region}"))
+                }
+            ),
+        )
+        .unwrap();
+        for expected in [
+            "pub async fn fetch < 'a > (id : u64 , region : & 'a str)",
+            "pub async fn fetch_no_cache < 'a > (id : u64 , region : & 'a str)",
+            "pub async fn fetch_prime_cache < 'a > (id : u64 , region : & 'a str)",
+            "pub fn fetch_cache () -> :: pottery :: Result < & 'static :: pottery :: aio :: RedisCache >",
+            "OnceLock < :: pottery :: aio :: RedisCache >",
+            ":: pottery :: aio :: RedisCache :: open (\"redis://127.0.0.1:6379/\" , \"k\") ?",
+            ":: pottery :: aio :: RedisCache :: try_get_or_call (cache , \"fetch\" , (id , region ,) , | (id , region ,) | fetch_no_cache (id , region)) . await",
+            ":: pottery :: aio :: RedisCache :: try_call_and_store (cache , \"fetch\"",
+        ] {
+            assert!(
+                expanded.contains(expected),
+                "{expected}\nnot in\n{expanded}"
+            );
+        }
+        assert!(!expanded.contains(":: pottery :: RedisCache"), "{expanded}");
+        assert_eq!(expanded.matches(". await").count(), 2, "{expanded}");
+
+        let given = expand_tokens(
+            quote!(cache = CACHE),
+            quote!(
+                async fn load() -> Result<u8, MyError> {
+                    Ok(1)
+                }
+            ),
+        )
+        .unwrap();
+        assert!(
+            given.contains(
+                "fn load_cache () -> & 'static :: pottery :: aio :: RedisCache { & CACHE }"
+            ),
+            "{given}"
+        );
+        assert!(given.contains("async fn load ()"), "{given}");
+    }
+
+    #[test]
+    fn a_sync_fn_stays_sync() {
+        let expanded = expand_tokens(
+            quote!(cache = CACHE),
+            quote!(
+                fn f() -> pottery::Result<u8> {
+                    Ok(1)
+                }
+            ),
+        )
+        .unwrap();
+        assert!(!expanded.contains("async"), "{expanded}");
+        assert!(!expanded.contains("await"), "{expanded}");
+        assert!(!expanded.contains("aio"), "{expanded}");
+    }
+
+    #[test]
     fn refuses_what_it_cannot_cache() {
         let ok = quote!(-> pottery::Result<u8>);
         let cases = [
-            (
-                quote!(async fn f() #ok { Ok(1) }),
-                "does not support `async fn`",
-            ),
             (
                 quote!(const fn f() #ok { Ok(1) }),
                 "cannot make a `const fn`",
