@@ -19,19 +19,6 @@ fn cmd<T: redis::FromRedisValue>(server: &Server, args: &[&str]) -> T {
     server.cmd(args).expect("the command succeeds")
 }
 
-/// The calls of `command` (lowercase) the server has run since the last `CONFIG RESETSTAT`.
-fn calls(server: &Server, command: &str) -> u64 {
-    server
-        .info_field("commandstats", &format!("cmdstat_{command}"))
-        .map_or(0, |stats| {
-            let calls = stats
-                .split(',')
-                .find_map(|field| field.strip_prefix("calls="))
-                .expect("calls= in commandstats");
-            calls.parse().expect("a number of calls")
-        })
-}
-
 #[tokio::test]
 async fn computes_once_then_hits_with_the_sync_layout() {
     let server = Server::start();
@@ -159,7 +146,7 @@ async fn eight_concurrent_tasks_compute_once() {
     let server = Arc::new(server);
     let watcher = Arc::clone(&server);
     tokio::task::spawn_blocking(move || {
-        while calls(&watcher, "hget") < 9 {
+        while watcher.command_calls("HGET") < 9 {
             std::thread::sleep(Duration::from_millis(5));
         }
     })
@@ -285,7 +272,7 @@ async fn ordered_dict_reports_misses_fills_them_and_writes_through() {
         CachedOrderedDict::open(server.url().as_str(), "docs", [3, 1, 2, 1])
             .await
             .unwrap();
-    assert_eq!(calls(&server, "hmget"), 1);
+    assert_eq!(server.command_calls("HMGET"), 1);
     assert_eq!(docs.keys().copied().collect::<Vec<_>>(), [3, 1, 2]);
     assert_eq!(docs.misses().copied().collect::<Vec<_>>(), [1, 2]);
     assert_eq!(docs.get(&3).map(String::as_str), Some("three"));

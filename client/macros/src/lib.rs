@@ -1,5 +1,5 @@
 //! The `#[cached]` attribute macro of [pottery](https://docs.rs/pottery): memoizes a function in
-//! a Redis-backed `pottery::RedisCache`.
+//! a Redis-backed `pottery::RedisCache` (`pottery::aio::RedisCache` for an `async fn`).
 //!
 //! Use it through the `pottery` crate as `#[pottery::cached(...)]`; its documentation, with
 //! examples, is on the re-export `pottery::cached`. The generated code names `::pottery`, so the
@@ -30,7 +30,8 @@ pub fn cached(attribute: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Where the cache comes from.
 enum Source {
-    /// `cache = EXPR`: the user's own cache, `&EXPR` derefs to a `&'static RedisCache`.
+    /// `cache = EXPR`: the user's own cache, `&EXPR` derefs to a `&'static RedisCache` (of the
+    /// async face for an `async fn`).
     Given(Expr),
     /// `url = EXPR, key = EXPR[, ttl_secs = N]`: a cache the macro opens on the first call.
     Opened {

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::containers::dict::WRITE_BATCH;
+use crate::containers::dict::{setdefault_pipeline, stored_now, WRITE_BATCH};
 use crate::error::Error;
 use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
@@ -320,23 +320,12 @@ where
     pub(super) fn defaulting(&self, key: K, default: &V) -> Operation<(Vec<u8>, K, V)> {
         Operation::build(|| {
             let field = to_json(&key)?;
-            let mut pipeline = redis::pipe();
-            pipeline
-                .atomic()
-                .cmd("HSETNX")
-                .arg(self.handle.name())
-                .arg(&field)
-                .arg(to_json(default)?)
-                .ignore()
-                .cmd("HGET")
-                .arg(self.handle.name())
-                .arg(&field);
+            let mut pipeline = setdefault_pipeline(self.handle.name(), &field, to_json(default)?);
             self.add_expiry(&mut pipeline);
             let lookup = self.handle.request_pipeline::<(Option<Vec<u8>>,)>(pipeline);
             Ok(lookup.and_then(move |(stored,)| {
-                // HSETNX just made sure the field exists and MULTI keeps it until HGET.
-                let stored = stored.ok_or(Error::UnexpectedReply { command: "HGET" })?;
-                Ok((field, key, from_json(&stored)?))
+                let value = from_json(&stored_now(stored)?)?;
+                Ok((field, key, value))
             }))
         })
     }
