@@ -45,3 +45,11 @@ pub type BloomFilter<T> = crate::probabilistic::BloomFilter<T, Tokio>;
 
 /// [`probabilistic::HyperLogLog`](crate::probabilistic::HyperLogLog) on the async face.
 pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Tokio>;
+
+/// [`caching::RedisCache`](crate::caching::RedisCache) on the async face: computations are
+/// futures, and callers waiting for another's computation await it.
+pub type RedisCache = crate::caching::RedisCache<Tokio>;
+
+/// [`caching::CachedOrderedDict`](crate::caching::CachedOrderedDict) on the async face: `open`
+/// and the writes are futures; reading the entries makes no round trip, as on the sync face.
+pub type CachedOrderedDict<K, V> = crate::caching::CachedOrderedDict<K, V, Tokio>;

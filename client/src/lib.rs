@@ -55,7 +55,7 @@
 
 #[cfg(feature = "tokio")]
 pub mod aio;
-mod caching;
+pub mod caching;
 pub mod codec;
 pub mod containers;
 mod error;
@@ -66,8 +66,8 @@ mod redlock;
 mod timer;
 mod transport;
 
-pub use crate::caching::cache::{CacheStats, RedisCache};
-pub use crate::caching::cached_ordered_dict::{CachedOrderedDict, DEFAULT_CACHE_TIMEOUT};
+pub use crate::caching::{CacheStats, DEFAULT_CACHE_TIMEOUT};
+pub use crate::containers::counter::RedisCounter;
 pub use crate::containers::deque::RedisDeque;
 pub use crate::containers::list::{ListIter, RedisList};
 pub use crate::containers::queue::{RedisQueue, MAX_QUEUE_WAIT};
@@ -99,17 +99,26 @@ pub type BloomFilter<T> = crate::probabilistic::BloomFilter<T, Blocking>;
 /// [`probabilistic::HyperLogLog`] on the sync face: every call waits and returns a [`Result`].
 pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Blocking>;
 
+/// [`caching::RedisCache`] on the sync face: computations are closures, every call waits and
+/// returns a [`Result`].
+pub type RedisCache = crate::caching::RedisCache<Blocking>;
+
+/// [`caching::CachedOrderedDict`] on the sync face: `open` and the writes wait and return a
+/// [`Result`].
+pub type CachedOrderedDict<K, V> = crate::caching::CachedOrderedDict<K, V, Blocking>;
+
 /// Memoizes a function in a [`RedisCache`], like the `cached` crate's `#[io_cached]`: calls
 /// with the same arguments compute once and then read the stored result, from this process or
-/// any other sharing the cache.
+/// any other sharing the cache. On an `async fn` it uses the async cache
+/// [`aio::RedisCache`] and the generated functions are async too.
 ///
 /// The cache is either one of yours (a `static`, for a TTL, a [`Redlock`] or a connection of
 /// your choice) or opened by the macro from a URL and a key on the first call:
 ///
 /// | option | meaning |
 /// |---|---|
-/// | `cache = EXPR` | your cache: `&EXPR` must deref to a `&'static RedisCache`, such as a `static` [`LazyLock<RedisCache>`](std::sync::LazyLock) |
-/// | `url = EXPR, key = EXPR` | a cache opened with [`RedisCache::open(url, key)`](RedisCache::open) on the first call (any `impl Into<Connector>` and `&str`; evaluated again on every call until the URL parses) |
+/// | `cache = EXPR` | your cache: `&EXPR` must deref to a `&'static RedisCache` (a `&'static aio::RedisCache` for an `async fn`), such as a `static` [`LazyLock<RedisCache>`](std::sync::LazyLock) |
+/// | `url = EXPR, key = EXPR` | a cache opened with [`RedisCache::open(url, key)`](RedisCache::open) (for an `async fn`, [`aio::RedisCache::open`]) on the first call (any `impl Into<Connector>` and `&str`; evaluated again on every call until the URL parses) |
 /// | `ttl_secs = N` | with `url`: the sliding TTL of the whole hash ([`RedisCache::with_ttl`]) |
 /// | `name = "..."` | the function id in the cache field; the function's name by default |
 ///
@@ -118,7 +127,8 @@ pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Blocking>;
 /// [`RedisCache::try_get_or_compute`] stores it, and on a miss runs the body, stores its `Ok`
 /// value and returns it; within the process, concurrent callers with the same arguments wait
 /// for that one computation (and with a [`Redlock`] on your cache, callers in other processes
-/// too). The macro also generates, with the function's visibility:
+/// too). The field does not depend on the face: a sync and an async function with one `name`
+/// on one key share their entries. The macro also generates, with the function's visibility:
 ///
 /// - `{name}_no_cache(...)`: the body itself, which neither reads nor stores;
 /// - `{name}_prime_cache(...)`: runs the body and stores its result without reading, replacing
@@ -127,6 +137,11 @@ pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Blocking>;
 ///   [`clear`](RedisCache::clear), [`remove`](RedisCache::remove), ... It returns
 ///   `&'static RedisCache` with `cache = ...` and `pottery::Result<&'static RedisCache>` with
 ///   `url = ...` (an error if the URL does not parse).
+///
+/// | the function is | `{name}` and its companions | `{name}_cache()` returns |
+/// |---|---|---|
+/// | `fn` | `fn`: each call blocks while it reads, computes and stores | a [`RedisCache`] |
+/// | `async fn` | `async fn`: awaited; callers waiting for another's computation await it, blocking no thread | an [`aio::RedisCache`] (a plain `fn`: opening connects nothing) |
 ///
 /// Requirements, checked at compile time with the error on the offending part:
 ///
@@ -137,15 +152,16 @@ pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Blocking>;
 ///   instances would share entries (lifetime parameters are fine);
 /// - the return type `pottery::Result<T>` or any `Result<T, E>` spelled with a path ending in
 ///   `Result` and with `E: From<pottery::Error>`, so that Redis errors surface; `T` is
-///   `Serialize + DeserializeOwned`. An `Err` from the body is returned and not stored: the next
-///   call computes again;
-/// - not `async`, `const`, `unsafe` or `extern`.
+///   `Serialize + DeserializeOwned + Send + 'static`. An `Err` from the body is returned and
+///   not stored: the next call computes again;
+/// - not `const`, `unsafe` or `extern`.
 ///
 /// Recursion goes through the cache (the body calls the cached function), which is the point
 /// for functions like Fibonacci: a computation waiting on its own arguments would deadlock, but
-/// each level asks for other arguments. With a [`Redlock`] on the cache
-/// ([`RedisCache::with_lock`]) a recursive miss would wait for the lock its caller holds until
-/// the acquire timeout: do not combine the lock with recursion.
+/// each level asks for other arguments. An `async fn` that awaits itself needs its recursive
+/// calls boxed, as any recursive `async fn` does: `Box::pin(fib(n - 1)).await?`. With a
+/// [`Redlock`] on the cache ([`RedisCache::with_lock`]) a recursive miss would wait for the
+/// lock its caller holds until the acquire timeout: do not combine the lock with recursion.
 ///
 /// # Example
 ///
@@ -206,11 +222,63 @@ pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Blocking>;
 /// # Ok::<(), pottery::Error>(())
 /// ```
 ///
+/// An `async fn`, with recursion through the cache and the async companions:
+///
+/// ```no_run
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "fib-cache", ttl_secs = 3600)]
+/// async fn fib(n: u64) -> pottery::Result<u64> {
+///     // A recursive async fn boxes its recursive calls.
+///     Ok(if n < 2 { n } else { Box::pin(fib(n - 1)).await? + Box::pin(fib(n - 2)).await? })
+/// }
+///
+/// # async fn run() -> pottery::Result<()> {
+/// assert_eq!(fib(80).await?, 23_416_728_348_467_685);
+/// let cache: &'static pottery::aio::RedisCache = fib_cache()?;
+/// assert_eq!(cache.stats().await?.size, 81);
+/// assert_eq!(fib_no_cache(10).await?, 55);
+/// fib_prime_cache(80).await?; // recompute and store
+/// cache.clear().await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Your own async cache, in a `static`:
+///
+/// ```no_run
+/// use std::sync::LazyLock;
+/// use pottery::aio::RedisCache;
+///
+/// static PROFILES: LazyLock<RedisCache> = LazyLock::new(|| {
+///     RedisCache::open("redis://127.0.0.1:6379/", "profiles").expect("a redis:// URL")
+/// });
+///
+/// #[pottery::cached(cache = PROFILES)]
+/// async fn profile(user: &str) -> pottery::Result<String> {
+///     Ok(format!("profile of {user}")) // an HTTP call, say
+/// }
+///
+/// # async fn run() -> pottery::Result<()> {
+/// let (a, b) = tokio::join!(profile("ada"), profile("ada")); // computed once
+/// assert_eq!(a?, b?);
+/// assert_eq!(profile_cache().len().await?, 1);
+/// # Ok(())
+/// # }
+/// ```
+///
 /// Refused at compile time, among others:
 ///
 /// ```compile_fail
-/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+/// // An async fn needs an async cache.
+/// static SYNC: std::sync::LazyLock<pottery::RedisCache> = std::sync::LazyLock::new(|| {
+///     pottery::RedisCache::open("redis://127.0.0.1:6379/", "k").unwrap()
+/// });
+/// #[pottery::cached(cache = SYNC)]
 /// async fn fetch(id: u64) -> pottery::Result<String> { Ok(id.to_string()) }
+/// ```
+///
+/// ```compile_fail
+/// #[pottery::cached(url = "redis://127.0.0.1:6379/", key = "k")]
+/// const fn constant(id: u64) -> pottery::Result<u64> { Ok(id) }
 /// ```
 ///
 /// ```compile_fail

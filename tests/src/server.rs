@@ -470,6 +470,19 @@ impl Server {
         info_field(&self.info(section), field).map(str::to_owned)
     }
 
+    /// How many times the server ran `command` (any case) since it started or the last
+    /// `CONFIG RESETSTAT`, from `INFO commandstats` (0 if never).
+    pub fn command_calls(&self, command: &str) -> u64 {
+        let field = format!("cmdstat_{}", command.to_ascii_lowercase());
+        self.info_field("commandstats", &field).map_or(0, |stats| {
+            let calls = stats
+                .split(',')
+                .find_map(|part| part.strip_prefix("calls="))
+                .expect("calls= in commandstats");
+            calls.parse().expect("a number of calls")
+        })
+    }
+
     /// Waits, polling `INFO persistence` every 20 ms, until no AOF rewrite is in progress or
     /// scheduled (after a `BGREWRITEAOF`); false if that has not happened within `timeout`.
     /// Callers assert on it with their own message.

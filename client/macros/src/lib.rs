@@ -1,5 +1,5 @@
 //! The `#[cached]` attribute macro of [pottery](https://docs.rs/pottery): memoizes a function in
-//! a Redis-backed `pottery::RedisCache`.
+//! a Redis-backed `pottery::RedisCache` (`pottery::aio::RedisCache` for an `async fn`).
 //!
 //! Use it through the `pottery` crate as `#[pottery::cached(...)]`; its documentation, with
 //! examples, is on the re-export `pottery::cached`. The generated code names `::pottery`, so the
@@ -30,7 +30,8 @@ pub fn cached(attribute: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Where the cache comes from.
 enum Source {
-    /// `cache = EXPR`: the user's own cache, `&EXPR` derefs to a `&'static RedisCache`.
+    /// `cache = EXPR`: the user's own cache, `&EXPR` derefs to a `&'static RedisCache` (of the
+    /// async face for an `async fn`).
     Given(Expr),
     /// `url = EXPR, key = EXPR[, ttl_secs = N]`: a cache the macro opens on the first call.
     Opened {
@@ -174,16 +175,23 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
     let parameters = quote!(#(#parameters),*);
     let original_inputs = &sig.inputs;
 
+    // An `async fn` is served by the async face of the cache, and its companions are async.
+    let asyncness = &sig.asyncness;
+    let (cache_type, awaited) = match asyncness {
+        None => (quote!(::pottery::RedisCache), quote!()),
+        Some(_) => (quote!(::pottery::aio::RedisCache), quote!(.await)),
+    };
+
     // Hygienic: a parameter the user named `cache` must not be shadowed by ours.
     let cache = Ident::new("cache", Span::mixed_site());
     let (cache_item, get_cache) = match source {
         Source::Given(expression) => {
             let body = quote_spanned!(expression.span()=> &#expression);
             let item = quote! {
-                /// The [`RedisCache`](::pottery::RedisCache) behind the cached function of
-                /// the same name (for `stats`, `clear`, `remove`, ...).
+                /// The [`RedisCache`](::pottery::caching::RedisCache) behind the cached
+                /// function of the same name (for `stats`, `clear`, `remove`, ...).
                 #(#shared_attributes)*
-                #vis fn #cache_function() -> &'static ::pottery::RedisCache {
+                #vis fn #cache_function() -> &'static #cache_type {
                     #body
                 }
             };
@@ -194,18 +202,18 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
                 .map(|seconds| quote!(.with_ttl(::std::time::Duration::from_secs(#seconds))));
             let opened = Ident::new("OPENED", Span::mixed_site());
             let item = quote! {
-                /// The [`RedisCache`](::pottery::RedisCache) behind the cached function of
-                /// the same name (for `stats`, `clear`, `remove`, ...), opened on the first
-                /// call; an error if the URL is not a valid Redis URL.
+                /// The [`RedisCache`](::pottery::caching::RedisCache) behind the cached
+                /// function of the same name (for `stats`, `clear`, `remove`, ...), opened on
+                /// the first call; an error if the URL is not a valid Redis URL.
                 #(#shared_attributes)*
-                #vis fn #cache_function() -> ::pottery::Result<&'static ::pottery::RedisCache> {
-                    static #opened: ::std::sync::OnceLock<::pottery::RedisCache> =
+                #vis fn #cache_function() -> ::pottery::Result<&'static #cache_type> {
+                    static #opened: ::std::sync::OnceLock<#cache_type> =
                         ::std::sync::OnceLock::new();
                     if let ::std::option::Option::Some(#cache) = #opened.get() {
                         return ::std::result::Result::Ok(#cache);
                     }
                     // Opening connects nothing; a racing caller's handle is simply dropped.
-                    let #cache = ::pottery::RedisCache::open(#url, #key)? #with_ttl;
+                    let #cache = #cache_type::open(#url, #key)? #with_ttl;
                     ::std::result::Result::Ok(#opened.get_or_init(|| #cache))
                 }
             };
@@ -219,10 +227,10 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
     // The arguments, moved into the body's call only on a miss.
     let arguments_and_call = quote!((#(#names,)*), |(#(#names,)*)| #no_cache(#(#names),*));
     let get_or_call = quote_spanned! {return_span=>
-        ::pottery::RedisCache::try_get_or_call(#cache, #id, #arguments_and_call)
+        #cache_type::try_get_or_call(#cache, #id, #arguments_and_call) #awaited
     };
     let call_and_store = quote_spanned! {return_span=>
-        ::pottery::RedisCache::try_call_and_store(#cache, #id, #arguments_and_call)
+        #cache_type::try_call_and_store(#cache, #id, #arguments_and_call) #awaited
     };
     let no_cache_doc =
         format!("[`{bare_name}`] without the cache: runs the body, reads and stores nothing.");
@@ -234,18 +242,18 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
     Ok(quote! {
         #(#shared_attributes)*
         #(#wrapper_attributes)*
-        #vis fn #function_name #generics (#parameters) #output #where_clause {
+        #vis #asyncness fn #function_name #generics (#parameters) #output #where_clause {
             let #cache = #get_cache;
             #get_or_call
         }
 
         #[doc = #no_cache_doc]
         #(#shared_attributes)*
-        #vis fn #no_cache #generics (#original_inputs) #output #where_clause #block
+        #vis #asyncness fn #no_cache #generics (#original_inputs) #output #where_clause #block
 
         #[doc = #prime_doc]
         #(#shared_attributes)*
-        #vis fn #prime_cache #generics (#parameters) #output #where_clause {
+        #vis #asyncness fn #prime_cache #generics (#parameters) #output #where_clause {
             let #cache = #get_cache;
             #call_and_store
         }
@@ -257,13 +265,6 @@ fn expand(mut options: Options, function: ItemFn) -> syn::Result<TokenStream2> {
 /// Refuses what the generated code cannot serve, with the error on the offending tokens.
 fn check_signature(function: &ItemFn) -> syn::Result<()> {
     let sig = &function.sig;
-    if let Some(token) = &sig.asyncness {
-        return Err(syn::Error::new(
-            token.span(),
-            "#[pottery::cached] does not support `async fn`: `RedisCache` is synchronous; \
-             cache a synchronous function and call it from `tokio::task::spawn_blocking`",
-        ));
-    }
     if let Some(token) = &sig.constness {
         return Err(syn::Error::new(
             token.span(),
@@ -391,177 +392,4 @@ fn split_attributes(attributes: Vec<Attribute>) -> (Vec<Attribute>, Vec<Attribut
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use syn::parse::Parser;
-
-    /// The expansion of `#[cached(<attribute>)] <item>`, or the compile error's message.
-    fn expand_tokens(attribute: TokenStream2, item: TokenStream2) -> Result<String, String> {
-        let mut options = Options::default();
-        syn::meta::parser(|meta| options.parse(meta))
-            .parse2(attribute)
-            .map_err(|error| error.to_string())?;
-        let function: ItemFn = syn::parse2(item).map_err(|error| error.to_string())?;
-        expand(options, function)
-            .map(|tokens| tokens.to_string())
-            .map_err(|error| error.to_string())
-    }
-
-    fn refusal(attribute: TokenStream2, item: TokenStream2) -> String {
-        expand_tokens(attribute, item).expect_err("the macro refuses this")
-    }
-
-    #[test]
-    fn expands_the_function_and_its_companions() {
-        let expanded = expand_tokens(
-            quote!(url = "redis://127.0.0.1:6379/", key = "k", ttl_secs = 5),
-            quote!(
-                /// Doubles.
-                #[allow(dead_code)]
-                pub fn double(mut n: u64, _: &str) -> pottery::Result<u64> {
-                    n *= 2;
-                    Ok(n)
-                }
-            ),
-        )
-        .unwrap();
-        for expected in [
-            "pub fn double (n : u64 , argument_1 : & str)",
-            "pub fn double_no_cache (mut n : u64 , _ : & str)",
-            "pub fn double_prime_cache (n : u64 , argument_1 : & str)",
-            "pub fn double_cache () -> :: pottery :: Result < & 'static :: pottery :: RedisCache >",
-            "try_get_or_call (cache , \"double\" , (n , argument_1 ,)",
-            "try_call_and_store (cache , \"double\"",
-            "with_ttl (:: std :: time :: Duration :: from_secs (5u64))",
-            "# [doc = r\" Doubles.\"]",
-        ] {
-            assert!(
-                expanded.contains(expected),
-                "{expected}\nnot in\n{expanded}"
-            );
-        }
-        // Lint levels reach every generated function, documentation only the cached one.
-        assert_eq!(expanded.matches("# [allow (dead_code)]").count(), 4);
-        assert_eq!(expanded.matches("Doubles.").count(), 1);
-    }
-
-    #[test]
-    fn name_overrides_the_function_id_and_raw_names_lose_their_prefix() {
-        let expanded = expand_tokens(
-            quote!(cache = CACHE, name = "v2"),
-            quote!(
-                fn r#type() -> Result<u8, MyError> {
-                    Ok(1)
-                }
-            ),
-        )
-        .unwrap();
-        assert!(
-            expanded.contains("try_get_or_call (cache , \"v2\" , ()"),
-            "{expanded}"
-        );
-        assert!(expanded.contains("fn type_no_cache ()"), "{expanded}");
-        assert!(
-            expanded.contains("fn type_cache () -> & 'static :: pottery :: RedisCache { & CACHE }")
-        );
-    }
-
-    #[test]
-    fn refuses_what_it_cannot_cache() {
-        let ok = quote!(-> pottery::Result<u8>);
-        let cases = [
-            (
-                quote!(async fn f() #ok { Ok(1) }),
-                "does not support `async fn`",
-            ),
-            (
-                quote!(const fn f() #ok { Ok(1) }),
-                "cannot make a `const fn`",
-            ),
-            (
-                quote!(unsafe fn f() #ok { Ok(1) }),
-                "does not support `unsafe fn`",
-            ),
-            (
-                quote!(extern "C" fn f() #ok { Ok(1) }),
-                "does not support `extern`",
-            ),
-            (
-                quote!(fn f<T>(t: T) #ok { Ok(1) }),
-                "does not support generic functions",
-            ),
-            (
-                quote!(fn f<const N: usize>() #ok { Ok(1) }),
-                "does not support generic functions",
-            ),
-            (
-                quote!(fn f(t: &impl Copy) #ok { Ok(1) }),
-                "does not support generic functions",
-            ),
-            (
-                quote!(fn f(&self) #ok { Ok(1) }),
-                "does not support methods",
-            ),
-            (
-                quote!(
-                    fn f() {}
-                ),
-                "must return `pottery::Result<T>`",
-            ),
-            (
-                quote!(
-                    fn f() -> u8 {
-                        1
-                    }
-                ),
-                "must return `pottery::Result<T>`",
-            ),
-            (
-                quote!(
-                    fn f() -> Option<u8> {
-                        None
-                    }
-                ),
-                "must return `pottery::Result<T>`",
-            ),
-        ];
-        for (item, message) in cases {
-            let error = refusal(quote!(cache = C), item.clone());
-            assert!(error.contains(message), "{item}: {error}");
-        }
-        // Lifetimes are fine.
-        expand_tokens(
-            quote!(cache = C),
-            quote!(fn f<'a>(s: &'a str) #ok { Ok(1) }),
-        )
-        .unwrap();
-    }
-
-    #[test]
-    fn refuses_missing_conflicting_and_unknown_options() {
-        let item = quote!(
-            fn f() -> pottery::Result<u8> {
-                Ok(1)
-            }
-        );
-        let cases = [
-            (quote!(), "expected `cache = <static RedisCache>`"),
-            (quote!(key = "k"), "`key` needs `url"),
-            (quote!(url = "u"), "`url` needs `key"),
-            (quote!(cache = C, url = "u", key = "k"), "not both"),
-            (
-                quote!(cache = C, ttl_secs = 5),
-                "`ttl_secs` applies to a cache opened with `url`",
-            ),
-            (quote!(url = "u", key = "k", ttl_secs = 0), "at least 1"),
-            (quote!(url = "u", key = "k", ttl_secs = -1), "invalid digit"),
-            (quote!(cache = C, cache = D), "`cache` is given twice"),
-            (quote!(cache = C, name = f), "expected string literal"),
-            (quote!(cache = C, size = 10), "unknown option `size`"),
-        ];
-        for (attribute, message) in cases {
-            let error = refusal(attribute.clone(), item.clone());
-            assert!(error.contains(message), "{attribute}: {error}");
-        }
-    }
-}
+mod tests;

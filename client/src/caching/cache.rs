@@ -1,7 +1,12 @@
 //! [`RedisCache`]: memoizes function results in a Redis hash, computing each missing value once.
+//!
+//! The struct and the calls without user closures (reads and writes of the hash, statistics)
+//! are written once here, as [`Operation`]s; the calls that run a computation are per face, in
+//! `cache_blocking.rs` and `cache_tokio.rs`.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -9,8 +14,11 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::codec::{from_json, to_json};
-use crate::error::{Error, Result};
+use crate::codec::to_json;
+use crate::containers::dict::decode_optional;
+use crate::error::Result;
+use crate::face::operation::Operation;
+use crate::face::{Blocking, Face};
 use crate::redlock::sync::Redlock;
 use crate::transport::connector::Connector;
 use crate::transport::key::KeyHandle;
@@ -44,12 +52,17 @@ pub struct CacheStats {
 /// returns it. Within a process only one caller computes a missing value: concurrent callers
 /// asking for the same function and arguments wait for it and then read its result. With
 /// [`with_lock`](Self::with_lock) a [`Redlock`] also makes callers in other processes wait.
-/// Clones share the key, the connection, the statistics and the in-flight computations; calls
-/// from several threads take turns on the one connection.
+/// Clones share the key, the connections, the statistics and the in-flight computations.
 ///
 /// Arguments are given as a tuple (`&(a, b)`, `&(x,)`, or `&()` for none), stored as a JSON
 /// array. Python pottery keys its cache with Python's per-process `hash()`, so the two cannot
 /// share cache keys.
+///
+/// `pottery::RedisCache` is the sync face ([`Blocking`]): computations are closures and the
+/// waiting callers block their thread. [`aio::RedisCache`](crate::aio::RedisCache) is the async
+/// face: computations are futures, waiting callers await (no runtime thread is blocked), and
+/// the cross-process lock is an [`AsyncRedlock`](crate::AsyncRedlock). Both store the same
+/// fields and values, so a sync and an async cache on one key see each other's entries.
 ///
 /// # Example
 ///
@@ -63,24 +76,104 @@ pub struct CacheStats {
 /// assert_eq!(value, 832_040);
 /// # Ok::<(), pottery::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct RedisCache {
-    handle: Arc<KeyHandle>,
+pub struct RedisCache<F: Face = Blocking> {
+    pub(super) handle: Arc<KeyHandle>,
     ttl: Option<Duration>,
-    lock: Option<Arc<Redlock>>,
-    shared: Arc<Shared>,
+    pub(super) lock: Option<Arc<CrossProcessLock>>,
+    pub(super) shared: Arc<Shared>,
+    face: PhantomData<fn() -> F>,
+}
+
+impl<F: Face> Clone for RedisCache<F> {
+    fn clone(&self) -> Self {
+        Self {
+            handle: Arc::clone(&self.handle),
+            ttl: self.ttl,
+            lock: self.lock.clone(),
+            shared: Arc::clone(&self.shared),
+            face: PhantomData,
+        }
+    }
+}
+
+/// The lock of [`RedisCache::with_lock`], of the cache's face.
+pub(super) enum CrossProcessLock {
+    Blocking(Redlock),
+    #[cfg(feature = "tokio")]
+    Tokio(crate::redlock::tokio::AsyncRedlock),
+}
+
+impl CrossProcessLock {
+    fn key(&self) -> &str {
+        match self {
+            Self::Blocking(lock) => lock.key(),
+            #[cfg(feature = "tokio")]
+            Self::Tokio(lock) => lock.key(),
+        }
+    }
 }
 
 /// What clones of one cache share besides the key.
 #[derive(Default)]
-struct Shared {
+pub(super) struct Shared {
     hits: AtomicU64,
     misses: AtomicU64,
-    /// One mutex per field being computed: its holder computes, the others wait on it.
-    in_flight: Mutex<HashMap<Vec<u8>, Arc<Mutex<()>>>>,
+    /// The computations in progress of a sync cache: one mutex per field, held by the caller
+    /// that computes.
+    pub(super) blocking: Flights<Mutex<()>>,
+    /// The same for an async cache, with mutexes that are awaited.
+    #[cfg(feature = "tokio")]
+    pub(super) tokio: Flights<tokio::sync::Mutex<()>>,
 }
 
-impl fmt::Debug for RedisCache {
+/// The computations in progress, by field: the caller holding a field's mutex computes, the
+/// others wait for it and then read what it stored.
+pub(super) struct Flights<M> {
+    table: Mutex<HashMap<Vec<u8>, Arc<M>>>,
+}
+
+impl<M> Default for Flights<M> {
+    fn default() -> Self {
+        Self {
+            table: Mutex::default(),
+        }
+    }
+}
+
+impl<M: Default> Flights<M> {
+    /// The mutex of `field`'s computation, made if none is in progress.
+    pub(super) fn join(&self, field: &[u8]) -> Arc<M> {
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(table.entry(field.to_vec()).or_default())
+    }
+
+    /// A guard that forgets `field`'s computation when dropped: when it ends, also by panic or
+    /// (async) by cancellation.
+    pub(super) fn end_on_drop<'a>(&'a self, field: &'a [u8]) -> FlightEnd<'a, M> {
+        FlightEnd {
+            flights: self,
+            field,
+        }
+    }
+}
+
+/// See [`Flights::end_on_drop`].
+pub(super) struct FlightEnd<'a, M> {
+    flights: &'a Flights<M>,
+    field: &'a [u8],
+}
+
+impl<M> Drop for FlightEnd<'_, M> {
+    fn drop(&mut self) {
+        self.flights
+            .table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(self.field);
+    }
+}
+
+impl<F: Face> fmt::Debug for RedisCache<F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("RedisCache")
@@ -94,40 +187,22 @@ impl fmt::Debug for RedisCache {
     }
 }
 
-/// Removes a field's in-flight entry when its computation ends, also by panic.
-struct FlightEnd<'a> {
-    shared: &'a Shared,
-    field: &'a [u8],
-}
-
-impl Drop for FlightEnd<'_> {
-    fn drop(&mut self) {
-        self.shared
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(self.field);
-    }
-}
-
-impl RedisCache {
-    /// Attaches to the cache hash at `key` (which may or may not exist yet), with no TTL and no
-    /// cross-process lock. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "prices")?;
-    /// assert_eq!(cache.key(), "prices");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+impl<F: Face> RedisCache<F> {
+    /// A cache on `key` of face `F`, with no TTL and no lock (the faces' `open`).
+    pub(super) fn attach(connector: Connector, key: &str) -> Result<Self> {
         Ok(Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
+            handle: KeyHandle::new::<F>(connector, Some(key))?,
             ttl: None,
             lock: None,
             shared: Arc::default(),
+            face: PhantomData,
         })
+    }
+
+    /// The cache with its cross-process lock (the faces' `with_lock`).
+    pub(super) fn locked_by(mut self, lock: CrossProcessLock) -> Self {
+        self.lock = Some(Arc::new(lock));
+        self
     }
 
     /// The cache with a sliding TTL: every read or write of an entry sets the whole hash to
@@ -144,23 +219,6 @@ impl RedisCache {
     /// ```
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl.max(Duration::from_millis(1)));
-        self
-    }
-
-    /// The cache with a cross-process lock: a caller that misses computes while holding
-    /// `lock`, and reads the hash again once it holds it, so callers in other processes that
-    /// share the key and the lock compute a missing value once too. One lock serves the whole
-    /// cache: misses for different arguments take turns across processes.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let lock = pottery::Redlock::builder().name("prices-cache").master("redis://127.0.0.1:6379/").build()?;
-    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "prices")?.with_lock(lock);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn with_lock(mut self, lock: Redlock) -> Self {
-        self.lock = Some(Arc::new(lock));
         self
     }
 
@@ -190,173 +248,6 @@ impl RedisCache {
         self.ttl
     }
 
-    /// The stored result of `function` for `args`, or `compute()`'s result, stored first.
-    ///
-    /// Within the process, concurrent callers for the same function and arguments wait while
-    /// one computes, then read its result (a hit). [`Error::Decode`] if the stored value is not
-    /// JSON of type `T`; the value is then left as it is.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "squares")?;
-    /// let square: i64 = cache.get_or_compute("square", &(12,), || 144)?;
-    /// assert_eq!(square, 144);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn get_or_compute<A, T>(
-        &self,
-        function: &str,
-        args: &A,
-        compute: impl FnOnce() -> T,
-    ) -> Result<T>
-    where
-        A: Serialize + ?Sized,
-        T: Serialize + DeserializeOwned,
-    {
-        self.try_get_or_compute(function, args, || Ok::<T, Error>(compute()))
-    }
-
-    /// Like [`get_or_compute`](Self::get_or_compute) for a computation that can fail: an error
-    /// is returned as it is and nothing is stored, so the next caller computes again.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "parsed")?;
-    /// let number: Result<i64, Box<dyn std::error::Error>> =
-    ///     cache.try_get_or_compute("parse", &("42",), || Ok("42".parse::<i64>()?));
-    /// assert_eq!(number.unwrap(), 42);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn try_get_or_compute<A, T, E>(
-        &self,
-        function: &str,
-        args: &A,
-        compute: impl FnOnce() -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        A: Serialize + ?Sized,
-        T: Serialize + DeserializeOwned,
-        E: From<Error>,
-    {
-        self.try_get_or_call(function, args, |_| compute())
-    }
-
-    /// Like [`try_get_or_compute`](Self::try_get_or_compute), with the arguments given by value
-    /// and handed to `call` on a miss: for arguments the computation must own, such as a
-    /// `String` passed on to a function that takes it. This is what
-    /// [`#[pottery::cached]`](crate::cached) functions call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// fn shout(text: String) -> pottery::Result<String> { Ok(text.to_uppercase()) }
-    ///
-    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "shouts")?;
-    /// let text = String::from("hello");
-    /// let loud = cache.try_get_or_call("shout", (text,), |(text,)| shout(text))?;
-    /// assert_eq!(loud, "HELLO");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn try_get_or_call<A, T, E>(
-        &self,
-        function: &str,
-        args: A,
-        call: impl FnOnce(A) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        A: Serialize,
-        T: Serialize + DeserializeOwned,
-        E: From<Error>,
-    {
-        let field = field(function, &args)?;
-        if let Some(value) = self.read(&field)? {
-            return Ok(value);
-        }
-        let flight = Arc::clone(
-            self.shared
-                .in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(field.clone())
-                .or_default(),
-        );
-        let _computing = flight.lock().unwrap_or_else(PoisonError::into_inner);
-        let _end = FlightEnd {
-            shared: &self.shared,
-            field: &field,
-        };
-        // Whoever held the flight before us has stored its result by now.
-        if let Some(value) = self.read(&field)? {
-            return Ok(value);
-        }
-        match &self.lock {
-            None => self.compute_and_store(&field, || call(args)),
-            Some(lock) => {
-                let guard = lock.acquire()?;
-                let outcome = match self.read(&field) {
-                    Ok(Some(value)) => Ok(value),
-                    Ok(None) => self.compute_and_store(&field, || call(args)),
-                    Err(error) => Err(error.into()),
-                };
-                guard.release()?;
-                outcome
-            }
-        }
-    }
-
-    /// Computes `function` for `args` again without reading the cache, stores the result
-    /// (replacing any stored one) and returns it; counted as neither hit nor miss.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "rates")?;
-    /// let fresh: f64 = cache.bypass("rate", &("EUR", "USD"), || 1.08)?;
-    /// assert_eq!(cache.get::<_, f64>("rate", &("EUR", "USD"))?, Some(1.08));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn bypass<A, T>(&self, function: &str, args: &A, compute: impl FnOnce() -> T) -> Result<T>
-    where
-        A: Serialize + ?Sized,
-        T: Serialize + DeserializeOwned,
-    {
-        self.try_call_and_store(function, args, |_| Ok(compute()))
-    }
-
-    /// Like [`bypass`](Self::bypass) for a call that can fail and takes the arguments by value:
-    /// `call(args)` runs without reading the cache; its result replaces any stored one, and an
-    /// error is returned as it is with nothing stored. Counted as neither hit nor miss.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// fn rate(from: String, to: String) -> pottery::Result<f64> { Ok(1.08) }
-    ///
-    /// let cache = pottery::RedisCache::open("redis://127.0.0.1:6379/", "rates")?;
-    /// let args = ("EUR".to_owned(), "USD".to_owned());
-    /// let fresh = cache.try_call_and_store("rate", args, |(from, to)| rate(from, to))?;
-    /// assert_eq!(cache.get::<_, f64>("rate", &("EUR", "USD"))?, Some(fresh));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn try_call_and_store<A, T, E>(
-        &self,
-        function: &str,
-        args: A,
-        call: impl FnOnce(A) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        A: Serialize,
-        T: Serialize,
-        E: From<Error>,
-    {
-        let field = field(function, &args)?;
-        let value = call(args)?;
-        self.store(&field, &value)?;
-        Ok(value)
-    }
-
     /// The stored result of `function` for `args`, if any, without computing; slides the TTL
     /// and counts a hit or a miss.
     ///
@@ -367,17 +258,20 @@ impl RedisCache {
     /// let cached: Option<String> = cache.get("greet", &("ada",))?;
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn get<A, T>(&self, function: &str, args: &A) -> Result<Option<T>>
+    pub fn get<A, T>(&self, function: &str, args: &A) -> F::Output<Option<T>>
     where
         A: Serialize + ?Sized,
-        T: DeserializeOwned,
+        T: DeserializeOwned + Send + 'static,
     {
-        let field = field(function, args)?;
-        let value = self.read(&field)?;
-        if value.is_none() {
-            self.shared.misses.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(value)
+        F::run(Operation::build(|| {
+            let shared = Arc::clone(&self.shared);
+            Ok(self.read(&field(function, args)?).map(move |value| {
+                if value.is_none() {
+                    shared.misses.fetch_add(1, Ordering::Relaxed);
+                }
+                value
+            }))
+        }))
     }
 
     /// Forgets the stored result of `function` for `args`; whether there was one (`HDEL`).
@@ -390,12 +284,15 @@ impl RedisCache {
     /// assert!(cache.remove("one", &())?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn remove<A: Serialize + ?Sized>(&self, function: &str, args: &A) -> Result<bool> {
-        let field = field(function, args)?;
-        let removed: i64 = self
-            .handle
-            .query(redis::cmd("HDEL").arg(self.key()).arg(field))?;
-        Ok(removed > 0)
+    pub fn remove<A: Serialize + ?Sized>(&self, function: &str, args: &A) -> F::Output<bool> {
+        F::run(Operation::build(|| {
+            let mut command = self.handle.command("HDEL");
+            command.arg(field(function, args)?);
+            Ok(self
+                .handle
+                .request::<i64>(command)
+                .map(|removed| removed > 0))
+        }))
     }
 
     /// Removes every entry (deletes the hash) and resets the hit and miss counts.
@@ -408,12 +305,13 @@ impl RedisCache {
     /// assert_eq!(cache.len()?, 0);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn clear(&self) -> Result<()> {
-        self.handle
-            .query::<()>(redis::cmd("UNLINK").arg(self.key()))?;
-        self.shared.hits.store(0, Ordering::Relaxed);
-        self.shared.misses.store(0, Ordering::Relaxed);
-        Ok(())
+    pub fn clear(&self) -> F::Output<()> {
+        let shared = Arc::clone(&self.shared);
+        let unlink = self.handle.request::<()>(self.handle.command("UNLINK"));
+        F::run(unlink.map(move |()| {
+            shared.hits.store(0, Ordering::Relaxed);
+            shared.misses.store(0, Ordering::Relaxed);
+        }))
     }
 
     /// The number of stored entries (`HLEN`).
@@ -425,8 +323,8 @@ impl RedisCache {
     /// let entries: usize = cache.len()?;
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn len(&self) -> Result<usize> {
-        self.handle.query(redis::cmd("HLEN").arg(self.key()))
+    pub fn len(&self) -> F::Output<usize> {
+        F::run(self.handle.request(self.handle.command("HLEN")))
     }
 
     /// Whether the cache holds no entry.
@@ -438,8 +336,9 @@ impl RedisCache {
     /// if cache.is_empty()? { println!("cold cache"); }
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
+    pub fn is_empty(&self) -> F::Output<bool> {
+        let len = self.handle.request::<usize>(self.handle.command("HLEN"));
+        F::run(len.map(|len| len == 0))
     }
 
     /// Hits and misses counted by this handle and its clones since creation or the last
@@ -455,63 +354,59 @@ impl RedisCache {
     /// assert_eq!((stats.hits, stats.misses), (1, 1));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn stats(&self) -> Result<CacheStats> {
-        let size = self.len()? as u64;
-        Ok(CacheStats {
-            hits: self.shared.hits.load(Ordering::Relaxed),
-            misses: self.shared.misses.load(Ordering::Relaxed),
+    pub fn stats(&self) -> F::Output<CacheStats> {
+        let shared = Arc::clone(&self.shared);
+        let len = self.handle.request::<u64>(self.handle.command("HLEN"));
+        F::run(len.map(move |size| CacheStats {
+            hits: shared.hits.load(Ordering::Relaxed),
+            misses: shared.misses.load(Ordering::Relaxed),
             size,
-        })
+        }))
     }
 
     /// Reads `field` and slides the TTL in one transaction; counts a hit when found.
-    fn read<T: DeserializeOwned>(&self, field: &[u8]) -> Result<Option<T>> {
+    pub(super) fn read<T>(&self, field: &[u8]) -> Operation<Option<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
         let mut pipeline = redis::pipe();
         pipeline.atomic().cmd("HGET").arg(self.key()).arg(field);
-        if let Some(ttl) = self.ttl {
-            pipeline
-                .cmd("PEXPIRE")
-                .arg(self.key())
-                .arg(millis(ttl))
-                .ignore();
-        }
-        let (stored,): (Option<Vec<u8>>,) = self.handle.query_pipeline(&pipeline)?;
-        match stored {
-            None => Ok(None),
-            Some(bytes) => {
-                let value = from_json(&bytes)?;
-                self.shared.hits.fetch_add(1, Ordering::Relaxed);
-                Ok(Some(value))
-            }
-        }
-    }
-
-    /// Counts a miss, computes, stores.
-    fn compute_and_store<T, E>(
-        &self,
-        field: &[u8],
-        compute: impl FnOnce() -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        T: Serialize,
-        E: From<Error>,
-    {
-        self.shared.misses.fetch_add(1, Ordering::Relaxed);
-        let value = compute()?;
-        self.store(field, &value)?;
-        Ok(value)
+        self.slide(&mut pipeline);
+        let shared = Arc::clone(&self.shared);
+        self.handle
+            .request_pipeline::<(Option<Vec<u8>>,)>(pipeline)
+            .and_then(move |(stored,)| {
+                let value = decode_optional(stored)?;
+                if value.is_some() {
+                    shared.hits.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(value)
+            })
     }
 
     /// Writes `field` and slides the TTL in one transaction.
-    fn store<T: Serialize + ?Sized>(&self, field: &[u8], value: &T) -> Result<()> {
-        let mut pipeline = redis::pipe();
-        pipeline
-            .atomic()
-            .cmd("HSET")
-            .arg(self.key())
-            .arg(field)
-            .arg(to_json(value)?)
-            .ignore();
+    pub(super) fn store<T: Serialize + ?Sized>(&self, field: &[u8], value: &T) -> Operation<()> {
+        Operation::build(|| {
+            let mut pipeline = redis::pipe();
+            pipeline
+                .atomic()
+                .cmd("HSET")
+                .arg(self.key())
+                .arg(field)
+                .arg(to_json(value)?)
+                .ignore();
+            self.slide(&mut pipeline);
+            Ok(self.handle.request_pipeline(pipeline))
+        })
+    }
+
+    /// Counts a computation.
+    pub(super) fn count_miss(&self) {
+        self.shared.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Appends the `PEXPIRE` of the sliding TTL (if any) to `pipeline`, its reply ignored.
+    fn slide(&self, pipeline: &mut redis::Pipeline) {
         if let Some(ttl) = self.ttl {
             pipeline
                 .cmd("PEXPIRE")
@@ -519,13 +414,12 @@ impl RedisCache {
                 .arg(millis(ttl))
                 .ignore();
         }
-        self.handle.query_pipeline::<()>(&pipeline)
     }
 }
 
 /// The hash field of a call: JSON `[function, [args...]]`; `()` gives `[]` and a value that is
 /// not a sequence is wrapped as the one argument.
-fn field<A: Serialize + ?Sized>(function: &str, args: &A) -> Result<Vec<u8>> {
+pub(super) fn field<A: Serialize + ?Sized>(function: &str, args: &A) -> Result<Vec<u8>> {
     let args = to_json(args)?;
     let mut field = Vec::with_capacity(function.len() + args.len() + 8);
     field.push(b'[');

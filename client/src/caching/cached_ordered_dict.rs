@@ -4,6 +4,7 @@
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +12,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{from_json, to_json};
-use crate::containers::dict::WRITE_BATCH;
-use crate::error::{Error, Result};
+use crate::containers::dict::{setdefault_pipeline, stored_now, WRITE_BATCH};
+use crate::error::Error;
+use crate::face::operation::Operation;
+use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
 use crate::transport::key::KeyHandle;
 
@@ -55,15 +58,19 @@ pub const DEFAULT_CACHE_TIMEOUT: Duration = Duration::from_secs(60);
 /// assert_eq!(docs.get(&3), Some(&"document 3".to_owned()));
 /// # Ok::<(), pottery::Error>(())
 /// ```
-pub struct CachedOrderedDict<K, V> {
+pub struct CachedOrderedDict<K, V, F: Face = Blocking> {
     handle: Arc<KeyHandle>,
     timeout: Option<Duration>,
     entries: Vec<(K, Option<V>)>,
     /// Position of each key in `entries`, by its JSON field.
     positions: HashMap<Vec<u8>, usize>,
+    face: PhantomData<fn() -> F>,
 }
 
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for CachedOrderedDict<K, V> {
+/// Entries written to the hash, to be applied here: (field, key, value).
+pub(super) type Written<K, V> = Vec<(Vec<u8>, K, V)>;
+
+impl<K: fmt::Debug, V: fmt::Debug, F: Face> fmt::Debug for CachedOrderedDict<K, V, F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("CachedOrderedDict")
@@ -74,98 +81,11 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for CachedOrderedDict<K, V> {
     }
 }
 
-impl<K, V> CachedOrderedDict<K, V>
+impl<K, V, F: Face> CachedOrderedDict<K, V, F>
 where
-    K: Serialize + DeserializeOwned,
-    V: Serialize + DeserializeOwned,
+    K: Serialize + DeserializeOwned + Send + 'static,
+    V: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Looks up `keys`, in order, in the hash at `key` with one `HMGET` (no command at all for
-    /// no keys), then sets the hash to expire after [`DEFAULT_CACHE_TIMEOUT`] (pipelined: one
-    /// round trip).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let docs: pottery::CachedOrderedDict<String, String> = pottery::CachedOrderedDict::open(
-    ///     "redis://127.0.0.1:6379/",
-    ///     "docs",
-    ///     ["b".to_owned(), "a".to_owned()],
-    /// )?;
-    /// let order: Vec<&String> = docs.keys().collect();
-    /// assert_eq!(order, ["b", "a"]);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn open(
-        connector: impl Into<Connector>,
-        key: &str,
-        keys: impl IntoIterator<Item = K>,
-    ) -> Result<Self> {
-        Self::open_with_timeout(connector, key, keys, Some(DEFAULT_CACHE_TIMEOUT))
-    }
-
-    /// [`open`](Self::open) with the hash's time to live after each write: `None` never sets
-    /// an expiry; `Some` must be at least a millisecond (else [`Error::InvalidArgument`]).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    ///
-    /// let docs: pottery::CachedOrderedDict<u32, String> =
-    ///     pottery::CachedOrderedDict::open_with_timeout(
-    ///         "redis://127.0.0.1:6379/",
-    ///         "docs",
-    ///         [1, 2],
-    ///         Some(Duration::from_secs(600)),
-    ///     )?;
-    /// assert_eq!(docs.len(), 2);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn open_with_timeout(
-        connector: impl Into<Connector>,
-        key: &str,
-        keys: impl IntoIterator<Item = K>,
-        timeout: Option<Duration>,
-    ) -> Result<Self> {
-        if let Some(timeout) = timeout {
-            if timeout < Duration::from_millis(1) || timeout.as_millis() > i64::MAX as u128 {
-                return Err(Error::InvalidArgument {
-                    argument: "timeout",
-                    problem: "must be between 1 millisecond and 2^63-1 milliseconds",
-                });
-            }
-        }
-        let mut dict = Self {
-            handle: KeyHandle::new::<crate::face::Blocking>(connector.into(), Some(key))?,
-            timeout,
-            entries: Vec::new(),
-            positions: HashMap::new(),
-        };
-        let mut fields = Vec::new();
-        for key in keys {
-            let field = to_json(&key)?;
-            if !dict.positions.contains_key(&field) {
-                dict.positions.insert(field.clone(), dict.entries.len());
-                dict.entries.push((key, None));
-                fields.push(field);
-            }
-        }
-        if fields.is_empty() {
-            return Ok(dict);
-        }
-        let mut pipeline = redis::pipe();
-        pipeline.cmd("HMGET").arg(dict.handle.name()).arg(&fields);
-        dict.add_expiry(&mut pipeline);
-        let (stored,): (Vec<Option<Vec<u8>>>,) = dict.handle.query_pipeline(&pipeline)?;
-        if stored.len() != dict.entries.len() {
-            return Err(Error::UnexpectedReply { command: "HMGET" });
-        }
-        for ((_, value), stored) in dict.entries.iter_mut().zip(stored) {
-            *value = stored.map(|bytes| from_json(&bytes)).transpose()?;
-        }
-        Ok(dict)
-    }
-
     /// The Redis key of the cache hash.
     ///
     /// # Example
@@ -288,134 +208,6 @@ where
             .map(|(key, value)| (key, value.as_ref()))
     }
 
-    /// Stores `value` for `key` here and in the hash (`HSET`, then `PEXPIRE`, one round trip);
-    /// a key not in the dict yet is appended (Python's `d[key] = value`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let mut docs = pottery::CachedOrderedDict::<u8, String>::open("redis://127.0.0.1:6379/", "docs", [1])?;
-    /// docs.insert(1, "one".to_owned())?;
-    /// assert_eq!(docs.misses().count(), 0);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn insert(&mut self, key: K, value: V) -> Result<()> {
-        self.extend([(key, value)])
-    }
-
-    /// Stores every entry of `entries` here and in the hash (later ones win): `HSET`s of up to
-    /// 1000 pairs and the `PEXPIRE`, pipelined in one round trip (Python's `update`). On an
-    /// error nothing changes here, though some batches may have reached the hash.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let mut docs = pottery::CachedOrderedDict::<u8, String>::open("redis://127.0.0.1:6379/", "docs", [1, 2])?;
-    /// docs.extend([(1, "one".to_owned()), (2, "two".to_owned())])?;
-    /// assert_eq!(docs.get(&2).map(String::as_str), Some("two"));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn extend(&mut self, entries: impl IntoIterator<Item = (K, V)>) -> Result<()> {
-        let mut encoded = Vec::new();
-        for (key, value) in entries {
-            let field = to_json(&key)?;
-            let json = to_json(&value)?;
-            encoded.push((field, json, key, value));
-        }
-        if encoded.is_empty() {
-            return Ok(());
-        }
-        let mut pipeline = redis::pipe();
-        for batch in encoded.chunks(WRITE_BATCH) {
-            let command = pipeline.cmd("HSET").arg(self.handle.name());
-            for (field, json, _, _) in batch {
-                command.arg(field).arg(json);
-            }
-            command.ignore();
-        }
-        self.add_expiry(&mut pipeline);
-        self.handle.query_pipeline::<()>(&pipeline)?;
-        for (field, _, key, value) in encoded {
-            match self.positions.get(&field) {
-                Some(&position) => {
-                    if let Some(entry) = self.entries.get_mut(position) {
-                        entry.1 = Some(value);
-                    }
-                }
-                None => {
-                    self.positions.insert(field, self.entries.len());
-                    self.entries.push((key, Some(value)));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Computes a value for every miss with `make`, in order, and stores them all with one
-    /// [`extend`](Self::extend): the hydrate-the-misses step in one round trip.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let mut docs = pottery::CachedOrderedDict::<u8, String>::open("redis://127.0.0.1:6379/", "docs", [1, 2])?;
-    /// docs.fill_misses_with(|id| format!("document {id}"))?;
-    /// assert_eq!(docs.misses().count(), 0);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn fill_misses_with(&mut self, mut make: impl FnMut(&K) -> V) -> Result<()>
-    where
-        K: Clone,
-    {
-        let filled: Vec<(K, V)> = self.misses().map(|key| (key.clone(), make(key))).collect();
-        self.extend(filled)
-    }
-
-    /// Python's `setdefault`: stores `default` in the hash unless it already has a value for
-    /// `key` (`HSETNX` and `HGET` in one `MULTI`/`EXEC`, then `PEXPIRE`), and keeps and returns
-    /// the value the hash holds now, so a value cached meanwhile by another process wins. A
-    /// key not in the dict yet is appended.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let mut docs = pottery::CachedOrderedDict::<u8, String>::open("redis://127.0.0.1:6379/", "docs", [1])?;
-    /// let doc = docs.setdefault(1, "fallback".to_owned())?;
-    /// println!("{doc}");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn setdefault(&mut self, key: K, default: V) -> Result<&V> {
-        let field = to_json(&key)?;
-        let mut pipeline = redis::pipe();
-        pipeline
-            .atomic()
-            .cmd("HSETNX")
-            .arg(self.handle.name())
-            .arg(&field)
-            .arg(to_json(&default)?)
-            .ignore()
-            .cmd("HGET")
-            .arg(self.handle.name())
-            .arg(&field);
-        self.add_expiry(&mut pipeline);
-        let (stored,): (Option<Vec<u8>>,) = self.handle.query_pipeline(&pipeline)?;
-        // HSETNX just made sure the field exists and MULTI keeps it until HGET.
-        let stored = stored.ok_or(Error::UnexpectedReply { command: "HGET" })?;
-        let value: V = from_json(&stored)?;
-        let position = match self.positions.get(&field) {
-            Some(&position) => position,
-            None => {
-                self.positions.insert(field, self.entries.len());
-                self.entries.push((key, None));
-                self.entries.len() - 1
-            }
-        };
-        let entry = self
-            .entries
-            .get_mut(position)
-            .ok_or(Error::UnexpectedReply { command: "HGET" })?;
-        Ok(entry.1.insert(value))
-    }
-
     /// The entries in order, `None` for a miss, leaving the cache as it is.
     ///
     /// # Example
@@ -427,6 +219,129 @@ where
     /// ```
     pub fn into_entries(self) -> Vec<(K, Option<V>)> {
         self.entries
+    }
+
+    /// The dict of `keys` (each once, at its first position) on `key`, filled by one `HMGET`
+    /// pipelined with the `PEXPIRE` (no command at all for no keys): the faces' `open`.
+    pub(super) fn opening(
+        connector: Connector,
+        key: &str,
+        keys: impl IntoIterator<Item = K>,
+        timeout: Option<Duration>,
+    ) -> Operation<Self> {
+        Operation::build(|| {
+            if let Some(timeout) = timeout {
+                if timeout < Duration::from_millis(1) || timeout.as_millis() > i64::MAX as u128 {
+                    return Err(Error::InvalidArgument {
+                        argument: "timeout",
+                        problem: "must be between 1 millisecond and 2^63-1 milliseconds",
+                    });
+                }
+            }
+            let mut dict = Self {
+                handle: KeyHandle::new::<F>(connector, Some(key))?,
+                timeout,
+                entries: Vec::new(),
+                positions: HashMap::new(),
+                face: PhantomData,
+            };
+            let mut fields = Vec::new();
+            for key in keys {
+                let field = to_json(&key)?;
+                if !dict.positions.contains_key(&field) {
+                    dict.positions.insert(field.clone(), dict.entries.len());
+                    dict.entries.push((key, None));
+                    fields.push(field);
+                }
+            }
+            if fields.is_empty() {
+                return Ok(Operation::done(Ok(dict)));
+            }
+            let mut pipeline = redis::pipe();
+            pipeline.cmd("HMGET").arg(dict.handle.name()).arg(&fields);
+            dict.add_expiry(&mut pipeline);
+            let lookup = dict
+                .handle
+                .request_pipeline::<(Vec<Option<Vec<u8>>>,)>(pipeline);
+            Ok(lookup.and_then(move |(stored,)| {
+                if stored.len() != dict.entries.len() {
+                    return Err(Error::UnexpectedReply { command: "HMGET" });
+                }
+                for ((_, value), stored) in dict.entries.iter_mut().zip(stored) {
+                    *value = stored.map(|bytes| from_json(&bytes)).transpose()?;
+                }
+                Ok(dict)
+            }))
+        })
+    }
+
+    /// Writes `entries` to the hash (`HSET`s of up to 1000 pairs and the `PEXPIRE`, pipelined)
+    /// and hands them back for [`apply`](Self::apply): the faces' `extend`.
+    pub(super) fn writing(
+        &self,
+        entries: impl IntoIterator<Item = (K, V)>,
+    ) -> Operation<Written<K, V>> {
+        Operation::build(|| {
+            let mut encoded = Vec::new();
+            let mut written = Vec::new();
+            for (key, value) in entries {
+                let field = to_json(&key)?;
+                encoded.push((field.clone(), to_json(&value)?));
+                written.push((field, key, value));
+            }
+            if encoded.is_empty() {
+                return Ok(Operation::done(Ok(written)));
+            }
+            let mut pipeline = redis::pipe();
+            for batch in encoded.chunks(WRITE_BATCH) {
+                let command = pipeline.cmd("HSET").arg(self.handle.name());
+                for (field, json) in batch {
+                    command.arg(field).arg(json);
+                }
+                command.ignore();
+            }
+            self.add_expiry(&mut pipeline);
+            Ok(self
+                .handle
+                .request_pipeline::<()>(pipeline)
+                .map(move |()| written))
+        })
+    }
+
+    /// Takes in entries the hash now holds (later ones win); new keys are appended.
+    pub(super) fn apply(&mut self, written: Written<K, V>) {
+        for (field, key, value) in written {
+            *self.slot(field, key) = Some(value);
+        }
+    }
+
+    /// `HSETNX` and `HGET` in one `MULTI`/`EXEC`, then `PEXPIRE`: the value the hash holds for
+    /// `key` now, for [`settle`](Self::settle) (the faces' `setdefault`).
+    pub(super) fn defaulting(&self, key: K, default: &V) -> Operation<(Vec<u8>, K, V)> {
+        Operation::build(|| {
+            let field = to_json(&key)?;
+            let mut pipeline = setdefault_pipeline(self.handle.name(), &field, to_json(default)?);
+            self.add_expiry(&mut pipeline);
+            let lookup = self.handle.request_pipeline::<(Option<Vec<u8>>,)>(pipeline);
+            Ok(lookup.and_then(move |(stored,)| {
+                let value = from_json(&stored_now(stored)?)?;
+                Ok((field, key, value))
+            }))
+        })
+    }
+
+    /// Keeps the value [`defaulting`](Self::defaulting) read and returns it.
+    pub(super) fn settle(&mut self, (field, key, value): (Vec<u8>, K, V)) -> &V {
+        self.slot(field, key).insert(value)
+    }
+
+    /// The value slot of the entry at `field`, appended as a miss for a new key.
+    fn slot(&mut self, field: Vec<u8>, key: K) -> &mut Option<V> {
+        let position = *self.positions.entry(field).or_insert_with(|| {
+            self.entries.push((key, None));
+            self.entries.len() - 1
+        });
+        &mut self.entries[position].1
     }
 
     /// Appends the `PEXPIRE` of the timeout (if any) to `pipeline`, its reply ignored.

@@ -497,26 +497,12 @@ where
         W: Serialize + ?Sized,
     {
         F::run(Operation::build(|| {
-            let field = to_json(key)?;
-            let mut pipeline = redis::pipe();
-            pipeline
-                .atomic()
-                .cmd("HSETNX")
-                .arg(self.handle.name())
-                .arg(&field)
-                .arg(to_json(default)?)
-                .cmd("HGET")
-                .arg(self.handle.name())
-                .arg(&field);
+            let pipeline =
+                setdefault_pipeline(self.handle.name(), &to_json(key)?, to_json(default)?);
             Ok(self
                 .handle
-                .request_pipeline::<(i64, Option<Vec<u8>>)>(pipeline)
-                .and_then(|(_, stored)| {
-                    // HSETNX just made sure the field exists; only a concurrent delete between
-                    // the two commands could empty it, and MULTI rules that out.
-                    let stored = stored.ok_or(Error::UnexpectedReply { command: "HGET" })?;
-                    from_json(&stored)
-                }))
+                .request_pipeline::<(Option<Vec<u8>>,)>(pipeline)
+                .and_then(|(stored,)| from_json(&stored_now(stored)?)))
         }))
     }
 
@@ -612,6 +598,30 @@ where
                 .collect()
         }))
     }
+}
+
+/// Python's `setdefault` on the hash at `key`: `HSETNX` (its reply ignored) and `HGET` of
+/// `field` in one `MULTI`/`EXEC`; decode the reply with [`stored_now`].
+pub(crate) fn setdefault_pipeline(key: &str, field: &[u8], default: Vec<u8>) -> redis::Pipeline {
+    let mut pipeline = redis::pipe();
+    pipeline
+        .atomic()
+        .cmd("HSETNX")
+        .arg(key)
+        .arg(field)
+        .arg(default)
+        .ignore()
+        .cmd("HGET")
+        .arg(key)
+        .arg(field);
+    pipeline
+}
+
+/// The value a [`setdefault_pipeline`] read: there is one, since `HSETNX` just made sure the
+/// field exists; only a concurrent delete between the two commands could empty it, and `MULTI`
+/// rules that out.
+pub(crate) fn stored_now(stored: Option<Vec<u8>>) -> Result<Vec<u8>> {
+    stored.ok_or(Error::UnexpectedReply { command: "HGET" })
 }
 
 /// A stored JSON value, if any.

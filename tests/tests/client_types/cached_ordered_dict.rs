@@ -10,19 +10,6 @@ use std::time::Duration;
 use pottery::{CachedOrderedDict, Error};
 use pottery_tests::{python, Server};
 
-/// The number of `HMGET`s the server has run since the last `CONFIG RESETSTAT`.
-fn hmget_calls(server: &Server) -> u64 {
-    server
-        .info_field("commandstats", "cmdstat_hmget")
-        .map_or(0, |stats| {
-            let calls = stats
-                .split(',')
-                .find_map(|field| field.strip_prefix("calls="))
-                .expect("calls= in commandstats");
-            calls.parse().expect("a number of calls")
-        })
-}
-
 fn reset_stats(server: &Server) {
     server.cmd::<()>(&["CONFIG", "RESETSTAT"]).unwrap();
 }
@@ -36,7 +23,7 @@ fn hits_and_misses_come_in_the_given_order_from_one_hmget() {
     reset_stats(&server);
     let docs: CachedOrderedDict<u64, String> =
         CachedOrderedDict::open(server.url().as_str(), "docs", [3, 1, 2, 1, 4]).unwrap();
-    assert_eq!(hmget_calls(&server), 1);
+    assert_eq!(server.command_calls("HMGET"), 1);
     assert_eq!(docs.keys().copied().collect::<Vec<_>>(), [3, 1, 2, 4]);
     assert_eq!(docs.len(), 4);
     assert_eq!(docs.misses().copied().collect::<Vec<_>>(), [1, 4]);
@@ -89,7 +76,7 @@ fn filled_misses_are_written_through_and_hit_next_time() {
         CachedOrderedDict::open(server.url().as_str(), "docs", ["😀".to_owned()]).unwrap();
     assert_eq!(again.misses().count(), 0);
     assert_eq!(again.get("😀"), Some(&vec![4, -1]));
-    assert_eq!(hmget_calls(&server), 1);
+    assert_eq!(server.command_calls("HMGET"), 1);
 }
 
 #[test]
@@ -129,7 +116,7 @@ fn no_keys_sends_no_command() {
         CachedOrderedDict::open(server.url().as_str(), "docs", []).unwrap();
     assert!(docs.is_empty());
     assert_eq!(docs.misses().count(), 0);
-    assert_eq!(hmget_calls(&server), 0);
+    assert_eq!(server.command_calls("HMGET"), 0);
     let mut docs = docs;
     docs.extend([]).unwrap();
     assert_eq!(server.cmd::<i64>(&["EXISTS", "docs"]).unwrap(), 0);
