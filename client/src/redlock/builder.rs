@@ -474,10 +474,11 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn settings(ttl_ms: u64) -> Settings {
+    /// Settings of a lock named `n` with a TTL of `ttl_ms`, for unit tests.
+    pub(crate) fn settings(ttl_ms: u64) -> Settings {
         let Ok((settings, _)) = RedlockBuilder::default()
             .name("n")
             .ttl(Duration::from_millis(ttl_ms))

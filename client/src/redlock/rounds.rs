@@ -343,18 +343,7 @@ impl Record for HolderRound {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redlock::builder::RedlockBuilder;
-
-    fn settings(ttl_ms: u64) -> Settings {
-        let Ok((settings, _)) = RedlockBuilder::default()
-            .name("n")
-            .ttl(Duration::from_millis(ttl_ms))
-            .validate()
-        else {
-            panic!("valid");
-        };
-        settings
-    }
+    use crate::redlock::builder::tests::settings;
 
     #[test]
     fn rounds_tell_contention_from_unavailability() {

@@ -563,6 +563,15 @@ mod tests {
     }
 
     #[test]
+    #[allow(deprecated)]
+    fn the_old_names_still_compile() {
+        fn same<T>(_: Option<T>, _: Option<T>) {}
+        same(None::<crate::AsyncRedlock>, None::<crate::aio::Redlock>);
+        same(None::<crate::AsyncLockGuard>, None::<crate::aio::LockGuard>);
+        same(None::<crate::AsyncNextId>, None::<crate::aio::NextId>);
+    }
+
+    #[test]
     fn builds_without_a_runtime_and_rejects_sync_connections() {
         let built = Redlock::builder()
             .name("a")

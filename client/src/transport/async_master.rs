@@ -9,7 +9,7 @@ use redis::cluster::{ClusterClient, ClusterConfig};
 use redis::{AsyncConnectionConfig, Client, Value};
 
 use crate::error::{Error, Result, Unavailable};
-use crate::transport::master::{Backoff, Resolved};
+use crate::transport::master::{Backoff, Identity, Resolved};
 
 /// How an async master's connection is reopened.
 enum AsyncReopen {
@@ -29,8 +29,7 @@ type Connecting = BoxFuture<'static, redis::RedisResult<AsyncLink>>;
 
 /// The async connection to one master: a multiplexed or cluster connection, (re)opened lazily.
 pub(crate) struct AsyncMaster {
-    index: usize,
-    timeout: Duration,
+    id: Identity,
     reopen: Option<AsyncReopen>,
     connection: Option<AsyncLink>,
     /// In a `Mutex` only so that `AsyncMaster` is `Sync` (a boxed future is not); it is only
@@ -57,8 +56,7 @@ impl AsyncMaster {
             }
         };
         Ok(Self {
-            index,
-            timeout,
+            id: Identity { index, timeout },
             reopen,
             connection,
             connecting: None,
@@ -67,7 +65,7 @@ impl AsyncMaster {
     }
 
     pub(crate) fn index(&self) -> usize {
-        self.index
+        self.id.index
     }
 
     /// Sends `command` and waits for its reply; the caller bounds the wait with the round's
@@ -77,7 +75,7 @@ impl AsyncMaster {
             self.connect().await?;
         }
         let sent = match self.connection.as_mut() {
-            None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+            None => return Err(self.id.unavailable(Unavailable::ConnectionBroken)),
             Some(AsyncLink::Multiplexed(connection)) => {
                 connection.send_packed_command(command).await
             }
@@ -93,20 +91,20 @@ impl AsyncMaster {
                     // The connection's socket is gone: reopen it on the next request.
                     self.connection = None;
                 }
-                Err(self.error(error))
+                Err(self.id.error(error))
             }
         }
     }
 
     async fn connect(&mut self) -> Result<()> {
         let Some(reopen) = &self.reopen else {
-            return Err(self.unavailable(Unavailable::ConnectionBroken));
+            return Err(self.id.unavailable(Unavailable::ConnectionBroken));
         };
         if self.connecting.is_none() {
             if !self.backoff.allows(Instant::now()) {
-                return Err(self.unavailable(Unavailable::Backoff));
+                return Err(self.id.unavailable(Unavailable::Backoff));
             }
-            let timeout = self.timeout;
+            let timeout = self.id.timeout;
             let connecting: Connecting = match reopen {
                 AsyncReopen::Client(client) => {
                     let client = Client::clone(client);
@@ -137,7 +135,7 @@ impl AsyncMaster {
             self.connecting = Some(std::sync::Mutex::new(connecting));
         }
         let Some(connecting) = self.connecting.as_mut() else {
-            return Err(self.unavailable(Unavailable::Backoff));
+            return Err(self.id.unavailable(Unavailable::Backoff));
         };
         let opened = connecting
             .get_mut()
@@ -152,26 +150,8 @@ impl AsyncMaster {
             }
             Err(error) => {
                 self.backoff.failed(Instant::now());
-                Err(self.error(error))
+                Err(self.id.error(error))
             }
-        }
-    }
-
-    pub(crate) fn error(&self, error: redis::RedisError) -> Error {
-        if error.is_timeout() {
-            Error::Timeout {
-                master: self.index,
-                timeout: self.timeout,
-            }
-        } else {
-            Error::Redis(error)
-        }
-    }
-
-    fn unavailable(&self, reason: Unavailable) -> Error {
-        Error::MasterUnavailable {
-            master: self.index,
-            reason,
         }
     }
 }

@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 use redis::cluster::{ClusterClient, ClusterConnection};
 use redis::{Client, Connection, ConnectionInfo};
 
-#[cfg(doc)]
-use crate::error::Unavailable;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unavailable};
 #[cfg(feature = "tokio")]
 use crate::transport::async_master::AsyncMaster;
 use crate::transport::connector::{Connector, Origin};
@@ -218,6 +216,40 @@ impl Master {
     }
 }
 
+/// Which master a connection slot serves, and its per-master timeout: what its errors say.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity {
+    pub(crate) index: usize,
+    pub(crate) timeout: Duration,
+}
+
+impl Identity {
+    /// This master's request ran out of its time. (Also when no time is left in the round to
+    /// connect: no attempt was made then, so no backoff either.)
+    pub(crate) fn timed_out(self) -> Error {
+        Error::Timeout {
+            master: self.index,
+            timeout: self.timeout,
+        }
+    }
+
+    /// The crate's error for a failed request: a timeout says which master it was.
+    pub(crate) fn error(self, error: redis::RedisError) -> Error {
+        if error.is_timeout() {
+            self.timed_out()
+        } else {
+            Error::Redis(error)
+        }
+    }
+
+    pub(crate) fn unavailable(self, reason: Unavailable) -> Error {
+        Error::MasterUnavailable {
+            master: self.index,
+            reason,
+        }
+    }
+}
+
 /// When a failing master may be tried again.
 #[derive(Debug, Default)]
 pub(crate) struct Backoff {
@@ -251,7 +283,6 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Unavailable;
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_resets() {
@@ -280,6 +311,27 @@ mod tests {
         assert!(matches!(bad, Err(Error::Redis(_))));
         let good = Master::from("redis://127.0.0.1:1/").into_sync(3, Duration::from_millis(10));
         assert!(matches!(good, Ok(ref master) if master.index() == 3 && !master.is_connected()));
+    }
+
+    #[test]
+    fn a_connector_lends_its_origin_to_a_master() {
+        let connector = Connector::from("redis://127.0.0.1:1/");
+        let master = Master::from(&connector);
+        assert_eq!(format!("{master:?}"), r#"Master { kind: "client" }"#);
+        assert!(master.into_sync(0, Duration::from_millis(10)).is_ok());
+        let cluster = Connector::cluster(["redis://127.0.0.1:1/"]);
+        let Ok(cluster) = cluster else {
+            panic!("valid cluster url");
+        };
+        assert_eq!(
+            format!("{:?}", Master::from(cluster)),
+            r#"Master { kind: "cluster client" }"#
+        );
+        let invalid = Master::from(Connector::from("not a url"));
+        assert!(matches!(
+            invalid.into_sync(0, Duration::from_millis(10)),
+            Err(Error::Redis(_))
+        ));
     }
 
     #[test]

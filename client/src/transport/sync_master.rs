@@ -9,7 +9,7 @@ use redis::ConnectionLike as _;
 use redis::{Client, Connection, Value};
 
 use crate::error::{Error, Result, Unavailable};
-use crate::transport::master::{sequential_connect_waits, Backoff, Resolved};
+use crate::transport::master::{sequential_connect_waits, Backoff, Identity, Resolved};
 use crate::transport::socket::{Endpoint, Socket};
 
 /// Shortest read timeout: replies already buffered are still collected after a round's time is
@@ -60,8 +60,7 @@ pub(crate) enum Reading {
 /// counts them and later reads skip them before the reply wanted, so no extra round trip is
 /// spent draining.
 pub(crate) struct SyncMaster {
-    index: usize,
-    timeout: Duration,
+    id: Identity,
     /// How to reopen the connection; `None` for a connection given open.
     reopen: Option<Reopen>,
     link: Option<Link>,
@@ -116,8 +115,7 @@ impl SyncMaster {
             }
         };
         Ok(Self {
-            index,
-            timeout,
+            id: Identity { index, timeout },
             reopen,
             link,
             unread: 0,
@@ -129,7 +127,7 @@ impl SyncMaster {
     }
 
     pub(crate) fn index(&self) -> usize {
-        self.index
+        self.id.index
     }
 
     pub(crate) fn is_connected(&self) -> bool {
@@ -195,7 +193,7 @@ impl SyncMaster {
             self.connect(round_end)?;
         }
         let sent = match self.link.as_mut() {
-            None => return Err(self.unavailable(Unavailable::ConnectionBroken)),
+            None => return Err(self.id.unavailable(Unavailable::ConnectionBroken)),
             Some(Link::Own(socket)) => socket.send(packed).map_err(redis::RedisError::from),
             Some(Link::Redis { connection, .. }) => connection.send_packed_command(packed),
             Some(Link::Cluster(_)) => {
@@ -226,10 +224,10 @@ impl SyncMaster {
                 .saturating_duration_since(Instant::now())
                 .max(MIN_READ_TIMEOUT);
             // Changing the timeout is a system call: skip it when the one set is close enough.
-            let slack = (self.timeout / 8).min(Duration::from_millis(1));
+            let slack = (self.id.timeout / 8).min(Duration::from_millis(1));
             let read = match self.link.as_mut() {
                 None | Some(Link::Cluster(_)) => {
-                    return Err(self.unavailable(Unavailable::ConnectionBroken))
+                    return Err(self.id.unavailable(Unavailable::ConnectionBroken))
                 }
                 Some(Link::Own(socket)) => socket
                     .read_blocking(wanted, slack)
@@ -266,7 +264,7 @@ impl SyncMaster {
     pub(crate) fn request(&mut self, packed: &[u8]) -> Result<Value> {
         self.awaiting = false;
         let Some(Link::Cluster(connection)) = self.link.as_mut() else {
-            return Err(self.unavailable(Unavailable::ConnectionBroken));
+            return Err(self.id.unavailable(Unavailable::ConnectionBroken));
         };
         match connection.req_packed_command(packed) {
             Ok(value) => {
@@ -277,7 +275,7 @@ impl SyncMaster {
             Err(error) if error.is_timeout() || error.is_unrecoverable_error() => {
                 Err(self.broke(error))
             }
-            Err(error) => Err(self.error(error)),
+            Err(error) => Err(self.id.error(error)),
         }
     }
 
@@ -286,7 +284,7 @@ impl SyncMaster {
     pub(crate) fn read_available(&mut self) -> Option<Result<Value>> {
         let read = match self.link.as_mut() {
             Some(Link::Own(socket)) => socket.read_available(),
-            _ => return Some(Err(self.unavailable(Unavailable::ConnectionBroken))),
+            _ => return Some(Err(self.id.unavailable(Unavailable::ConnectionBroken))),
         };
         match read {
             Ok(()) => self.buffered_reply(),
@@ -344,24 +342,26 @@ impl SyncMaster {
     fn connect(&mut self, round_end: Instant) -> Result<()> {
         let now = Instant::now();
         let Some(reopen) = &self.reopen else {
-            return Err(self.unavailable(Unavailable::ConnectionBroken));
+            return Err(self.id.unavailable(Unavailable::ConnectionBroken));
         };
         if !self.backoff.allows(now) {
-            return Err(self.unavailable(Unavailable::Backoff));
+            return Err(self.id.unavailable(Unavailable::Backoff));
         }
-        let budget = round_end.saturating_duration_since(now).min(self.timeout);
+        let budget = round_end
+            .saturating_duration_since(now)
+            .min(self.id.timeout);
         if budget.is_zero() {
-            return Err(self.timed_out());
+            return Err(self.id.timed_out());
         }
         let opened = match reopen {
             Reopen::Own(endpoint) => endpoint
-                .connect(budget, self.timeout)
+                .connect(budget, self.id.timeout)
                 .map(|socket| Link::Own(Box::new(socket)))
                 .map_err(redis::RedisError::from),
             Reopen::Cluster(client) => {
                 let config = ClusterConfig::new()
                     .set_connection_timeout(budget)
-                    .set_response_timeout(self.timeout);
+                    .set_response_timeout(self.id.timeout);
                 client
                     .get_connection_with_config(config)
                     .map(|connection| Link::Cluster(Box::new(connection)))
@@ -370,16 +370,16 @@ impl SyncMaster {
                 // The redis crate applies the timeout to each step of the connect separately.
                 let per_step = budget / sequential_connect_waits(client);
                 if per_step.is_zero() {
-                    return Err(self.timed_out());
+                    return Err(self.id.timed_out());
                 }
                 client
                     .get_connection_with_timeout(per_step)
                     .and_then(|connection| {
-                        connection.set_write_timeout(Some(self.timeout))?;
-                        connection.set_read_timeout(Some(self.timeout))?;
+                        connection.set_write_timeout(Some(self.id.timeout))?;
+                        connection.set_read_timeout(Some(self.id.timeout))?;
                         Ok(Link::Redis {
                             connection: Box::new(connection),
-                            read_timeout: Some(self.timeout),
+                            read_timeout: Some(self.id.timeout),
                         })
                     })
             }
@@ -395,17 +395,8 @@ impl SyncMaster {
             }
             Err(error) => {
                 self.backoff.failed(Instant::now());
-                Err(self.error(error))
+                Err(self.id.error(error))
             }
-        }
-    }
-
-    /// This master's request ran out of its time. (Also when no time is left in the round to
-    /// connect: no attempt was made then, so no backoff either.)
-    fn timed_out(&self) -> Error {
-        Error::Timeout {
-            master: self.index,
-            timeout: self.timeout,
         }
     }
 
@@ -421,21 +412,6 @@ impl SyncMaster {
             // that breaks otherwise, as when the server restarts, is reopened at once.)
             self.backoff.failed(Instant::now());
         }
-        self.error(error)
-    }
-
-    fn error(&self, error: redis::RedisError) -> Error {
-        if error.is_timeout() {
-            self.timed_out()
-        } else {
-            Error::Redis(error)
-        }
-    }
-
-    fn unavailable(&self, reason: Unavailable) -> Error {
-        Error::MasterUnavailable {
-            master: self.index,
-            reason,
-        }
+        self.id.error(error)
     }
 }
