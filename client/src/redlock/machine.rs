@@ -311,6 +311,32 @@ pub(crate) fn renewal(
     }
 }
 
+/// Carries out auto-renewal's decision after one extension attempt: keeps the new validity
+/// with `set_until`, or marks the lock lost with `mark_lost` and runs the `on_lost` callback
+/// (`None`: renewal stops). Otherwise, the wait before the next attempt.
+pub(crate) fn after_renewal(
+    settings: &Settings,
+    extended: Result<Instant, Round>,
+    valid_until: Instant,
+    set_until: impl FnOnce(Instant),
+    mark_lost: impl FnOnce(),
+) -> Option<Duration> {
+    match renewal(settings, extended, valid_until) {
+        Renewal::Extended(until) => {
+            set_until(until);
+            Some(settings.renew_every())
+        }
+        Renewal::Retry(pause) => Some(pause),
+        Renewal::Lost => {
+            mark_lost();
+            if let Some(on_lost) = &settings.on_lost {
+                on_lost();
+            }
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

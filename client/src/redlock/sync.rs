@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::redlock::builder::{RedlockBuilder, Settings};
-use crate::redlock::machine::{self, Acquire, Acquired, Renewal};
+use crate::redlock::machine::{self, Acquire, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::master::Master;
 use crate::transport::quorum::{majority, Machine};
@@ -546,19 +546,12 @@ fn spawn_renewal(shared: Arc<Shared>, token: String, state: Arc<GuardState>) -> 
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             }
             let extended = shared.run(machine::extend(settings, shared.count, &token));
-            match machine::renewal(settings, extended, state.valid_until()) {
-                Renewal::Extended(until) => {
-                    state.set_valid_until(until);
-                    wait = settings.renew_every();
-                }
-                Renewal::Retry(pause) => wait = pause,
-                Renewal::Lost => {
-                    state.lost.store(true, Ordering::SeqCst);
-                    if let Some(on_lost) = &settings.on_lost {
-                        on_lost();
-                    }
-                    return;
-                }
+            let set_until = |until| state.set_valid_until(until);
+            let mark_lost = || state.lost.store(true, Ordering::SeqCst);
+            let valid_until = state.valid_until();
+            match machine::after_renewal(settings, extended, valid_until, set_until, mark_lost) {
+                Some(next) => wait = next,
+                None => return,
             }
         }
     });

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::redlock::builder::Settings;
-use crate::redlock::machine::{self, Acquire, Acquired, Renewal};
+use crate::redlock::machine::{self, Acquire, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::async_masters::AsyncMasters;
 use crate::transport::master::Master;
@@ -530,19 +530,11 @@ async fn renew(shared: Arc<Shared>, token: String, state: Arc<watch::Sender<Vali
             .run(machine::extend(settings, shared.count, &token))
             .await;
         let valid_until = state.borrow().until;
-        match machine::renewal(settings, extended, valid_until) {
-            Renewal::Extended(until) => {
-                state.send_modify(|validity| validity.until = until);
-                wait = settings.renew_every();
-            }
-            Renewal::Retry(pause) => wait = pause,
-            Renewal::Lost => {
-                state.send_modify(|validity| validity.lost = true);
-                if let Some(on_lost) = &settings.on_lost {
-                    on_lost();
-                }
-                return;
-            }
+        let set_until = |until| state.send_modify(|validity| validity.until = until);
+        let mark_lost = || state.send_modify(|validity| validity.lost = true);
+        match machine::after_renewal(settings, extended, valid_until, set_until, mark_lost) {
+            Some(next) => wait = next,
+            None => return,
         }
     }
 }
