@@ -1,6 +1,11 @@
 //! The async face of every type, on tokio: the same containers, locks and IDs, with calls
 //! that are futures (mirroring `redis::aio`). Needs the `tokio` cargo feature (on by default).
 //!
+//! [`Redlock`] (with its [`LockGuard`]) and [`NextId`] are the async faces of
+//! [`pottery::Redlock`](crate::Redlock) and [`pottery::NextId`](crate::NextId): the same
+//! protocol, written once as sans-IO machines, driven here by an async loop on tokio. Build
+//! them with the same builders' `build_async`.
+//!
 //! A container type here is the crate's type with the [`Tokio`] face: `aio::RedisDict<K, V>`
 //! is `pottery::RedisDict<K, V, Tokio>`, with the same methods, the same commands and the same
 //! data as the sync `RedisDict<K, V>`; each method returns a [`Pending`] future instead of a
@@ -30,6 +35,8 @@
 //! ```
 
 pub use crate::face::tokio::{Pending, Tokio};
+pub use crate::nextid::tokio::NextId;
+pub use crate::redlock::tokio::{LockGuard, Redlock};
 
 /// [`containers::RedisDict`](crate::containers::RedisDict) on the async face.
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Tokio>;

@@ -13,12 +13,12 @@
 //!   [`Scan`] iterates over them;
 //! - [`BloomFilter`] and [`HyperLogLog`]: membership and cardinality over the pottery module's
 //!   native Bloom filter and Redis's HyperLogLog (the latter shared with Python pottery);
-//! - [`NextId`] / [`AsyncNextId`]: distributed, unique, increasing IDs agreed by a majority of
-//!   Redis masters (one master is fine too), built with [`NextId::builder`];
-//! - [`Redlock`] / [`AsyncRedlock`]: a distributed lock (Redlock) with guards that release on
+//! - [`NextId`] (and `aio::NextId`): distributed, unique, increasing IDs agreed by a majority
+//!   of Redis masters (one master is fine too), built with [`NextId::builder`];
+//! - [`Redlock`] (and `aio::Redlock`): a distributed lock (Redlock) with guards that release on
 //!   drop, extension, opt-in auto-renewal and fencing tokens, built with [`Redlock::builder`];
-//! - [`Master`]: how a master is given (URL, `redis::ConnectionInfo`, `redis::Client`, open
-//!   connection, or a whole Redis Cluster as one master);
+//! - [`Master`]: how a master is given (what a [`Connector`] is made from, or a connector
+//!   itself; a whole Redis Cluster can be one master);
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
 //!   with `maxlen`) and a FIFO queue in Redis lists; index operations, bounded pushes and
 //!   rotations run atomically inside Redis through the pottery module;
@@ -67,22 +67,36 @@ mod timer;
 mod transport;
 
 pub use crate::caching::{CacheStats, DEFAULT_CACHE_TIMEOUT};
-pub use crate::containers::counter::RedisCounter;
 pub use crate::containers::deque::RedisDeque;
 pub use crate::containers::list::{ListIter, RedisList};
 pub use crate::containers::queue::{RedisQueue, MAX_QUEUE_WAIT};
 pub use crate::containers::scan::Scan;
 pub use crate::error::{Error, Result, TimerMisuse, Unavailable};
 pub use crate::face::{Blocking, Face, Operation};
-pub use crate::nextid::protocol::{NextId, NextIdBuilder};
-pub use crate::nextid::tokio::AsyncNextId;
+pub use crate::nextid::builder::NextIdBuilder;
+pub use crate::nextid::sync::NextId;
 pub use crate::probabilistic::BloomInfo;
-pub use crate::redlock::protocol::{Holder, RedlockBuilder};
+pub use crate::redlock::builder::RedlockBuilder;
+pub use crate::redlock::rounds::Holder;
 pub use crate::redlock::sync::{LockGuard, Redlock};
-pub use crate::redlock::tokio::{AsyncLockGuard, AsyncRedlock};
 pub use crate::timer::{ContextTimer, TimerScope};
 pub use crate::transport::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::transport::master::Master;
+
+/// The async Redlock, now [`aio::Redlock`].
+#[cfg(feature = "tokio")]
+#[deprecated(since = "0.1.0", note = "use `pottery::aio::Redlock`")]
+pub type AsyncRedlock = aio::Redlock;
+
+/// The async Redlock's guard, now [`aio::LockGuard`].
+#[cfg(feature = "tokio")]
+#[deprecated(since = "0.1.0", note = "use `pottery::aio::LockGuard`")]
+pub type AsyncLockGuard = aio::LockGuard;
+
+/// The async NextId, now [`aio::NextId`].
+#[cfg(feature = "tokio")]
+#[deprecated(since = "0.1.0", note = "use `pottery::aio::NextId`")]
+pub type AsyncNextId = aio::NextId;
 
 /// [`containers::RedisDict`] on the sync face: every call waits and returns a [`Result`].
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Blocking>;

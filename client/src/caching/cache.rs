@@ -61,7 +61,7 @@ pub struct CacheStats {
 /// `pottery::RedisCache` is the sync face ([`Blocking`]): computations are closures and the
 /// waiting callers block their thread. [`aio::RedisCache`](crate::aio::RedisCache) is the async
 /// face: computations are futures, waiting callers await (no runtime thread is blocked), and
-/// the cross-process lock is an [`AsyncRedlock`](crate::AsyncRedlock). Both store the same
+/// the cross-process lock is an [`aio::Redlock`](crate::aio::Redlock). Both store the same
 /// fields and values, so a sync and an async cache on one key see each other's entries.
 ///
 /// # Example
@@ -100,7 +100,7 @@ impl<F: Face> Clone for RedisCache<F> {
 pub(super) enum CrossProcessLock {
     Blocking(Redlock),
     #[cfg(feature = "tokio")]
-    Tokio(crate::redlock::tokio::AsyncRedlock),
+    Tokio(crate::redlock::tokio::Redlock),
 }
 
 impl CrossProcessLock {

@@ -10,7 +10,7 @@ use crate::aio::Tokio;
 use crate::caching::cache::{field, CrossProcessLock, RedisCache};
 use crate::error::{Error, Result};
 use crate::face::Face;
-use crate::redlock::tokio::AsyncRedlock;
+use crate::redlock::tokio::Redlock;
 use crate::transport::connector::Connector;
 
 impl RedisCache<Tokio> {
@@ -47,7 +47,7 @@ impl RedisCache<Tokio> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn with_lock(self, lock: AsyncRedlock) -> Self {
+    pub fn with_lock(self, lock: Redlock) -> Self {
         self.locked_by(CrossProcessLock::Tokio(lock))
     }
 

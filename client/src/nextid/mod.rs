@@ -1,4 +1,9 @@
-//! Distributed NextId: the protocol over a majority of masters, and its sync and async faces.
+//! Distributed NextId: the builder, the client side of the protocol, the calls as sans-IO
+//! machines, and the two faces that drive them (sync, and tokio for `pottery::aio`).
 
-pub(crate) mod protocol;
+pub(crate) mod builder;
+pub(crate) mod claim;
+pub(crate) mod machine;
+pub(crate) mod sync;
+#[cfg(feature = "tokio")]
 pub(crate) mod tokio;

@@ -1,4 +1,5 @@
-//! [`AsyncNextId`]: the same distributed ID sequence as [`NextId`](crate::NextId), on tokio.
+//! [`aio::NextId`](NextId): the same distributed ID sequence as [`crate::NextId`], driven by
+//! the async loop on tokio.
 //!
 //! One `redis::aio::MultiplexedConnection` per master, opened on the first call (with the
 //! per-master timeout as both connection and response timeout) and reopened after it breaks.
@@ -8,17 +9,20 @@
 
 use std::fmt;
 use std::ops::RangeInclusive;
-use std::time::Instant;
+
+use tokio::sync::Mutex;
 
 use crate::error::Result;
-use crate::nextid::protocol::{Attempt, Reset, Sequence, Settings, Timing};
-use crate::transport::quorum::AsyncMasters;
+use crate::nextid::builder::{Settings, Timing};
+use crate::nextid::claim::Sequence;
+use crate::nextid::machine;
+use crate::transport::async_masters::AsyncMasters;
 
 /// A distributed sequence of unique, increasing `i64` IDs, agreed by a majority of Redis
 /// masters (async, tokio).
 ///
-/// Same protocol, keys, defaults and errors as the sync [`NextId`](crate::NextId), which
-/// documents them; built by [`NextIdBuilder::build_async`](crate::NextIdBuilder::build_async).
+/// Same protocol, keys, defaults and errors as the sync [`pottery::NextId`](crate::NextId),
+/// which documents them; built by [`NextIdBuilder::build_async`](crate::NextIdBuilder::build_async).
 /// Calls take `&mut self`; the returned futures are `Send`. They must run inside a tokio
 /// runtime with I/O and time enabled (`enable_all`, as `#[tokio::main]` does).
 ///
@@ -35,31 +39,35 @@ use crate::transport::quorum::AsyncMasters;
 /// assert!(*block.start() > id);
 /// # Ok(()) }
 /// ```
-pub struct AsyncNextId {
+pub struct NextId {
     key: String,
     timing: Timing,
-    masters: AsyncMasters,
+    /// Locked by the async loop, for one round at a time (never contended: calls take `&mut`).
+    masters: Mutex<AsyncMasters>,
+    count: usize,
     sequence: Sequence,
 }
 
-impl fmt::Debug for AsyncNextId {
+impl fmt::Debug for NextId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
-            .debug_struct("AsyncNextId")
+            .debug_struct("aio::NextId")
             .field("key", &self.key)
-            .field("masters", &self.masters.len())
+            .field("masters", &self.count)
             .field("timing", &self.timing)
             .field("sequence", &self.sequence)
             .finish()
     }
 }
 
-impl AsyncNextId {
+impl NextId {
     pub(crate) fn new(settings: Settings, masters: AsyncMasters) -> Self {
+        let count = masters.len();
         Self {
             key: settings.key,
             timing: settings.timing,
-            masters,
+            masters: Mutex::new(masters),
+            count,
             sequence: Sequence::default(),
         }
     }
@@ -94,7 +102,7 @@ impl AsyncNextId {
     /// # }).unwrap();
     /// ```
     pub fn masters(&self) -> usize {
-        self.masters.len()
+        self.count
     }
 
     /// The number of masters that must agree on each ID: floor(masters / 2) + 1.
@@ -111,7 +119,7 @@ impl AsyncNextId {
     /// # }).unwrap();
     /// ```
     pub fn quorum(&self) -> usize {
-        crate::transport::quorum::majority(self.masters.len())
+        crate::transport::quorum::majority(self.count)
     }
 
     /// Returns the next ID; see [`NextId::next_id`](crate::NextId::next_id).
@@ -157,39 +165,19 @@ impl AsyncNextId {
     /// # Ok(()) }
     /// ```
     pub async fn reset(&mut self) -> Result<()> {
-        let mut reset = Reset::new(self.masters.len());
-        let mut command = redis::cmd("DEL");
-        command.arg(&self.key);
-        self.masters
-            .round(&command, |_, reply| reset.record(reply))
-            .await;
-        reset.finish()?;
-        self.sequence.reset();
-        Ok(())
+        let reset = machine::reset(&self.key, self.count, &mut self.sequence);
+        AsyncMasters::run(&self.masters, reset).await
     }
 
     async fn claim(&mut self, count: usize) -> Result<RangeInclusive<i64>> {
-        let start = Instant::now();
-        let mut earlier_error = None;
-        loop {
-            let proposal = self.sequence.propose(count)?;
-            let command = proposal.command(&self.key);
-            let mut attempt = Attempt::new(proposal, self.masters.len(), earlier_error.take());
-            self.masters
-                .round(&command, |_, reply| attempt.record(reply))
-                .await;
-            self.sequence.learn(&attempt);
-            match attempt.outcome() {
-                Ok(block) => return Ok(block),
-                Err(Some(error)) => return Err(error),
-                Err(None) => {}
-            }
-            match self.timing.pause_before_retry(start, attempt.overtaken()) {
-                Some(pause) => tokio::time::sleep(pause).await,
-                None => return Err(attempt.into_error()),
-            }
-            earlier_error = attempt.take_last_error();
-        }
+        let claim = machine::ClaimBlock::new(
+            &self.key,
+            self.timing,
+            self.count,
+            &mut self.sequence,
+            count,
+        );
+        AsyncMasters::run(&self.masters, claim).await
     }
 }
 
@@ -208,7 +196,7 @@ mod tests {
     #[test]
     fn both_flavours_can_move_between_threads() {
         fn send_and_sync<T: Send + Sync>() {}
-        send_and_sync::<crate::AsyncNextId>();
+        send_and_sync::<crate::aio::NextId>();
         fn send<T: Send>() {}
         send::<crate::NextId>();
         send::<crate::Error>();

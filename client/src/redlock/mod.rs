@@ -1,5 +1,9 @@
-//! Redlock: the protocol over a majority of masters, and its sync and async faces.
+//! Redlock: the builder and the lock's commands, the bookkeeping of one round, the calls as
+//! sans-IO machines, and the two faces that drive them (sync, and tokio for `pottery::aio`).
 
-pub(crate) mod protocol;
+pub(crate) mod builder;
+pub(crate) mod machine;
+pub(crate) mod rounds;
 pub(crate) mod sync;
+#[cfg(feature = "tokio")]
 pub(crate) mod tokio;

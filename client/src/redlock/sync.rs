@@ -4,16 +4,17 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::redlock::protocol::{
-    new_token, FenceRound, Holder, HolderRound, LockedRound, RedlockBuilder, Round, Settings,
-};
+use crate::redlock::builder::{RedlockBuilder, Settings};
+use crate::redlock::machine::{self, Acquire, Acquired};
+use crate::redlock::rounds::Holder;
 use crate::transport::master::Master;
-use crate::transport::quorum::{majority, SyncMasters};
+use crate::transport::quorum::{majority, Machine};
+use crate::transport::sync_masters::SyncMasters;
 
 /// A distributed lock (Redlock) over one or more Redis masters with the pottery module loaded
 /// (sync).
@@ -68,51 +69,16 @@ pub struct Redlock {
 struct Shared {
     settings: Settings,
     masters: Mutex<SyncMasters>,
+    count: usize,
 }
 
 impl Shared {
-    fn masters(&self) -> MutexGuard<'_, SyncMasters> {
-        self.masters.lock().unwrap_or_else(PoisonError::into_inner)
+    fn run<M: Machine>(&self, machine: M) -> M::Output {
+        SyncMasters::run(&self.masters, machine)
     }
 
-    fn count(&self) -> usize {
-        self.masters().len()
-    }
-
-    /// Sends `command` to every master and hands each reply to `on_reply`.
-    fn round(
-        &self,
-        command: &redis::Cmd,
-        on_reply: impl FnMut(usize, Result<redis::Value>) -> std::ops::ControlFlow<()>,
-    ) {
-        let packed = command.get_packed_command();
-        self.masters().round(&packed, on_reply);
-    }
-
-    /// Releases `token` on every master; `Ok` when a majority deleted it.
     fn release(&self, token: &str) -> Result<()> {
-        let mut round = Round::release(self.count(), true);
-        self.round(&self.settings.unlock_command(token), |_, reply| {
-            round.record(reply)
-        });
-        if round.succeeded() {
-            Ok(())
-        } else {
-            Err(round.into_lost_or_error())
-        }
-    }
-
-    /// Extends `token` on every master; the new validity when a majority extended it.
-    fn extend(&self, token: &str) -> Result<Instant, Round> {
-        let start = Instant::now();
-        let mut round = Round::extend(self.count());
-        self.round(&self.settings.extend_command(token), |_, reply| {
-            round.record(reply)
-        });
-        match (round.succeeded(), self.settings.valid_until(start)) {
-            (true, Some(until)) => Ok(until),
-            _ => Err(round),
-        }
+        self.run(machine::release(&self.settings, self.count, token))
     }
 }
 
@@ -121,18 +87,10 @@ impl fmt::Debug for Redlock {
         formatter
             .debug_struct("Redlock")
             .field("key", &self.shared.settings.key)
-            .field("masters", &self.shared.count())
+            .field("masters", &self.shared.count)
             .field("ttl", &self.shared.settings.ttl)
             .finish_non_exhaustive()
     }
-}
-
-/// Why one attempt did not acquire.
-enum Refusal {
-    /// Other holders have it (enough masters answered).
-    Held,
-    /// Too few masters answered.
-    Unavailable(Error),
 }
 
 impl Redlock {
@@ -151,10 +109,12 @@ impl Redlock {
 
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
         let masters = SyncMasters::new(masters, settings.master_timeout)?;
+        let count = masters.len();
         Ok(Self {
             shared: Arc::new(Shared {
                 settings,
                 masters: Mutex::new(masters),
+                count,
             }),
         })
     }
@@ -182,7 +142,7 @@ impl Redlock {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn masters(&self) -> usize {
-        self.shared.count()
+        self.shared.count
     }
 
     /// The number of masters that must agree: floor(masters / 2) + 1.
@@ -225,11 +185,7 @@ impl Redlock {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn try_acquire(&self) -> Result<Option<LockGuard>> {
-        match self.attempt() {
-            Ok(guard) => Ok(Some(guard)),
-            Err(Refusal::Held) => Ok(None),
-            Err(Refusal::Unavailable(error)) => Err(error),
-        }
+        self.acquire_timeout(Duration::ZERO)
     }
 
     /// Waits for the lock until the builder's acquire timeout (10 s by default):
@@ -266,79 +222,9 @@ impl Redlock {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            let refusal = match self.attempt() {
-                Ok(guard) => return Ok(Some(guard)),
-                Err(refusal) => refusal,
-            };
-            let pause = self.shared.settings.jitter();
-            let next = Instant::now().checked_add(pause);
-            if next
-                .zip(deadline)
-                .is_none_or(|(next, deadline)| next >= deadline)
-            {
-                return match refusal {
-                    Refusal::Held => Ok(None),
-                    Refusal::Unavailable(error) => Err(error),
-                };
-            }
-            std::thread::sleep(pause);
-        }
-    }
-
-    fn attempt(&self) -> Result<LockGuard, Refusal> {
         let shared = &self.shared;
-        let settings = &shared.settings;
-        let token = new_token();
-        let start = Instant::now();
-        let mut round = Round::acquire(settings, shared.count());
-        shared.round(&settings.lock_command(&token), |_, reply| {
-            round.record(reply)
-        });
-        let mut fence = None;
-        let mut failure = None;
-        if round.succeeded() {
-            if settings.fencing {
-                let value = round.highest_counter();
-                let mut fencing = FenceRound::new(value, shared.count());
-                shared.round(&settings.fence_command(&token, value), |_, reply| {
-                    fencing.record(reply)
-                });
-                if fencing.succeeded() {
-                    fence = Some(value);
-                } else {
-                    failure = fencing.take_error();
-                }
-            }
-            if let Some(valid_until) = settings.valid_until(start) {
-                if !settings.fencing || fence.is_some() {
-                    return Ok(LockGuard::new(
-                        Arc::clone(shared),
-                        token,
-                        fence,
-                        valid_until,
-                    ));
-                }
-            }
-        }
-        if round.needs_release() {
-            // Best effort: a lock left behind expires with its TTL.
-            let _ = shared.release(&token);
-        }
-        if round.succeeded() {
-            // Taken, but too late or without an agreed fencing token: another try may do.
-            return Err(match failure {
-                Some(error) if error.is_transient() => Refusal::Held,
-                Some(error) => Refusal::Unavailable(error),
-                None => Refusal::Held,
-            });
-        }
-        if round.unavailable() {
-            Err(Refusal::Unavailable(round.into_error()))
-        } else {
-            Err(Refusal::Held)
-        }
+        let acquired = shared.run(Acquire::new(&shared.settings, shared.count, timeout))?;
+        Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))
     }
 
     /// Who holds the lock: the token a majority of masters report (with the shortest time
@@ -354,12 +240,8 @@ impl Redlock {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn holder(&self) -> Result<Option<Holder>> {
-        let mut round = HolderRound::new(self.shared.count());
-        self.shared
-            .round(&self.shared.settings.holder_command(), |_, reply| {
-                round.record(reply)
-            });
-        round.finish()
+        let shared = &self.shared;
+        shared.run(machine::holder(&shared.settings, shared.count))
     }
 
     /// Whether a majority of masters report the same holder.
@@ -426,7 +308,7 @@ impl GuardState {
 }
 
 /// The background thread that renews a guard's lock.
-struct Renewal {
+struct RenewalThread {
     /// Dropping it stops the thread at once.
     stop: mpsc::Sender<()>,
     thread: JoinHandle<()>,
@@ -452,7 +334,7 @@ pub struct LockGuard {
     fence: Option<i64>,
     state: Arc<GuardState>,
     extensions: u32,
-    renewal: Option<Renewal>,
+    renewal: Option<RenewalThread>,
     released: bool,
 }
 
@@ -469,7 +351,12 @@ impl fmt::Debug for LockGuard {
 }
 
 impl LockGuard {
-    fn new(shared: Arc<Shared>, token: String, fence: Option<i64>, valid_until: Instant) -> Self {
+    fn new(shared: Arc<Shared>, acquired: Acquired) -> Self {
+        let Acquired {
+            token,
+            fence,
+            valid_until,
+        } = acquired;
         let state = Arc::new(GuardState {
             valid_until: Mutex::new(valid_until),
             lost: AtomicBool::new(false),
@@ -575,12 +462,9 @@ impl LockGuard {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn extend(&mut self) -> Result<()> {
-        if let Some(max) = self.shared.settings.max_extensions {
-            if self.extensions >= max {
-                return Err(Error::TooManyExtensions { max });
-            }
-        }
-        match self.shared.extend(&self.token) {
+        let shared = &self.shared;
+        machine::check_extensions(&shared.settings, self.extensions)?;
+        match shared.run(machine::extend(&shared.settings, shared.count, &self.token)) {
             Ok(until) => {
                 self.extensions += 1;
                 self.state.set_valid_until(until);
@@ -607,13 +491,8 @@ impl LockGuard {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn locked(&self) -> Result<Option<Duration>> {
-        let settings = &self.shared.settings;
-        let mut round = LockedRound::new(self.shared.count());
-        self.shared
-            .round(&settings.locked_command(&self.token), |_, reply| {
-                round.record(reply, settings.ttl_ms)
-            });
-        round.finish(settings.drift())
+        let shared = &self.shared;
+        shared.run(machine::locked(&shared.settings, shared.count, &self.token))
     }
 
     /// Releases the lock. [`Error::LockLost`] if it had already expired (or been taken) on a
@@ -656,7 +535,7 @@ impl Drop for LockGuard {
 
 /// Starts the thread that extends the lock every third of the TTL until stopped, and marks
 /// it lost (once) when a majority no longer holds it or the validity ran out without renewal.
-fn spawn_renewal(shared: Arc<Shared>, token: String, state: Arc<GuardState>) -> Renewal {
+fn spawn_renewal(shared: Arc<Shared>, token: String, state: Arc<GuardState>) -> RenewalThread {
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
         let settings = &shared.settings;
@@ -666,30 +545,15 @@ fn spawn_renewal(shared: Arc<Shared>, token: String, state: Arc<GuardState>) -> 
                 Err(RecvTimeoutError::Timeout) => {}
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             }
-            match shared.extend(&token) {
-                Ok(until) => {
-                    state.set_valid_until(until);
-                    wait = settings.renew_every();
-                }
-                Err(round) => {
-                    if round.lost_for_sure() || Instant::now() >= state.valid_until() {
-                        state.lost.store(true, Ordering::SeqCst);
-                        if let Some(on_lost) = &settings.on_lost {
-                            on_lost();
-                        }
-                        return;
-                    }
-                    // Masters did not answer: try again soon, while the validity lasts.
-                    wait = (settings.master_timeout + settings.jitter())
-                        .min(
-                            state
-                                .valid_until()
-                                .saturating_duration_since(Instant::now()),
-                        )
-                        .max(Duration::from_millis(1));
-                }
+            let extended = shared.run(machine::extend(settings, shared.count, &token));
+            let set_until = |until| state.set_valid_until(until);
+            let mark_lost = || state.lost.store(true, Ordering::SeqCst);
+            let valid_until = state.valid_until();
+            match machine::after_renewal(settings, extended, valid_until, set_until, mark_lost) {
+                Some(next) => wait = next,
+                None => return,
             }
         }
     });
-    Renewal { stop, thread }
+    RenewalThread { stop, thread }
 }

@@ -1,5 +1,5 @@
-//! [`AsyncRedlock`]: the same distributed lock as [`Redlock`](crate::Redlock), on tokio, and
-//! its [`AsyncLockGuard`].
+//! [`aio::Redlock`](Redlock): the same distributed lock as [`crate::Redlock`], driven by the
+//! async loop on tokio, and its [`aio::LockGuard`](LockGuard).
 //!
 //! One multiplexed connection per master; a round sends to every master concurrently and stops
 //! waiting once its outcome is certain. Auto-renewal runs as a tokio task per guard.
@@ -13,16 +13,18 @@ use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
-use crate::redlock::protocol::{
-    new_token, FenceRound, Holder, HolderRound, LockedRound, Round, Settings,
-};
+use crate::redlock::builder::Settings;
+use crate::redlock::machine::{self, Acquire, Acquired};
+use crate::redlock::rounds::Holder;
+use crate::transport::async_masters::AsyncMasters;
 use crate::transport::master::Master;
-use crate::transport::quorum::{majority, AsyncMasters};
+use crate::transport::quorum::{majority, Machine};
 
 /// A distributed lock over one or more Redis masters (async, tokio).
 ///
-/// Same protocol, keys, defaults and errors as the sync [`Redlock`](crate::Redlock), which
-/// documents them; built by [`RedlockBuilder::build_async`](crate::RedlockBuilder::build_async).
+/// Same protocol, keys, defaults and errors as the sync [`pottery::Redlock`](crate::Redlock),
+/// which documents them; built by
+/// [`RedlockBuilder::build_async`](crate::RedlockBuilder::build_async).
 /// Cloning is cheap and shares the connections. The futures are `Send`; they need a tokio
 /// runtime with I/O and time enabled.
 ///
@@ -41,7 +43,7 @@ use crate::transport::quorum::{majority, AsyncMasters};
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct AsyncRedlock {
+pub struct Redlock {
     shared: Arc<Shared>,
 }
 
@@ -52,45 +54,20 @@ struct Shared {
 }
 
 impl Shared {
-    async fn round(
-        &self,
-        command: &redis::Cmd,
-        on_reply: impl FnMut(usize, Result<redis::Value>) -> std::ops::ControlFlow<()>,
-    ) {
-        self.masters.lock().await.round(command, on_reply).await;
+    async fn run<M: Machine>(&self, machine: M) -> M::Output {
+        AsyncMasters::run(&self.masters, machine).await
     }
 
     async fn release(&self, token: &str) -> Result<()> {
-        let mut round = Round::release(self.count, false);
-        self.round(&self.settings.unlock_command(token), |_, reply| {
-            round.record(reply)
-        })
-        .await;
-        if round.succeeded() {
-            Ok(())
-        } else {
-            Err(round.into_lost_or_error())
-        }
-    }
-
-    async fn extend(&self, token: &str) -> Result<Instant, Round> {
-        let start = Instant::now();
-        let mut round = Round::extend(self.count);
-        self.round(&self.settings.extend_command(token), |_, reply| {
-            round.record(reply)
-        })
-        .await;
-        match (round.succeeded(), self.settings.valid_until(start)) {
-            (true, Some(until)) => Ok(until),
-            _ => Err(round),
-        }
+        self.run(machine::release(&self.settings, self.count, token))
+            .await
     }
 }
 
-impl fmt::Debug for AsyncRedlock {
+impl fmt::Debug for Redlock {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
-            .debug_struct("AsyncRedlock")
+            .debug_struct("aio::Redlock")
             .field("key", &self.shared.settings.key)
             .field("masters", &self.shared.count)
             .field("ttl", &self.shared.settings.ttl)
@@ -98,12 +75,7 @@ impl fmt::Debug for AsyncRedlock {
     }
 }
 
-enum Refusal {
-    Held,
-    Unavailable(Error),
-}
-
-impl AsyncRedlock {
+impl Redlock {
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
         let masters = AsyncMasters::new(masters, settings.master_timeout)?;
         let count = masters.len();
@@ -188,12 +160,8 @@ impl AsyncRedlock {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn try_acquire(&self) -> Result<Option<AsyncLockGuard>> {
-        match self.attempt().await {
-            Ok(guard) => Ok(Some(guard)),
-            Err(Refusal::Held) => Ok(None),
-            Err(Refusal::Unavailable(error)) => Err(error),
-        }
+    pub async fn try_acquire(&self) -> Result<Option<LockGuard>> {
+        self.acquire_timeout(Duration::ZERO).await
     }
 
     /// Waits up to the acquire timeout; see [`Redlock::acquire`](crate::Redlock::acquire).
@@ -207,7 +175,7 @@ impl AsyncRedlock {
     /// guard.release().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn acquire(&self) -> Result<AsyncLockGuard> {
+    pub async fn acquire(&self) -> Result<LockGuard> {
         let timeout = self.shared.settings.acquire_timeout;
         self.acquire_timeout(timeout)
             .await?
@@ -227,81 +195,11 @@ impl AsyncRedlock {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<Option<AsyncLockGuard>> {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            let refusal = match self.attempt().await {
-                Ok(guard) => return Ok(Some(guard)),
-                Err(refusal) => refusal,
-            };
-            let pause = self.shared.settings.jitter();
-            let next = Instant::now().checked_add(pause);
-            if next
-                .zip(deadline)
-                .is_none_or(|(next, deadline)| next >= deadline)
-            {
-                return match refusal {
-                    Refusal::Held => Ok(None),
-                    Refusal::Unavailable(error) => Err(error),
-                };
-            }
-            tokio::time::sleep(pause).await;
-        }
-    }
-
-    async fn attempt(&self) -> Result<AsyncLockGuard, Refusal> {
+    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
         let shared = &self.shared;
-        let settings = &shared.settings;
-        let token = new_token();
-        let start = Instant::now();
-        let mut round = Round::acquire(settings, shared.count);
-        shared
-            .round(&settings.lock_command(&token), |_, reply| {
-                round.record(reply)
-            })
-            .await;
-        let mut fence = None;
-        let mut failure = None;
-        if round.succeeded() {
-            if settings.fencing {
-                let value = round.highest_counter();
-                let mut fencing = FenceRound::new(value, shared.count);
-                shared
-                    .round(&settings.fence_command(&token, value), |_, reply| {
-                        fencing.record(reply)
-                    })
-                    .await;
-                if fencing.succeeded() {
-                    fence = Some(value);
-                } else {
-                    failure = fencing.take_error();
-                }
-            }
-            if let Some(valid_until) = settings.valid_until(start) {
-                if !settings.fencing || fence.is_some() {
-                    return Ok(AsyncLockGuard::new(
-                        Arc::clone(shared),
-                        token,
-                        fence,
-                        valid_until,
-                    ));
-                }
-            }
-        }
-        if round.needs_release() {
-            let _ = shared.release(&token).await;
-        }
-        if round.succeeded() {
-            return Err(match failure {
-                Some(error) if !error.is_transient() => Refusal::Unavailable(error),
-                _ => Refusal::Held,
-            });
-        }
-        if round.unavailable() {
-            Err(Refusal::Unavailable(round.into_error()))
-        } else {
-            Err(Refusal::Held)
-        }
+        let acquire = Acquire::new(&shared.settings, shared.count, timeout);
+        let acquired = shared.run(acquire).await?;
+        Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))
     }
 
     /// Who holds the lock; see [`Redlock::holder`](crate::Redlock::holder).
@@ -315,13 +213,10 @@ impl AsyncRedlock {
     /// # Ok(()) }
     /// ```
     pub async fn holder(&self) -> Result<Option<Holder>> {
-        let mut round = HolderRound::new(self.shared.count);
-        self.shared
-            .round(&self.shared.settings.holder_command(), |_, reply| {
-                round.record(reply)
-            })
-            .await;
-        round.finish()
+        let shared = &self.shared;
+        shared
+            .run(machine::holder(&shared.settings, shared.count))
+            .await
     }
 
     /// Whether a majority reports the same holder.
@@ -364,7 +259,7 @@ struct Validity {
     lost: bool,
 }
 
-/// Proof of holding an [`AsyncRedlock`]. Call [`release`](Self::release)`.await`: dropping the
+/// Proof of holding an [`aio::Redlock`](Redlock). Call [`release`](Self::release)`.await`: dropping the
 /// guard only spawns a best-effort release on the current tokio runtime (none outside one);
 /// the lock then expires with its TTL at the latest.
 ///
@@ -378,7 +273,7 @@ struct Validity {
 /// guard.release().await?;
 /// # Ok(()) }
 /// ```
-pub struct AsyncLockGuard {
+pub struct LockGuard {
     shared: Arc<Shared>,
     token: String,
     fence: Option<i64>,
@@ -388,10 +283,10 @@ pub struct AsyncLockGuard {
     released: bool,
 }
 
-impl fmt::Debug for AsyncLockGuard {
+impl fmt::Debug for LockGuard {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
-            .debug_struct("AsyncLockGuard")
+            .debug_struct("aio::LockGuard")
             .field("key", &self.shared.settings.key)
             .field("token", &self.token)
             .field("fencing_token", &self.fence)
@@ -400,8 +295,13 @@ impl fmt::Debug for AsyncLockGuard {
     }
 }
 
-impl AsyncLockGuard {
-    fn new(shared: Arc<Shared>, token: String, fence: Option<i64>, until: Instant) -> Self {
+impl LockGuard {
+    fn new(shared: Arc<Shared>, acquired: Acquired) -> Self {
+        let Acquired {
+            token,
+            fence,
+            valid_until: until,
+        } = acquired;
         let (state, _) = watch::channel(Validity { until, lost: false });
         let state = Arc::new(state);
         let renewal = shared.settings.auto_renew.then(|| {
@@ -543,12 +443,10 @@ impl AsyncLockGuard {
     /// # Ok(()) }
     /// ```
     pub async fn extend(&mut self) -> Result<()> {
-        if let Some(max) = self.shared.settings.max_extensions {
-            if self.extensions >= max {
-                return Err(Error::TooManyExtensions { max });
-            }
-        }
-        match self.shared.extend(&self.token).await {
+        let shared = &self.shared;
+        machine::check_extensions(&shared.settings, self.extensions)?;
+        let extend = machine::extend(&shared.settings, shared.count, &self.token);
+        match shared.run(extend).await {
             Ok(until) => {
                 self.extensions += 1;
                 self.state.send_modify(|validity| validity.until = until);
@@ -576,14 +474,10 @@ impl AsyncLockGuard {
     /// # Ok(()) }
     /// ```
     pub async fn locked(&self) -> Result<Option<Duration>> {
-        let settings = &self.shared.settings;
-        let mut round = LockedRound::new(self.shared.count);
-        self.shared
-            .round(&settings.locked_command(&self.token), |_, reply| {
-                round.record(reply, settings.ttl_ms)
-            })
-            .await;
-        round.finish(settings.drift())
+        let shared = &self.shared;
+        shared
+            .run(machine::locked(&shared.settings, shared.count, &self.token))
+            .await
     }
 
     /// Releases the lock; [`Error::LockLost`] if it had already expired on a majority. See
@@ -607,7 +501,7 @@ impl AsyncLockGuard {
     }
 }
 
-impl Drop for AsyncLockGuard {
+impl Drop for LockGuard {
     fn drop(&mut self) {
         if let Some(renewal) = self.renewal.take() {
             renewal.abort();
@@ -632,24 +526,15 @@ async fn renew(shared: Arc<Shared>, token: String, state: Arc<watch::Sender<Vali
     let mut wait = settings.renew_every();
     loop {
         tokio::time::sleep(wait).await;
-        match shared.extend(&token).await {
-            Ok(until) => {
-                state.send_modify(|validity| validity.until = until);
-                wait = settings.renew_every();
-            }
-            Err(round) => {
-                let until = state.borrow().until;
-                if round.lost_for_sure() || Instant::now() >= until {
-                    state.send_modify(|validity| validity.lost = true);
-                    if let Some(on_lost) = &settings.on_lost {
-                        on_lost();
-                    }
-                    return;
-                }
-                wait = (settings.master_timeout + settings.jitter())
-                    .min(until.saturating_duration_since(Instant::now()))
-                    .max(Duration::from_millis(1));
-            }
+        let extended = shared
+            .run(machine::extend(settings, shared.count, &token))
+            .await;
+        let valid_until = state.borrow().until;
+        let set_until = |until| state.send_modify(|validity| validity.until = until);
+        let mark_lost = || state.send_modify(|validity| validity.lost = true);
+        match machine::after_renewal(settings, extended, valid_until, set_until, mark_lost) {
+            Some(next) => wait = next,
+            None => return,
         }
     }
 }
@@ -665,8 +550,17 @@ mod tests {
         fn send_and_sync<T: Send + Sync>() {}
         send_and_sync::<crate::Redlock>();
         send_and_sync::<crate::LockGuard>();
-        send_and_sync::<crate::AsyncRedlock>();
-        send_and_sync::<crate::AsyncLockGuard>();
+        send_and_sync::<crate::aio::Redlock>();
+        send_and_sync::<crate::aio::LockGuard>();
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn the_old_names_still_compile() {
+        fn same<T>(_: Option<T>, _: Option<T>) {}
+        same(None::<crate::AsyncRedlock>, None::<crate::aio::Redlock>);
+        same(None::<crate::AsyncLockGuard>, None::<crate::aio::LockGuard>);
+        same(None::<crate::AsyncNextId>, None::<crate::aio::NextId>);
     }
 
     #[test]

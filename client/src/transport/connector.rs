@@ -218,6 +218,20 @@ impl Connector {
         self.shared.origin.as_ref()
     }
 
+    /// For a connector given an open connection: what a [`Master`](crate::Master) made from it
+    /// gets. An async connection is multiplexed, so the master shares it; a sync one serves
+    /// one caller at a time and stays the connector's.
+    pub(crate) fn given_source(&self) -> Source {
+        #[cfg(feature = "tokio")]
+        if let Some(connection) = self.shared.multiplexed.given() {
+            return Source::Multiplexed(connection);
+        }
+        Source::Invalid(redis::RedisError::from((
+            redis::ErrorKind::InvalidClientConfig,
+            "a connector given an open sync connection cannot open connections for a master",
+        )))
+    }
+
     /// The cluster's node IDs as the connector last learned them, while still fresh.
     pub(crate) fn known_cluster_nodes(&self) -> Option<Option<Arc<NodeIds>>> {
         let known = lock(&self.shared.cluster_nodes);
@@ -326,6 +340,7 @@ impl Shared {
                 multiplexed = Some(connection);
                 None
             }
+            Source::Invalid(error) => Some(Origin::Invalid(error)),
         };
         let placement = match (&origin, &initial) {
             (Some(Origin::Cluster(_)), _) | (None, Some(Session::Cluster(_))) => Placement::Cluster,

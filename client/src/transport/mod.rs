@@ -1,6 +1,10 @@
 //! How requests reach Redis: connectors and masters, sockets and the RESP parser, key handles,
 //! and the quorum fan-out over independent masters.
 
+#[cfg(feature = "tokio")]
+pub(crate) mod async_master;
+#[cfg(feature = "tokio")]
+pub(crate) mod async_masters;
 pub(crate) mod cluster_identity;
 pub(crate) mod connector;
 pub(crate) mod key;
@@ -13,3 +17,5 @@ pub(crate) mod resp;
 pub(crate) mod script;
 pub(crate) mod socket;
 pub(crate) mod source;
+pub(crate) mod sync_master;
+pub(crate) mod sync_masters;

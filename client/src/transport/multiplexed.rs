@@ -95,6 +95,17 @@ impl Multiplexed {
         Ok((*opened, session))
     }
 
+    /// The open connection the user gave, if any (a clone: it is multiplexed).
+    pub(crate) fn given(&self) -> Option<MultiplexedConnection> {
+        if !self.given {
+            return None;
+        }
+        match lock(&self.current).as_ref() {
+            Some((_, AsyncSession::Server(connection))) => Some(connection.clone()),
+            _ => None,
+        }
+    }
+
     /// Forgets connection number `number` if it is still the current one.
     fn broke(&self, number: u64) {
         if self.given {

@@ -1,35 +1,22 @@
-//! Majorities over independent masters: one request to every master in parallel, each with its
-//! own timeout, and the outcome known as soon as enough replies are in.
+//! Majorities over independent masters, and the sans-IO shape of every Redlock and NextId
+//! call: a [`Machine`] that asks for rounds and pauses, driven by one sync loop
+//! ([`SyncMasters::run`](crate::transport::sync_masters::SyncMasters::run)) and one async loop
+//! (`AsyncMasters::run`).
 //!
-//! NextId and Redlock share this piece. A *round* sends one command to every master and hands
-//! each reply (or per-master error) to a callback, which tallies it and says whether the outcome
-//! is decided; the round then stops waiting for the other masters.
-//!
-//! - Sync ([`SyncMasters`]): no threads. The command is written to every master first (open
-//!   connections first, so their requests travel while broken ones reconnect). Masters on
-//!   pottery's own sockets ([`crate::transport::socket`], the usual case) are then waited for together
-//!   with `poll(2)`, and each reply goes to the callback as soon as it is complete, in arrival
-//!   order; a round with a single master waits with one blocking read instead (one system call
-//!   fewer per reply). Masters behind a `redis::Connection` (given open, or TLS) can only be
-//!   read with blocking reads, one after another: those with a backlog of stale replies before
-//!   the polled ones, the others after them. A Redis Cluster as a master cannot split a request
-//!   from its reply: its request runs whole, right after every request was written. Replies left unread when the round stops early
-//!   are skipped before the connection's next reply; a connection with several of them is
-//!   read to the end of its backlog even once the outcome is decided (see
-//!   [`SyncMaster::must_drain`](crate::transport::master::SyncMaster::must_drain)).
-//! - Async ([`AsyncMasters`]): one future per master in a `FuturesUnordered`, each bounded by the
-//!   round's end; the futures still running when the outcome is decided are dropped, which a
-//!   multiplexed connection tolerates.
+//! A *round* sends one command to every master, each within the per-master timeout, and hands
+//! each reply (or per-master error) to the machine, which tallies it and says whether the
+//! outcome is decided; the round then stops waiting for the other masters. Between rounds the
+//! machine may ask for a pause (the jitter before a retry) and finally says it is done. The
+//! machine never touches a socket or a clock of the runtime, so the protocol (what to send,
+//! when to retry, how to read the replies) is written once for both faces.
 
 use std::ops::ControlFlow;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use redis::Value;
-use rustix::event::{PollFd, PollFlags, Timespec};
 
-use crate::error::{Error, Result};
-use crate::transport::master::{AsyncMaster, Master, Reading, SyncMaster, READ_PASSES};
+use crate::error::{Error, Result, Unavailable};
+use crate::transport::master::Master;
 
 /// The number of masters that form a majority of `masters`: floor(n/2) + 1.
 ///
@@ -110,7 +97,7 @@ impl Tally {
 }
 
 /// Resolves the builder's masters into connection slots, refusing an empty list.
-fn resolve<T>(
+pub(crate) fn resolve<T>(
     masters: Vec<Master>,
     mut resolve_one: impl FnMut(Master, usize) -> Result<T>,
 ) -> Result<Vec<T>> {
@@ -127,221 +114,136 @@ fn resolve<T>(
         .collect()
 }
 
-/// The masters of a sync type, and the per-master timeout.
-pub(crate) struct SyncMasters {
-    masters: Vec<SyncMaster>,
-    timeout: Duration,
+/// What a [`Machine`] asks its driver to do next.
+#[derive(Debug)]
+pub(crate) enum Step<T> {
+    /// Send the command the machine just wrote to every master (a round, each master within
+    /// the per-master timeout) and hand every reply to [`Machine::record`]; then ask again.
+    /// (Only the async driver needs to know the reach.)
+    Round(#[cfg_attr(not(feature = "tokio"), allow(dead_code))] Reach),
+    /// Pause this long (never zero), then ask again.
+    Sleep(Duration),
+    /// The call's result.
+    Done(T),
 }
 
-impl SyncMasters {
-    /// Validates and resolves `masters` (at least one; URLs must parse). Connects nothing.
-    pub(crate) fn new(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
-        let masters = resolve(masters, |master, index| master.into_sync(index, timeout))?;
-        Ok(Self { masters, timeout })
-    }
+/// Which masters a round must reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// The round may end as soon as [`Machine::record`] says `Break`.
+    Decided,
+    /// Every master must receive the command even once the outcome is decided (a release:
+    /// every master that may hold the token should drop it). The sync driver writes to every
+    /// master before it reads any reply, so it still stops reading at `Break`; the async one
+    /// would drop requests not sent yet, so it waits for every master and records every reply.
+    Everyone,
+}
 
-    pub(crate) fn len(&self) -> usize {
-        self.masters.len()
-    }
+/// A call as a sans-IO state machine: it writes commands and reads replies, its driver does
+/// the I/O and the waiting.
+pub(crate) trait Machine {
+    type Output;
 
-    /// Sends `packed` (one command in RESP) to every master and hands each master's reply to
-    /// `on_reply(master index, reply)` until it returns `Break`. Waits at most the per-master
-    /// timeout for replies (a master that must be reconnected first shares that time).
-    pub(crate) fn round(
-        &mut self,
-        packed: &[u8],
-        mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
-    ) {
-        let round_end = Instant::now() + self.timeout;
-        let _ = self.send_and_receive(packed, round_end, &mut on_reply);
-        for master in &mut self.masters {
-            master.in_round = false;
-            master.abandon();
-        }
-    }
+    /// The next step. Before [`Step::Round`] the machine writes the round's command into
+    /// `command`, which the driver hands over empty (keeping its buffers from round to round).
+    fn step(&mut self, command: &mut redis::Cmd) -> Step<Self::Output>;
 
-    fn send_and_receive(
-        &mut self,
-        packed: &[u8],
-        round_end: Instant,
-        on_reply: &mut impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
-        // Open connections first: their requests are on the wire while the others reconnect.
-        for connected_pass in [true, false] {
-            for master in &mut self.masters {
-                if master.in_round || master.is_connected() != connected_pass {
-                    continue;
-                }
-                master.in_round = true;
-                if let Err(error) = master.send(packed, round_end) {
-                    on_reply(master.index(), Err(error))?;
-                }
-            }
-        }
-        // A cluster's request runs whole, while the others' requests are on their way.
-        for master in &mut self.masters {
-            if master.is_awaiting() && master.reading() == Reading::Request {
-                let reply = master.request(packed);
-                on_reply(master.index(), reply)?;
-            }
-        }
-        let blocking =
-            |master: &SyncMaster| master.is_awaiting() && master.reading() == Reading::Blocking;
-        for pass in READ_PASSES {
-            // Blocking reads with a backlog (pass 0) go first, so that they are drained (see
-            // `read_pass`); then the own sockets, read as their replies come.
-            if pass == 1 {
-                self.poll_own_sockets(round_end, on_reply)?;
-            }
-            for master in &mut self.masters {
-                if blocking(master) && master.read_pass() == pass {
-                    let reply = master.receive(round_end);
-                    on_reply(master.index(), reply)?;
-                }
-            }
-        }
-        ControlFlow::Continue(())
-    }
+    /// One master's reply (or error) to the current round; `Break` once the outcome is
+    /// decided.
+    fn record(&mut self, reply: Result<Value>) -> ControlFlow<()>;
+}
 
-    /// Waits for the masters on own sockets until each has replied or failed, or the round
-    /// ends, handing every reply to `on_reply` as it completes. Once `on_reply` says `Break`,
-    /// only masters that must drain their backlog are still read, and `on_reply` is not called
-    /// again.
-    fn poll_own_sockets(
-        &mut self,
-        round_end: Instant,
-        on_reply: &mut impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
-        let mut decided = false;
-        let mut readable = Vec::new();
-        loop {
-            let mut waiting = self
-                .masters
-                .iter()
-                .filter(|master| waits_for(master, decided));
-            let (Some(first), second) = (waiting.next(), waiting.next()) else {
-                break;
-            };
-            if second.is_none() {
-                // One master left to wait for: a blocking read (with the socket's read
-                // timeout) costs one system call fewer than poll and read.
-                let index = first.index();
-                let reply = self.masters[index].receive(round_end);
-                if !decided {
-                    decided = on_reply(index, reply).is_break();
-                }
-                break;
+/// The bookkeeping of one round: what the replies add up to.
+pub(crate) trait Record {
+    /// One master's reply (or error); `Break` once the outcome is decided.
+    fn record(&mut self, reply: Result<Value>) -> ControlFlow<()>;
+}
+
+/// A call of one round: write the command, record the replies, finish.
+pub(crate) struct Single<R, W, F> {
+    reach: Reach,
+    state: SingleState<R, W, F>,
+}
+
+enum SingleState<R, W, F> {
+    Ready { round: R, write: W, finish: F },
+    Sent { round: R, finish: F },
+    Finished,
+}
+
+/// A machine that sends the command `write` makes to every master, records the replies in
+/// `round` and turns it into the result with `finish`.
+pub(crate) fn single<R, W, F, T>(reach: Reach, round: R, write: W, finish: F) -> Single<R, W, F>
+where
+    R: Record,
+    W: FnOnce(&mut redis::Cmd),
+    F: FnOnce(R) -> T,
+{
+    Single {
+        reach,
+        state: SingleState::Ready {
+            round,
+            write,
+            finish,
+        },
+    }
+}
+
+impl<R, W, F, T> Machine for Single<R, W, F>
+where
+    R: Record,
+    W: FnOnce(&mut redis::Cmd),
+    F: FnOnce(R) -> T,
+{
+    type Output = T;
+
+    fn step(&mut self, command: &mut redis::Cmd) -> Step<T> {
+        match std::mem::replace(&mut self.state, SingleState::Finished) {
+            SingleState::Ready {
+                round,
+                write,
+                finish,
+            } => {
+                write(command);
+                self.state = SingleState::Sent { round, finish };
+                Step::Round(self.reach)
             }
-            let left = round_end.saturating_duration_since(Instant::now());
-            readable.clear();
-            self.poll(left, decided, &mut readable);
-            for &index in &readable {
-                if let Some(reply) = self.masters[index].read_available() {
-                    if !decided {
-                        decided = on_reply(index, reply).is_break();
-                    }
-                }
-            }
-            if left.is_zero() {
-                // That was the last look, for replies that arrived in time: the masters still
-                // waited for timed out (a master trickling bytes cannot stretch the round).
-                for master in &mut self.masters {
-                    if waits_for(master, decided) {
-                        let error = master.time_out();
-                        if !decided {
-                            decided = on_reply(master.index(), Err(error)).is_break();
-                        }
-                    }
-                }
-                break;
-            }
-        }
-        if decided {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
+            SingleState::Sent { round, finish } => Step::Done(finish(round)),
+            // A driver asks no more after `Done`.
+            SingleState::Finished => Step::Sleep(Duration::from_millis(1)),
         }
     }
 
-    /// Polls the own sockets waited for, for at most `left`, and lists the masters whose
-    /// socket is readable (or closed, or failed: the read finds out which) in `readable`,
-    /// which must be empty.
-    fn poll(&self, left: Duration, decided: bool, readable: &mut Vec<usize>) {
-        // `readable` lists the polled masters, in the order of `fds`, until poll says which.
-        let mut fds = Vec::with_capacity(self.masters.len());
-        for master in &self.masters {
-            if let Some(fd) = master.pollable().filter(|_| waits_for(master, decided)) {
-                fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
-                readable.push(master.index());
-            }
-        }
-        // A day or less always converts; the round's timeout is far shorter.
-        let timeout = Timespec::try_from(left.min(Duration::from_secs(86_400))).unwrap_or_default();
-        match rustix::event::poll(&mut fds, Some(&timeout)) {
-            Ok(_) => {
-                let mut ready = fds.iter().map(|fd| !fd.revents().is_empty());
-                readable.retain(|_| ready.next().unwrap_or(false));
-            }
-            // Interrupted by a signal: the caller polls again with the time left.
-            Err(rustix::io::Errno::INTR) => readable.clear(),
-            // Poll itself failed (out of memory): let non-blocking reads find out, one by one.
-            Err(_) => {}
+    fn record(&mut self, reply: Result<Value>) -> ControlFlow<()> {
+        match &mut self.state {
+            SingleState::Sent { round, .. } => round.record(reply),
+            _ => ControlFlow::Break(()),
         }
     }
 }
 
-/// Whether a round still waits for `master` on its own socket: it has not replied yet, and the
-/// outcome is not `decided` or the master must drain its backlog anyway.
-fn waits_for(master: &SyncMaster, decided: bool) -> bool {
-    master.is_awaiting() && master.pollable().is_some() && (!decided || master.must_drain())
-}
-
-/// The masters of an async type, and the per-master timeout.
-pub(crate) struct AsyncMasters {
-    masters: Vec<AsyncMaster>,
-    timeout: Duration,
-}
-
-impl AsyncMasters {
-    /// Validates and resolves `masters` (at least one; URLs must parse). Connects nothing.
-    pub(crate) fn new(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
-        let masters = resolve(masters, |master, index| master.into_async(index, timeout))?;
-        Ok(Self { masters, timeout })
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.masters.len()
-    }
-
-    /// Sends `command` to every master concurrently and hands each reply to `on_reply(master
-    /// index, reply)` in the order they arrive, until it returns `Break` or the per-master
-    /// timeout is over (masters still silent then get [`Error::Timeout`]).
-    pub(crate) async fn round(
-        &mut self,
-        command: &redis::Cmd,
-        mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
-    ) {
-        let timeout = self.timeout;
-        let round_end = tokio::time::Instant::now() + timeout;
-        let mut replies: FuturesUnordered<_> = self
-            .masters
-            .iter_mut()
-            .map(|master| async move {
-                let index = master.index();
-                let reply = tokio::time::timeout_at(round_end, master.request(command))
-                    .await
-                    .unwrap_or(Err(Error::Timeout {
-                        master: index,
-                        timeout,
-                    }));
-                (index, reply)
-            })
-            .collect();
-        while let Some((index, reply)) = replies.next().await {
-            if on_reply(index, reply).is_break() {
-                break;
+/// Keeps the most useful per-master error of a call: the newest, except that "waiting for a
+/// backoff" never hides the failure that started the backoff.
+pub(crate) fn keep_informative(kept: &mut Option<Error>, new: Error) {
+    let is_backoff = |error: &Error| {
+        matches!(
+            error,
+            Error::MasterUnavailable {
+                reason: Unavailable::Backoff,
+                ..
             }
-        }
+        )
+    };
+    if !is_backoff(&new) || kept.as_ref().is_none_or(is_backoff) {
+        *kept = Some(new);
+    }
+}
+
+/// The server's error in `reply`, or [`Error::UnexpectedReply`] for a reply of another shape.
+pub(crate) fn server_error(reply: Value, command: &'static str) -> Error {
+    match reply {
+        Value::ServerError(error) => Error::Redis(error.into()),
+        _ => Error::UnexpectedReply { command },
     }
 }
 
@@ -390,46 +292,57 @@ mod tests {
         assert!(single.flow().is_continue());
     }
 
-    #[test]
-    fn no_masters_is_an_invalid_argument() {
-        let error = SyncMasters::new(Vec::new(), Duration::from_millis(10)).err();
-        assert!(matches!(
-            error,
-            Some(Error::InvalidArgument {
-                argument: "masters",
-                ..
-            })
-        ));
-        let error = AsyncMasters::new(Vec::new(), Duration::from_millis(10)).err();
-        assert!(matches!(error, Some(Error::InvalidArgument { .. })));
+    struct Count(usize);
+
+    impl Record for Count {
+        fn record(&mut self, _: Result<Value>) -> ControlFlow<()> {
+            self.0 += 1;
+            ControlFlow::Continue(())
+        }
     }
 
     #[test]
-    fn a_round_reports_every_unreachable_master() {
-        let masters = [
-            "redis://127.0.0.1:1/",
-            "redis://127.0.0.1:2/",
-            "redis://127.0.0.1:3/",
-        ]
-        .into_iter()
-        .map(Master::from)
-        .collect();
-        let Ok(mut masters) = SyncMasters::new(masters, Duration::from_millis(50)) else {
-            panic!("valid urls");
-        };
-        let mut seen = Vec::new();
-        masters.round(b"*1\r\n$4\r\nPING\r\n", |index, reply| {
-            seen.push((index, reply.is_err()));
-            ControlFlow::Continue(())
-        });
-        assert_eq!(seen, [(0, true), (1, true), (2, true)]);
+    fn a_single_round_writes_then_finishes() {
+        let mut machine = single(
+            Reach::Everyone,
+            Count(0),
+            |command: &mut redis::Cmd| {
+                command.arg("PING");
+            },
+            |count: Count| count.0,
+        );
+        let mut command = redis::Cmd::new();
+        assert!(matches!(
+            machine.step(&mut command),
+            Step::Round(Reach::Everyone)
+        ));
+        assert_eq!(command.get_packed_command(), b"*1\r\n$4\r\nPING\r\n");
+        let _ = machine.record(Ok(Value::Okay));
+        let _ = machine.record(Ok(Value::Okay));
+        assert!(matches!(machine.step(&mut command), Step::Done(2)));
+    }
 
-        // A callback that stops early is not called again in that round.
-        let mut calls = 0;
-        masters.round(b"*1\r\n$4\r\nPING\r\n", |_, _| {
-            calls += 1;
-            ControlFlow::Break(())
-        });
-        assert_eq!(calls, 1);
+    #[test]
+    fn a_backoff_never_hides_the_failure_behind_it() {
+        let timeout = || Error::Timeout {
+            master: 0,
+            timeout: Duration::from_millis(5),
+        };
+        let unavailable = |reason| Error::MasterUnavailable { master: 0, reason };
+        let mut kept = None;
+        keep_informative(&mut kept, timeout());
+        keep_informative(&mut kept, unavailable(Unavailable::Backoff));
+        assert!(matches!(kept, Some(Error::Timeout { .. })));
+        keep_informative(&mut kept, unavailable(Unavailable::ConnectionBroken));
+        assert!(matches!(
+            kept,
+            Some(Error::MasterUnavailable {
+                reason: Unavailable::ConnectionBroken,
+                ..
+            })
+        ));
+        let mut only = None;
+        keep_informative(&mut only, unavailable(Unavailable::Backoff));
+        assert!(only.is_some());
     }
 }

@@ -1,8 +1,8 @@
 //! RESP2 on the wire without the `redis` crate's connection: packing commands, and parsing
 //! replies incrementally.
 //!
-//! The sync fan-out writes one command to several masters, so a command is packed once into a
-//! reused buffer and the same bytes go to every master. Integers are formatted on the stack.
+//! The sync fan-out's own sockets send their handshake (`AUTH`, `SELECT`) packed here, in front
+//! of the first command; integers are formatted on the stack.
 //!
 //! Replies read from the fan-out's own sockets ([`crate::transport::socket`]) arrive in whatever pieces TCP
 //! delivers; [`ReplyParser`] takes them as they come and produces each reply as the `redis`
@@ -51,12 +51,6 @@ pub(crate) fn push_arg(buffer: &mut Vec<u8>, arg: Arg<'_>) {
         }
     }
     buffer.extend_from_slice(b"\r\n");
-}
-
-/// Packs a whole command, replacing what `buffer` held.
-pub(crate) fn pack(buffer: &mut Vec<u8>, args: &[Arg<'_>]) {
-    buffer.clear();
-    append(buffer, args);
 }
 
 /// Appends one command to `buffer` after what it holds, for several commands sent in one write.
@@ -346,8 +340,8 @@ mod tests {
     use super::*;
 
     fn packed(args: &[Arg<'_>]) -> Vec<u8> {
-        let mut buffer = b"stale".to_vec();
-        pack(&mut buffer, args);
+        let mut buffer = Vec::new();
+        append(&mut buffer, args);
         buffer
     }
 

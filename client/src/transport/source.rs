@@ -21,6 +21,9 @@ pub(crate) enum Source {
     ClusterConnection(Box<ClusterConnection>),
     #[cfg(feature = "tokio")]
     Multiplexed(redis::aio::MultiplexedConnection),
+    /// Nothing to connect with: a URL that did not parse, or a master made from a connector
+    /// that was given an open sync connection. Reported when the container or master is made.
+    Invalid(redis::RedisError),
 }
 
 impl Source {
@@ -36,6 +39,7 @@ impl Source {
             Self::ClusterConnection(_) => "open cluster connection",
             #[cfg(feature = "tokio")]
             Self::Multiplexed(_) => "open multiplexed connection",
+            Self::Invalid(_) => "invalid",
         }
     }
 

@@ -2,7 +2,7 @@
 //! (`Master::from(ClusterClient)`): each sequence's key lives on the shard master that owns its
 //! slot, and sequences with keys on different shards work side by side, sync and async.
 
-use pottery::{AsyncNextId, NextId, Redlock};
+use pottery::{NextId, Redlock};
 use pottery_tests::{start_cluster, Server};
 use redis::cluster::ClusterClient;
 use std::collections::{BTreeSet, HashSet};
@@ -125,7 +125,7 @@ fn async_next_id_hands_out_unique_increasing_ids_on_every_shard() {
         for (name, node) in &names {
             let mut tasks = Vec::new();
             for _ in 0..THREADS {
-                let mut ids: AsyncNextId = NextId::builder()
+                let mut ids: pottery::aio::NextId = NextId::builder()
                     .name(name)
                     .master(&client)
                     .master_timeout(Duration::from_secs(1))

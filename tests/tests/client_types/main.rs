@@ -2,6 +2,7 @@
 //! caches, the probabilistic types, cluster connections, the sync fan-out and the codec.
 //!
 //! One test binary: each submodule was once its own `tests/*.rs` file.
+
 mod aio_caching;
 mod aio_probabilistic;
 mod aio_sets;

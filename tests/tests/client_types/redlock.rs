@@ -1,4 +1,4 @@
-//! The `Redlock` and `AsyncRedlock` clients on five real masters: mutual exclusion under
+//! The `Redlock` and `aio::Redlock` clients on five real masters: mutual exclusion under
 //! contention, expiry, extension and auto-renewal, masters killed, paused and restarted, and
 //! fencing tokens.
 

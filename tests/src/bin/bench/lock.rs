@@ -65,7 +65,7 @@ pub fn run(options: &Options) {
         let lock = builder().build().expect("Redlock");
         let async_lock = runtime
             .block_on(builder().build_async())
-            .expect("AsyncRedlock");
+            .expect("aio::Redlock");
         let manager = rslock::LockManager::new(urls.clone());
         let resource = format!("bench-rslock-{masters}");
         let python_args = [
@@ -91,7 +91,7 @@ pub fn run(options: &Options) {
             })),
         ));
         cases.push((
-            "pottery-rs AsyncRedlock",
+            "pottery-rs aio::Redlock",
             Box::new(timed_runs(count, || {
                 runtime.block_on(async {
                     let guard = async_lock.acquire().await.expect("acquire");

@@ -66,9 +66,9 @@ pub fn run(options: &Options) {
                     .masters(urls)
                     .build_async(),
             )
-            .expect("AsyncNextId");
+            .expect("aio::NextId");
         rows.push(Row {
-            case: "pottery-rs AsyncNextId::next_id".into(),
+            case: "pottery-rs aio::NextId::next_id".into(),
             masters,
             calls_per_second: median_rate(count, || {
                 runtime.block_on(async_ids.next_id()).expect("next_id");
@@ -76,7 +76,7 @@ pub fn run(options: &Options) {
             ids_per_call: 1,
         });
         rows.push(Row {
-            case: "pottery-rs AsyncNextId::next_ids(100)".into(),
+            case: "pottery-rs aio::NextId::next_ids(100)".into(),
             masters,
             calls_per_second: median_rate(count / 4, || {
                 runtime.block_on(async_ids.next_ids(100)).expect("next_ids");

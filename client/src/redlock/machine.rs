@@ -1,0 +1,438 @@
+//! Redlock's calls as sans-IO [`Machine`]s, driven by the sync loop for
+//! [`Redlock`](crate::Redlock) and by the async loop for [`aio::Redlock`](crate::aio::Redlock):
+//! each says which command goes to every master, when to pause, and what the replies mean.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use redis::Value;
+
+use crate::error::{Error, Result};
+use crate::redlock::builder::Settings;
+use crate::redlock::rounds::{FenceRound, Holder, HolderRound, LockedRound, Round};
+use crate::transport::key::uuid4;
+use crate::transport::quorum::{single, Machine, Reach, Record, Step};
+
+/// A lock taken: what a guard is made of.
+#[derive(Debug)]
+pub(crate) struct Acquired {
+    pub(crate) token: String,
+    pub(crate) fence: Option<i64>,
+    pub(crate) valid_until: Instant,
+}
+
+/// Why one attempt did not acquire.
+#[derive(Debug)]
+enum Refusal {
+    /// Other holders have it (enough masters answered).
+    Held,
+    /// Too few masters answered.
+    Unavailable(Error),
+}
+
+/// Acquiring: a lock round, with fencing a fence round, a release round after a failed attempt
+/// that may have taken some masters, and a jittered pause before the next attempt, until the
+/// deadline. `Ok(None)` when others held the lock all along; the quorum error when too few
+/// masters answered in the last attempt.
+pub(crate) struct Acquire<'a> {
+    settings: &'a Settings,
+    masters: usize,
+    /// No attempt starts at or after it (`None`: one attempt).
+    deadline: Option<Instant>,
+    phase: Phase,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// A new attempt comes next.
+    Start,
+    Locking {
+        token: String,
+        start: Instant,
+        round: Round,
+    },
+    Fencing {
+        token: String,
+        start: Instant,
+        round: Round,
+        value: i64,
+        fence: FenceRound,
+    },
+    /// Releasing what a failed attempt may have taken; `refusal` is that attempt's outcome.
+    Releasing { refusal: Refusal, round: Round },
+}
+
+impl<'a> Acquire<'a> {
+    /// Attempts until `timeout` is over (a zero timeout makes one attempt).
+    pub(crate) fn new(settings: &'a Settings, masters: usize, timeout: Duration) -> Self {
+        Self {
+            settings,
+            masters,
+            deadline: Instant::now().checked_add(timeout),
+            phase: Phase::Start,
+        }
+    }
+
+    /// After the lock round (and the fence round): the guard, or a release of what was taken,
+    /// or the next attempt.
+    fn settle(
+        &mut self,
+        command: &mut redis::Cmd,
+        token: String,
+        start: Instant,
+        round: Round,
+        fence: Option<(i64, FenceRound)>,
+    ) -> Option<Step<Result<Option<Acquired>>>> {
+        let settings = self.settings;
+        let mut agreed = None;
+        let mut failure = None;
+        if round.succeeded() {
+            if let Some((value, mut fence)) = fence {
+                if fence.succeeded() {
+                    agreed = Some(value);
+                } else {
+                    failure = fence.take_error();
+                }
+            }
+            if let Some(valid_until) = settings.valid_until(start) {
+                if !settings.fencing || agreed.is_some() {
+                    return Some(Step::Done(Ok(Some(Acquired {
+                        token,
+                        fence: agreed,
+                        valid_until,
+                    }))));
+                }
+            }
+        }
+        let needs_release = round.needs_release();
+        let refusal = if round.succeeded() {
+            // Taken, but too late or without an agreed fencing token: another try may do.
+            match failure {
+                Some(error) if !error.is_transient() => Refusal::Unavailable(error),
+                _ => Refusal::Held,
+            }
+        } else if round.unavailable() {
+            Refusal::Unavailable(round.into_error())
+        } else {
+            Refusal::Held
+        };
+        if needs_release {
+            // Best effort: a lock left behind expires with its TTL.
+            settings.write_unlock(command, &token);
+            self.phase = Phase::Releasing {
+                refusal,
+                round: Round::release(self.masters),
+            };
+            return Some(Step::Round(Reach::Everyone));
+        }
+        self.retry(refusal)
+    }
+
+    /// After a failed attempt: a pause before the next, or the end at the deadline. `None`:
+    /// the next attempt starts at once.
+    fn retry(&mut self, refusal: Refusal) -> Option<Step<Result<Option<Acquired>>>> {
+        let pause = self.settings.jitter();
+        let next = Instant::now().checked_add(pause);
+        if next
+            .zip(self.deadline)
+            .is_none_or(|(next, deadline)| next >= deadline)
+        {
+            return Some(Step::Done(match refusal {
+                Refusal::Held => Ok(None),
+                Refusal::Unavailable(error) => Err(error),
+            }));
+        }
+        (!pause.is_zero()).then_some(Step::Sleep(pause))
+    }
+}
+
+impl Machine for Acquire<'_> {
+    type Output = Result<Option<Acquired>>;
+
+    fn step(&mut self, command: &mut redis::Cmd) -> Step<Self::Output> {
+        let settings = self.settings;
+        loop {
+            let step = match std::mem::replace(&mut self.phase, Phase::Start) {
+                Phase::Start => {
+                    let token = uuid4();
+                    settings.write_lock(command, &token);
+                    self.phase = Phase::Locking {
+                        token,
+                        start: Instant::now(),
+                        round: Round::acquire(settings, self.masters),
+                    };
+                    Some(Step::Round(Reach::Decided))
+                }
+                Phase::Locking {
+                    token,
+                    start,
+                    round,
+                } if round.succeeded() && settings.fencing => {
+                    let value = round.highest_counter();
+                    settings.write_fence(command, &token, value);
+                    self.phase = Phase::Fencing {
+                        token,
+                        start,
+                        round,
+                        value,
+                        fence: FenceRound::new(value, self.masters),
+                    };
+                    Some(Step::Round(Reach::Decided))
+                }
+                Phase::Locking {
+                    token,
+                    start,
+                    round,
+                } => self.settle(command, token, start, round, None),
+                Phase::Fencing {
+                    token,
+                    start,
+                    round,
+                    value,
+                    fence,
+                } => self.settle(command, token, start, round, Some((value, fence))),
+                Phase::Releasing { refusal, .. } => self.retry(refusal),
+            };
+            if let Some(step) = step {
+                return step;
+            }
+        }
+    }
+
+    fn record(&mut self, reply: Result<Value>) -> ControlFlow<()> {
+        match &mut self.phase {
+            Phase::Locking { round, .. } | Phase::Releasing { round, .. } => round.record(reply),
+            Phase::Fencing { fence, .. } => fence.record(reply),
+            Phase::Start => ControlFlow::Break(()),
+        }
+    }
+}
+
+/// Releases `token`: `Ok` when a majority deleted it, [`Error::LockLost`] when so many masters
+/// said "not ours" that no majority held it.
+pub(crate) fn release<'a>(
+    settings: &'a Settings,
+    masters: usize,
+    token: &'a str,
+) -> impl Machine<Output = Result<()>> + 'a {
+    single(
+        Reach::Everyone,
+        Round::release(masters),
+        move |command| settings.write_unlock(command, token),
+        |round: Round| {
+            if round.succeeded() {
+                Ok(())
+            } else {
+                Err(round.into_lost_or_error())
+            }
+        },
+    )
+}
+
+/// Extends `token`: the new validity when a majority extended it in time, else the round (to
+/// tell a lost lock from unreachable masters).
+pub(crate) fn extend<'a>(
+    settings: &'a Settings,
+    masters: usize,
+    token: &'a str,
+) -> impl Machine<Output = Result<Instant, Round>> + 'a {
+    let start = Instant::now();
+    single(
+        Reach::Decided,
+        Round::extend(masters),
+        move |command| settings.write_extend(command, token),
+        move |round: Round| match (round.succeeded(), settings.valid_until(start)) {
+            (true, Some(until)) => Ok(until),
+            _ => Err(round),
+        },
+    )
+}
+
+/// How long a majority still holds `token`, less the drift allowance.
+pub(crate) fn locked<'a>(
+    settings: &'a Settings,
+    masters: usize,
+    token: &'a str,
+) -> impl Machine<Output = Result<Option<Duration>>> + 'a {
+    single(
+        Reach::Decided,
+        LockedRound::new(masters, settings.ttl_ms),
+        move |command| settings.write_locked(command, token),
+        |round: LockedRound| round.finish(settings.drift()),
+    )
+}
+
+/// The holder a majority of masters reports.
+pub(crate) fn holder(
+    settings: &Settings,
+    masters: usize,
+) -> impl Machine<Output = Result<Option<Holder>>> + '_ {
+    single(
+        Reach::Decided,
+        HolderRound::new(masters),
+        |command| settings.write_holder(command),
+        HolderRound::finish,
+    )
+}
+
+/// [`Error::TooManyExtensions`] once a guard was extended as often as the builder allows.
+pub(crate) fn check_extensions(settings: &Settings, extensions: u32) -> Result<()> {
+    match settings.max_extensions {
+        Some(max) if extensions >= max => Err(Error::TooManyExtensions { max }),
+        _ => Ok(()),
+    }
+}
+
+/// What auto-renewal does after one extension attempt.
+#[derive(Debug)]
+pub(crate) enum Renewal {
+    /// Extended: the new validity; renew again after [`Settings::renew_every`].
+    Extended(Instant),
+    /// Masters did not answer: try again after this pause, while the validity lasts.
+    Retry(Duration),
+    /// A majority no longer holds the lock, or its validity ran out: mark it lost and stop.
+    Lost,
+}
+
+/// Decides auto-renewal's next move from an extension's outcome and the validity until then.
+pub(crate) fn renewal(
+    settings: &Settings,
+    extended: Result<Instant, Round>,
+    valid_until: Instant,
+) -> Renewal {
+    match extended {
+        Ok(until) => Renewal::Extended(until),
+        Err(round) if round.lost_for_sure() || Instant::now() >= valid_until => Renewal::Lost,
+        Err(_) => Renewal::Retry(
+            (settings.master_timeout + settings.jitter())
+                .min(valid_until.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(1)),
+        ),
+    }
+}
+
+/// Carries out auto-renewal's decision after one extension attempt: keeps the new validity
+/// with `set_until`, or marks the lock lost with `mark_lost` and runs the `on_lost` callback
+/// (`None`: renewal stops). Otherwise, the wait before the next attempt.
+pub(crate) fn after_renewal(
+    settings: &Settings,
+    extended: Result<Instant, Round>,
+    valid_until: Instant,
+    set_until: impl FnOnce(Instant),
+    mark_lost: impl FnOnce(),
+) -> Option<Duration> {
+    match renewal(settings, extended, valid_until) {
+        Renewal::Extended(until) => {
+            set_until(until);
+            Some(settings.renew_every())
+        }
+        Renewal::Retry(pause) => Some(pause),
+        Renewal::Lost => {
+            mark_lost();
+            if let Some(on_lost) = &settings.on_lost {
+                on_lost();
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redlock::builder::RedlockBuilder;
+
+    fn settings(fencing: bool) -> Settings {
+        let Ok((settings, _)) = RedlockBuilder::default()
+            .name("n")
+            .fencing(fencing)
+            .retry_delay(Duration::ZERO)
+            .validate()
+        else {
+            panic!("valid");
+        };
+        settings
+    }
+
+    fn args(command: &redis::Cmd) -> Vec<Vec<u8>> {
+        command
+            .args_iter()
+            .map(|arg| match arg {
+                redis::Arg::Simple(bytes) => bytes.to_vec(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_acquisition_locks_then_fences_then_hands_out_the_guard() {
+        let settings = settings(true);
+        let mut machine = Acquire::new(&settings, 3, Duration::from_secs(1));
+        let mut command = redis::Cmd::new();
+        assert!(matches!(
+            machine.step(&mut command),
+            Step::Round(Reach::Decided)
+        ));
+        assert_eq!(args(&command)[0], b"POTTERY.LOCK.FENCED");
+        let _ = machine.record(Ok(Value::Int(4)));
+        assert!(machine.record(Ok(Value::Int(7))).is_break());
+        command.clear();
+        assert!(matches!(
+            machine.step(&mut command),
+            Step::Round(Reach::Decided)
+        ));
+        assert_eq!(args(&command)[0], b"POTTERY.LOCK.FENCE");
+        assert_eq!(args(&command)[4], b"7");
+        let fenced = || Ok(Value::Array(vec![Value::Int(1), Value::Int(7)]));
+        let _ = machine.record(fenced());
+        let _ = machine.record(fenced());
+        command.clear();
+        let Step::Done(Ok(Some(acquired))) = machine.step(&mut command) else {
+            panic!("acquired");
+        };
+        assert_eq!((acquired.fence, acquired.token.len()), (Some(7), 36));
+    }
+
+    #[test]
+    fn a_failed_attempt_releases_what_it_took_and_gives_up_at_the_deadline() {
+        let settings = settings(false);
+        let mut machine = Acquire::new(&settings, 3, Duration::ZERO);
+        let mut command = redis::Cmd::new();
+        let _ = machine.step(&mut command);
+        let _ = machine.record(Ok(Value::Int(1)));
+        let _ = machine.record(Ok(Value::Int(0)));
+        let _ = machine.record(Ok(Value::Int(0)));
+        command.clear();
+        assert!(matches!(
+            machine.step(&mut command),
+            Step::Round(Reach::Everyone)
+        ));
+        assert_eq!(args(&command)[0], b"POTTERY.UNLOCK");
+        let _ = machine.record(Ok(Value::Int(1)));
+        command.clear();
+        assert!(matches!(machine.step(&mut command), Step::Done(Ok(None))));
+    }
+
+    #[test]
+    fn renewal_tells_a_lost_lock_from_silent_masters() {
+        let settings = settings(false);
+        let until = Instant::now() + Duration::from_secs(5);
+        assert!(matches!(
+            renewal(&settings, Ok(until), until),
+            Renewal::Extended(_)
+        ));
+        let mut refused = Round::extend(3);
+        let _ = refused.record(Ok(Value::Int(0)));
+        let _ = refused.record(Ok(Value::Int(0)));
+        assert!(matches!(
+            renewal(&settings, Err(refused), until),
+            Renewal::Lost
+        ));
+        let silent = Round::extend(3);
+        assert!(matches!(
+            renewal(&settings, Err(silent), until),
+            Renewal::Retry(pause) if pause <= settings.master_timeout
+        ));
+        assert!(check_extensions(&settings, 1_000).is_ok());
+    }
+}

@@ -1,0 +1,157 @@
+//! [`AsyncMaster`]: the async connection to one master, a multiplexed or cluster connection
+//! (re)opened lazily.
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use redis::aio::{ConnectionLike as _, MultiplexedConnection};
+use redis::cluster::{ClusterClient, ClusterConfig};
+use redis::{AsyncConnectionConfig, Client, Value};
+
+use crate::error::{Error, Result, Unavailable};
+use crate::transport::master::{Backoff, Identity, Resolved};
+
+/// How an async master's connection is reopened.
+enum AsyncReopen {
+    Client(Box<Client>),
+    Cluster(Box<ClusterClient>),
+}
+
+/// An open async connection; both kinds may be used by several requests at once.
+enum AsyncLink {
+    Multiplexed(MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+/// A connection attempt in progress, kept across calls so that a fan-out that stops early (its
+/// quorum reached) does not throw away a half-made connection.
+type Connecting = BoxFuture<'static, redis::RedisResult<AsyncLink>>;
+
+/// The async connection to one master: a multiplexed or cluster connection, (re)opened lazily.
+pub(crate) struct AsyncMaster {
+    id: Identity,
+    reopen: Option<AsyncReopen>,
+    connection: Option<AsyncLink>,
+    /// In a `Mutex` only so that `AsyncMaster` is `Sync` (a boxed future is not); it is only
+    /// ever reached through `&mut self`, with `get_mut`, which never locks.
+    connecting: Option<std::sync::Mutex<Connecting>>,
+    backoff: Backoff,
+}
+
+impl AsyncMaster {
+    /// The connection slot of master number `index`: connected on first use unless given open.
+    pub(crate) fn new(resolved: Resolved, index: usize, timeout: Duration) -> Result<Self> {
+        let (reopen, connection) = match resolved {
+            Resolved::Reconnectable(client) => (Some(AsyncReopen::Client(Box::new(client))), None),
+            Resolved::Cluster(client) => (Some(AsyncReopen::Cluster(client)), None),
+            Resolved::OpenMultiplexed(mut connection) => {
+                connection.set_response_timeout(timeout);
+                (None, Some(AsyncLink::Multiplexed(connection)))
+            }
+            Resolved::Open(_) | Resolved::OpenCluster(_) => {
+                return Err(Error::InvalidArgument {
+                    argument: "masters",
+                    problem: "an open sync connection cannot serve an async type",
+                })
+            }
+        };
+        Ok(Self {
+            id: Identity { index, timeout },
+            reopen,
+            connection,
+            connecting: None,
+            backoff: Backoff::default(),
+        })
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.id.index
+    }
+
+    /// Sends `command` and waits for its reply; the caller bounds the wait with the round's
+    /// timeout (dropping this future mid-way leaves the connection usable).
+    pub(crate) async fn request(&mut self, command: &redis::Cmd) -> Result<Value> {
+        if self.connection.is_none() {
+            self.connect().await?;
+        }
+        let sent = match self.connection.as_mut() {
+            None => return Err(self.id.unavailable(Unavailable::ConnectionBroken)),
+            Some(AsyncLink::Multiplexed(connection)) => {
+                connection.send_packed_command(command).await
+            }
+            Some(AsyncLink::Cluster(connection)) => connection.req_packed_command(command).await,
+        };
+        match sent {
+            Ok(value) => {
+                self.backoff.succeeded();
+                Ok(value)
+            }
+            Err(error) => {
+                if error.is_unrecoverable_error() {
+                    // The connection's socket is gone: reopen it on the next request.
+                    self.connection = None;
+                }
+                Err(self.id.error(error))
+            }
+        }
+    }
+
+    async fn connect(&mut self) -> Result<()> {
+        let Some(reopen) = &self.reopen else {
+            return Err(self.id.unavailable(Unavailable::ConnectionBroken));
+        };
+        if self.connecting.is_none() {
+            if !self.backoff.allows(Instant::now()) {
+                return Err(self.id.unavailable(Unavailable::Backoff));
+            }
+            let timeout = self.id.timeout;
+            let connecting: Connecting = match reopen {
+                AsyncReopen::Client(client) => {
+                    let client = Client::clone(client);
+                    // redis 1.x times replies out after 500 ms unless told otherwise.
+                    let config = AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(timeout))
+                        .set_response_timeout(Some(timeout));
+                    Box::pin(async move {
+                        client
+                            .get_multiplexed_async_connection_with_config(&config)
+                            .await
+                            .map(AsyncLink::Multiplexed)
+                    })
+                }
+                AsyncReopen::Cluster(client) => {
+                    let client = client.clone();
+                    let config = ClusterConfig::new()
+                        .set_connection_timeout(timeout)
+                        .set_response_timeout(timeout);
+                    Box::pin(async move {
+                        client
+                            .get_async_connection_with_config(config)
+                            .await
+                            .map(AsyncLink::Cluster)
+                    })
+                }
+            };
+            self.connecting = Some(std::sync::Mutex::new(connecting));
+        }
+        let Some(connecting) = self.connecting.as_mut() else {
+            return Err(self.id.unavailable(Unavailable::Backoff));
+        };
+        let opened = connecting
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .await;
+        self.connecting = None;
+        match opened {
+            Ok(connection) => {
+                // The backoff is reset by the first reply: a paused server still accepts.
+                self.connection = Some(connection);
+                Ok(())
+            }
+            Err(error) => {
+                self.backoff.failed(Instant::now());
+                Err(self.id.error(error))
+            }
+        }
+    }
+}
