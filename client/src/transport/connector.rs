@@ -374,6 +374,7 @@ impl Shared {
         }
     }
 
+    #[cfg(feature = "tokio")]
     pub(crate) fn origin(&self) -> Option<&Origin> {
         self.origin.as_ref()
     }

@@ -58,7 +58,8 @@ pub(crate) struct KeyHandle {
     name: Arc<str>,
     ownership: Ownership,
     connector: Connector,
-    /// Whether the handle's calls are futures (they then cleaned up with a spawned task).
+    /// Whether the handle's calls are futures (its key is then cleaned up by a spawned task).
+    #[cfg(feature = "tokio")]
     asynchronous: bool,
     /// Whether any command was attempted: a container never used wrote nothing.
     used: AtomicBool,
@@ -93,6 +94,7 @@ impl KeyHandle {
             name,
             ownership,
             connector,
+            #[cfg(feature = "tokio")]
             asynchronous: F::ASYNC,
             used: AtomicBool::new(false),
         }))
