@@ -80,34 +80,6 @@ where
     K: Serialize + DeserializeOwned + Send + 'static,
     V: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the hash at `key` (which may or may not exist yet); the key is never deleted
-    /// by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
-    /// let users: pottery::RedisDict<u64, String> = pottery::RedisDict::open(&client, "users")?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty dict at a new random key `pottery:<uuid4>`, deleted when the last clone of
-    /// this handle is dropped.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch: pottery::RedisDict<String, f64> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.key().starts_with("pottery:"));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A dict at a new random key (see [`new`](Self::new)) filled with `entries`.
     ///
     /// # Example
@@ -160,39 +132,6 @@ where
     K: Serialize + DeserializeOwned + Send + 'static,
     V: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the hash at `key` (which may or may not exist yet); the key is never deleted
-    /// by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
-    /// let users: pottery::aio::RedisDict<u64, String> = pottery::aio::RedisDict::open(&redis, "users")?;
-    /// users.insert(&7, "ada").await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty dict at a new random key `pottery:<uuid4>`, deleted when the last clone of
-    /// this handle is dropped (by a spawned task, inside a tokio runtime).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let scratch: pottery::aio::RedisDict<String, f64> = pottery::aio::RedisDict::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.is_empty().await?);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A dict at a new random key (see [`new`](Self::new)) filled with `entries`.
     ///
     /// # Example
@@ -247,6 +186,55 @@ where
     K: Serialize + DeserializeOwned + Send + 'static,
     V: Serialize + DeserializeOwned + Send + 'static,
 {
+    /// Attaches to the hash at `key` (which may or may not exist yet); the key is never deleted
+    /// by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let users: pottery::RedisDict<u64, String> = pottery::RedisDict::open(&client, "users")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let users: pottery::aio::RedisDict<u64, String> = pottery::aio::RedisDict::open(&redis, "users")?;
+    /// users.insert(&7, "ada").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key))
+    }
+
+    /// An empty dict at a new random key `pottery:<uuid4>`, deleted when the last clone of
+    /// this handle is dropped.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let scratch: pottery::RedisDict<String, f64> = pottery::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.key().starts_with("pottery:"));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch: pottery::aio::RedisDict<String, f64> = pottery::aio::RedisDict::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
+    }
+
     fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
         Ok(Self {
             handle: KeyHandle::new::<F>(connector, key)?,
