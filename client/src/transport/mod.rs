@@ -1,6 +1,8 @@
 //! How requests reach Redis: connectors and masters, sockets and the RESP parser, key handles,
 //! and the quorum fan-out over independent masters.
 
+#[cfg(feature = "tokio")]
+pub(crate) mod async_socket;
 pub(crate) mod cluster_identity;
 pub(crate) mod connector;
 pub(crate) mod key;
