@@ -37,9 +37,10 @@ pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 ///   and gives it back, so up to that many threads are served at once and further ones wait
 ///   (at most [`DEFAULT_CONTAINER_TIMEOUT`], then [`Error::PoolTimeout`]).
 /// - **Async containers** ([`aio`](crate::aio)) share *one* multiplexed connection per server
-///   (a `redis::aio::MultiplexedConnection`, or one cluster connection for a Redis Cluster):
-///   requests of every task are pipelined on it, and a task that drops a call mid-way
-///   leaves it usable for the others.
+///   (pottery's own, driven by the calling tasks with no background task; a
+///   `redis::aio::MultiplexedConnection` over TLS; one cluster connection for a Redis
+///   Cluster): requests of every task are pipelined on it, and a task that drops a call
+///   mid-way leaves it usable for the others.
 /// - **Blocking calls** ([`RedisQueue::get`](crate::RedisQueue::get)) wait on connections of
 ///   their own, kept for the next blocking call, so they never hold up the shared ones.
 ///

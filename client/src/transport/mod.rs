@@ -5,6 +5,8 @@
 pub(crate) mod async_master;
 #[cfg(feature = "tokio")]
 pub(crate) mod async_masters;
+#[cfg(feature = "tokio")]
+pub(crate) mod async_socket;
 pub(crate) mod cluster_identity;
 pub(crate) mod connector;
 pub(crate) mod key;

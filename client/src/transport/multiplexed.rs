@@ -1,12 +1,13 @@
 //! The async side of a connector: one multiplexed connection that every async container made
 //! from it shares, and dedicated connections for calls that block in the server.
 //!
-//! Requests of any number of tasks are pipelined on the shared connection (the `redis`
-//! crate's `MultiplexedConnection`, or its async cluster connection, which multiplexes per
-//! node). A task that drops its call mid-way leaves the connection usable: the reply is read
-//! and discarded by the connection's driver. When the connection breaks, the call that saw it
-//! fails and the next call of any container opens a new one (one connect, however many tasks
-//! ask at once).
+//! Requests of any number of tasks are pipelined on the shared connection: pottery's own
+//! ([`AsyncConnection`], driven by the calling tasks themselves), or the `redis` crate's
+//! `MultiplexedConnection` where pottery's cannot go (TLS, or a connection the user gave), or
+//! its async cluster connection, which multiplexes per node. A task that drops its call mid-way
+//! leaves the connection usable: the reply is read and discarded when it comes. When the
+//! connection breaks, the call that saw it fails and the next call of any container opens a new
+//! one (one connect, however many tasks ask at once).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -17,14 +18,19 @@ use redis::{AsyncConnectionConfig, Value};
 
 use crate::error::{Error, Result};
 use crate::face::operation::Request;
+use crate::transport::async_socket::AsyncConnection;
 use crate::transport::connector::{
     breaks_connection, into_error, lock, moved_before_running, Origin, Shared,
     DEFAULT_CONTAINER_TIMEOUT,
 };
+use crate::transport::socket::Endpoint;
 
 /// An open async connection; both kinds serve several requests at once and are cheap to clone.
 #[derive(Clone)]
 pub(crate) enum AsyncSession {
+    /// Pottery's own connection to a server.
+    Own(AsyncConnection),
+    /// The `redis` crate's, to a server pottery's cannot reach (TLS), or given by the user.
     Server(MultiplexedConnection),
     Cluster(redis::cluster_async::ClusterConnection),
 }
@@ -32,6 +38,12 @@ pub(crate) enum AsyncSession {
 impl AsyncSession {
     async fn send(&mut self, request: &Request, key: &str) -> redis::RedisResult<Value> {
         match (self, request) {
+            (Self::Own(connection), Request::Command(command)) => {
+                connection.send_command(command).await
+            }
+            (Self::Own(connection), Request::Pipeline(pipeline)) => {
+                pipeline.query_async::<Value>(connection).await
+            }
             (Self::Server(connection), Request::Command(command)) => {
                 connection.req_packed_command(command).await
             }
@@ -51,6 +63,21 @@ impl AsyncSession {
                     other => other,
                 }
             }
+        }
+    }
+
+    /// Whether `error`, returned by this session, means that it must not be used again.
+    fn broken_by(&self, error: &redis::RedisError) -> bool {
+        breaks_connection(error) || matches!(self, Self::Own(connection) if connection.is_broken())
+    }
+
+    /// Sets how long the calls through this clone wait for replies (a cluster connection keeps
+    /// the timeout it was opened with).
+    fn set_response_timeout(&mut self, timeout: Duration) {
+        match self {
+            Self::Own(connection) => connection.set_response_timeout(timeout),
+            Self::Server(connection) => connection.set_response_timeout(timeout),
+            Self::Cluster(_) => {}
         }
     }
 }
@@ -126,6 +153,10 @@ impl Multiplexed {
 async fn open(origin: &Origin, response_timeout: Duration) -> redis::RedisResult<AsyncSession> {
     match origin {
         Origin::Server(client) => {
+            if let Some(endpoint) = Endpoint::for_info(client.get_connection_info()) {
+                let connection = AsyncConnection::open(&endpoint, response_timeout).await?;
+                return Ok(AsyncSession::Own(connection));
+            }
             let config = AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(DEFAULT_CONTAINER_TIMEOUT))
                 .set_response_timeout(Some(response_timeout));
@@ -165,12 +196,13 @@ impl Shared {
             }
         }
         let (number, mut session) = self.multiplexed.session(self.origin()).await?;
-        if let (Some(wait), AsyncSession::Server(connection)) = (blocking, &mut session) {
+        if let Some(wait) = blocking {
             // A connection the user gave: this clone of it waits longer than the others.
-            connection.set_response_timeout(wait + DEFAULT_CONTAINER_TIMEOUT);
+            session.set_response_timeout(wait + DEFAULT_CONTAINER_TIMEOUT);
         }
-        session.send(request, key).await.map_err(|error| {
-            if error.is_unrecoverable_error() || error.is_io_error() {
+        let sent = session.send(request, key).await;
+        sent.map_err(|error| {
+            if error.is_unrecoverable_error() || session.broken_by(&error) {
                 self.multiplexed.broke(number);
             }
             into_error(error)
@@ -189,9 +221,7 @@ impl Shared {
             Some(session) => session,
             None => open(origin, DEDICATED_RESPONSE_TIMEOUT).await?,
         };
-        if let AsyncSession::Server(connection) = &mut session {
-            connection.set_response_timeout(wait + DEFAULT_CONTAINER_TIMEOUT);
-        }
+        session.set_response_timeout(wait + DEFAULT_CONTAINER_TIMEOUT);
         // Dropped with this future if the caller gives up: a reply still owed to a connection
         // must never answer the next blocking call.
         match session.send(request, key).await {
@@ -202,7 +232,7 @@ impl Shared {
                 }
                 Ok(value)
             }
-            Err(error) if !breaks_connection(&error) => {
+            Err(error) if !session.broken_by(&error) => {
                 let mut idle = lock(&self.multiplexed.dedicated);
                 if idle.len() < MAX_IDLE_DEDICATED {
                     idle.push(session);

@@ -1,6 +1,8 @@
 //! The sync fan-out's own connection to a master: a plain TCP or Unix socket that `pottery`
 //! opens, authenticates and reads itself, so that a round can `poll(2)` every master at once
 //! and read each reply as soon as it arrives (a `redis::Connection` exposes no socket to poll).
+//! Its [`Endpoint`] (address, TCP settings, handshake) also opens the async face's own
+//! connections (`transport::async_socket`).
 //!
 //! The handshake is pipelined: `AUTH` and `SELECT` go out with the first command, and their
 //! replies are checked when they come back, before the command's. It always speaks RESP2, whose
@@ -28,7 +30,7 @@ const READ_CHUNK: usize = 4096;
 
 /// Where a master listens.
 #[derive(Debug, Clone)]
-enum Address {
+pub(crate) enum Address {
     Tcp(String, u16),
     #[cfg(unix)]
     Unix(PathBuf),
@@ -41,7 +43,8 @@ enum Step {
     Select,
 }
 
-/// How to open (and reopen) the own connection to one master.
+/// How to open (and reopen) an own connection to one server: the sync fan-out's [`Socket`], and
+/// the async face's shared connection (`transport::async_socket`).
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
     address: Address,
@@ -49,6 +52,7 @@ pub(crate) struct Endpoint {
     /// `AUTH` and `SELECT` as needed, packed once; sent before the first command.
     handshake: Vec<u8>,
     steps: Vec<Step>,
+    db: i64,
 }
 
 impl Endpoint {
@@ -88,7 +92,27 @@ impl Endpoint {
             tcp: info.tcp_settings().clone(),
             handshake,
             steps,
+            db: settings.db(),
         })
+    }
+
+    /// Where the server listens.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The database the connection selects.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn db(&self) -> i64 {
+        self.db
+    }
+
+    /// The packed `AUTH` and `SELECT` to write before the first command (empty when neither is
+    /// needed), and the checker of their replies.
+    pub(crate) fn handshake(&self) -> (&[u8], Handshake) {
+        let pending = self.steps.iter().rev().copied().collect();
+        (&self.handshake, Handshake { pending })
     }
 
     /// Connects within `budget` and writes the handshake. `write_timeout` bounds every later
@@ -101,16 +125,17 @@ impl Endpoint {
             Address::Unix(path) => Stream::Unix(UnixStream::connect(path)?),
         };
         stream.set_write_timeout(write_timeout)?;
+        let (handshake, steps) = self.handshake();
         let mut socket = Socket {
             stream,
             inbox: Vec::with_capacity(READ_CHUNK),
             start: 0,
             parser: ReplyParser::default(),
-            pending_steps: self.steps.iter().rev().copied().collect(),
+            handshake: steps,
             read_timeout: None,
         };
-        if !self.handshake.is_empty() {
-            socket.send(&self.handshake)?;
+        if !handshake.is_empty() {
+            socket.send(handshake)?;
         }
         Ok(socket)
     }
@@ -124,7 +149,8 @@ impl Endpoint {
             }
             match TcpStream::connect_timeout(&address, left) {
                 Ok(stream) => {
-                    self.configure(&stream)?;
+                    stream.set_nodelay(true)?;
+                    self.configure(SockRef::from(&stream))?;
                     return Ok(stream);
                 }
                 Err(error) => last_error = Some(error),
@@ -135,12 +161,10 @@ impl Endpoint {
         }))
     }
 
-    /// The user's TCP settings, as the `redis` crate applies them, except that Nagle's algorithm
-    /// is always off (every request is one small write that must leave at once) and that a
-    /// linger time is not applied: `TcpSettings` does not reveal it.
-    fn configure(&self, stream: &TcpStream) -> io::Result<()> {
-        stream.set_nodelay(true)?;
-        let socket = SockRef::from(stream);
+    /// The user's TCP settings, as the `redis` crate applies them, except that a linger time is
+    /// not applied: `TcpSettings` does not reveal it. (Nagle's algorithm is turned off by the
+    /// caller, on its stream type: every request is one small write that must leave at once.)
+    pub(crate) fn configure(&self, socket: SockRef<'_>) -> io::Result<()> {
         if let Some(keepalive) = self.tcp.keepalive() {
             socket.set_tcp_keepalive(keepalive)?;
         }
@@ -197,8 +221,8 @@ pub(crate) struct Socket {
     inbox: Vec<u8>,
     start: usize,
     parser: ReplyParser,
-    /// Handshake replies still to come, the next one last.
-    pending_steps: Vec<Step>,
+    /// Handshake replies still to come.
+    handshake: Handshake,
     /// The `SO_RCVTIMEO` set on the socket, to skip redundant `setsockopt` calls.
     read_timeout: Option<Duration>,
 }
@@ -272,9 +296,8 @@ impl Socket {
             let Some(reply) = reply else {
                 return Ok(None);
             };
-            match self.pending_steps.pop() {
-                None => return Ok(Some(reply)),
-                Some(step) => check_handshake(step, &reply)?,
+            if let Some(reply) = self.handshake.accept(reply)? {
+                return Ok(Some(reply));
             }
         }
     }
@@ -283,6 +306,25 @@ impl Socket {
     /// bytes the master sent unasked).
     pub(crate) fn has_unparsed_bytes(&self) -> bool {
         self.start < self.inbox.len()
+    }
+}
+
+/// The replies of a pipelined handshake, still to come: the first replies read on a new
+/// connection are checked and consumed here, before any command's.
+#[derive(Debug, Default)]
+pub(crate) struct Handshake {
+    /// The steps whose replies are still to come, the next one last.
+    pending: Vec<Step>,
+}
+
+impl Handshake {
+    /// Takes `reply` if it answers a handshake step (`None`; a refused `AUTH` or `SELECT` is
+    /// an error, as the `redis` crate reports it), or gives it back as a command's reply.
+    pub(crate) fn accept(&mut self, reply: Value) -> Result<Option<Value>, RedisError> {
+        match self.pending.pop() {
+            None => Ok(Some(reply)),
+            Some(step) => check_handshake(step, &reply).map(|()| None),
+        }
     }
 }
 
