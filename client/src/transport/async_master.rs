@@ -9,16 +9,22 @@ use redis::cluster::{ClusterClient, ClusterConfig};
 use redis::{AsyncConnectionConfig, Client, Value};
 
 use crate::error::{Error, Result, Unavailable};
+use crate::transport::async_socket::AsyncConnection;
 use crate::transport::master::{Backoff, Identity, Resolved};
+use crate::transport::socket::Endpoint;
 
 /// How an async master's connection is reopened.
 enum AsyncReopen {
+    /// Pottery's own connection ([`AsyncConnection`]): plain TCP and Unix sockets.
+    Own(Box<Endpoint>),
+    /// The `redis` crate's multiplexed connection, for what pottery does not do itself (TLS).
     Client(Box<Client>),
     Cluster(Box<ClusterClient>),
 }
 
-/// An open async connection; both kinds may be used by several requests at once.
+/// An open async connection; every kind may be used by several requests at once.
 enum AsyncLink {
+    Own(AsyncConnection),
     Multiplexed(MultiplexedConnection),
     Cluster(redis::cluster_async::ClusterConnection),
 }
@@ -42,7 +48,13 @@ impl AsyncMaster {
     /// The connection slot of master number `index`: connected on first use unless given open.
     pub(crate) fn new(resolved: Resolved, index: usize, timeout: Duration) -> Result<Self> {
         let (reopen, connection) = match resolved {
-            Resolved::Reconnectable(client) => (Some(AsyncReopen::Client(Box::new(client))), None),
+            Resolved::Reconnectable(client) => {
+                let reopen = match Endpoint::for_info(client.get_connection_info()) {
+                    Some(endpoint) => AsyncReopen::Own(Box::new(endpoint)),
+                    None => AsyncReopen::Client(Box::new(client)),
+                };
+                (Some(reopen), None)
+            }
             Resolved::Cluster(client) => (Some(AsyncReopen::Cluster(client)), None),
             Resolved::OpenMultiplexed(mut connection) => {
                 connection.set_response_timeout(timeout);
@@ -76,6 +88,7 @@ impl AsyncMaster {
         }
         let sent = match self.connection.as_mut() {
             None => return Err(self.id.unavailable(Unavailable::ConnectionBroken)),
+            Some(AsyncLink::Own(connection)) => connection.send_command(command).await,
             Some(AsyncLink::Multiplexed(connection)) => {
                 connection.send_packed_command(command).await
             }
@@ -87,7 +100,9 @@ impl AsyncMaster {
                 Ok(value)
             }
             Err(error) => {
-                if error.is_unrecoverable_error() {
+                let own_broke =
+                    matches!(&self.connection, Some(AsyncLink::Own(own)) if own.is_broken());
+                if error.is_unrecoverable_error() || own_broke {
                     // The connection's socket is gone: reopen it on the next request.
                     self.connection = None;
                 }
@@ -106,6 +121,14 @@ impl AsyncMaster {
             }
             let timeout = self.id.timeout;
             let connecting: Connecting = match reopen {
+                AsyncReopen::Own(endpoint) => {
+                    let endpoint = Endpoint::clone(endpoint);
+                    Box::pin(async move {
+                        AsyncConnection::open_within(&endpoint, timeout, timeout)
+                            .await
+                            .map(AsyncLink::Own)
+                    })
+                }
                 AsyncReopen::Client(client) => {
                     let client = Client::clone(client);
                     // redis 1.x times replies out after 500 ms unless told otherwise.

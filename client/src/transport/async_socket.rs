@@ -66,8 +66,17 @@ impl AsyncConnection {
     /// Connects to `endpoint` within [`DEFAULT_CONTAINER_TIMEOUT`]; the handshake goes out
     /// with the first request. Replies time out after `response_timeout`.
     pub(crate) async fn open(endpoint: &Endpoint, response_timeout: Duration) -> RedisResult<Self> {
-        let stream = match tokio::time::timeout(DEFAULT_CONTAINER_TIMEOUT, connect(endpoint)).await
-        {
+        Self::open_within(endpoint, DEFAULT_CONTAINER_TIMEOUT, response_timeout).await
+    }
+
+    /// Connects to `endpoint` within `connect_timeout` (a master's own timeout); the rest as
+    /// [`open`](Self::open).
+    pub(crate) async fn open_within(
+        endpoint: &Endpoint,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> RedisResult<Self> {
+        let stream = match tokio::time::timeout(connect_timeout, connect(endpoint)).await {
             Ok(stream) => stream?,
             Err(_) => {
                 return Err(io::Error::new(
