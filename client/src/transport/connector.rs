@@ -40,7 +40,7 @@ pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 ///   (a `redis::aio::MultiplexedConnection`, or one cluster connection for a Redis Cluster):
 ///   requests of every task are pipelined on it, and a task that drops a call mid-way
 ///   leaves it usable for the others.
-/// - **Blocking calls** ([`RedisQueue::get`](crate::RedisQueue::get)) wait on connections of
+/// - **Blocking calls** ([`RedisQueue::get`](crate::containers::RedisQueue::get)) wait on connections of
 ///   their own, kept for the next blocking call, so they never hold up the shared ones.
 ///
 /// A connection that breaks (the server restarted, the network failed) fails the call that

@@ -132,6 +132,16 @@ impl KeyHandle {
         Operation::query(self.route(), Request::Pipeline(pipeline))
     }
 
+    /// A command that blocks in the server for up to `wait` (`BLPOP`): it goes over a
+    /// dedicated connection of the connector, so it never holds up the shared ones.
+    pub(crate) fn request_blocking<T: FromRedisValue + Send + 'static>(
+        &self,
+        command: redis::Cmd,
+        wait: std::time::Duration,
+    ) -> Operation<T> {
+        Operation::query(self.route().blocking(wait), Request::Command(command))
+    }
+
     /// Runs one command on the sync face and converts its reply.
     pub(crate) fn query<T: FromRedisValue + Send + 'static>(
         &self,
