@@ -73,34 +73,6 @@ impl<T> RedisDeque<T, Blocking>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the list at `key` (which may or may not exist yet), unbounded; the key is
-    /// never deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let jobs: pottery::RedisDeque<String> = pottery::RedisDeque::open("redis://127.0.0.1:6379/", "jobs")?;
-    /// assert_eq!(jobs.maxlen(), None);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key), None)
-    }
-
-    /// An empty, unbounded deque at a new random key `pottery:<uuid4>`, deleted when the last
-    /// clone of this handle is dropped.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch: pottery::RedisDeque<i8> = pottery::RedisDeque::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.key().starts_with("pottery:"));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None, None)
-    }
-
     /// A deque at a new random key (see [`new`](Self::new)) holding `items` in order, bounded
     /// by `maxlen` if given (then only the last `maxlen` items are kept, as in Python).
     ///
@@ -130,39 +102,6 @@ impl<T> RedisDeque<T, crate::aio::Tokio>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the list at `key` (which may or may not exist yet), unbounded; the key is
-    /// never deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
-    /// let recent: pottery::aio::RedisDeque<u32> = pottery::aio::RedisDeque::open(&redis, "recent")?.with_maxlen(3);
-    /// recent.push_back(&7).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key), None)
-    }
-
-    /// An empty, unbounded deque at a new random key `pottery:<uuid4>`, deleted when the last
-    /// clone of this handle is dropped (by a spawned task, inside a tokio runtime).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let scratch: pottery::aio::RedisDeque<i8> = pottery::aio::RedisDeque::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.is_empty().await?);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None, None)
-    }
-
     /// A deque at a new random key (see [`new`](Self::new)) holding `items` in order, bounded
     /// by `maxlen` if given (then only the last `maxlen` items are kept, as in Python).
     ///
@@ -198,6 +137,55 @@ where
             list: RedisList::attach(connector, key)?,
             maxlen,
         })
+    }
+
+    /// Attaches to the list at `key` (which may or may not exist yet), unbounded; the key is
+    /// never deleted by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let jobs: pottery::RedisDeque<String> = pottery::RedisDeque::open("redis://127.0.0.1:6379/", "jobs")?;
+    /// assert_eq!(jobs.maxlen(), None);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let recent: pottery::aio::RedisDeque<u32> = pottery::aio::RedisDeque::open(&redis, "recent")?.with_maxlen(3);
+    /// recent.push_back(&7).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key), None)
+    }
+
+    /// An empty, unbounded deque at a new random key `pottery:<uuid4>`, deleted when the last clone
+    /// of this handle is dropped (on the async face by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let scratch: pottery::RedisDeque<i8> = pottery::RedisDeque::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.key().starts_with("pottery:"));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch: pottery::aio::RedisDeque<i8> = pottery::aio::RedisDeque::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None, None)
     }
 
     /// This handle with the bound `maxlen`: later pushes trim the other end down to it. The

@@ -84,12 +84,18 @@ impl<T, F: Face> fmt::Debug for RedisQueue<T, F> {
     }
 }
 
-impl<T> RedisQueue<T, Blocking>
+impl<T, F: Face> RedisQueue<T, F>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the queue at `key` (which may or may not exist yet); the key is never
-    /// deleted by `pottery`. Opens no connection until the first call.
+    fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            list: RedisList::attach(connector, key)?,
+        })
+    }
+
+    /// Attaches to the queue at `key` (which may or may not exist yet); the key is
+    /// never deleted by `pottery`. Opens no connection until the first call.
     ///
     /// # Example
     ///
@@ -98,34 +104,8 @@ where
     /// let mail: pottery::RedisQueue<String> = pottery::RedisQueue::open(&client, "mail")?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty queue at a new random key `pottery:<uuid4>`, deleted when the last clone of
-    /// this handle is dropped.
     ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch: pottery::RedisQueue<u32> = pottery::RedisQueue::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.key().starts_with("pottery:"));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl<T> RedisQueue<T, crate::aio::Tokio>
-where
-    T: Serialize + DeserializeOwned + Send + 'static,
-{
-    /// Attaches to the queue at `key` (which may or may not exist yet); the key is never
-    /// deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
+    /// On the async face:
     ///
     /// ```no_run
     /// # async fn run() -> pottery::Result<()> {
@@ -139,10 +119,18 @@ where
         Self::attach(connector.into(), Some(key))
     }
 
-    /// An empty queue at a new random key `pottery:<uuid4>`, deleted when the last clone of
-    /// this handle is dropped (by a spawned task, inside a tokio runtime).
+    /// An empty queue at a new random key `pottery:<uuid4>`, deleted when the last clone
+    /// of this handle is dropped (on the async face by a spawned task, inside a tokio runtime).
     ///
     /// # Example
+    ///
+    /// ```no_run
+    /// let scratch: pottery::RedisQueue<u32> = pottery::RedisQueue::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.key().starts_with("pottery:"));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
     ///
     /// ```no_run
     /// # async fn run() -> pottery::Result<()> {
@@ -153,17 +141,6 @@ where
     /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
         Self::attach(connector.into(), None)
-    }
-}
-
-impl<T, F: Face> RedisQueue<T, F>
-where
-    T: Serialize + DeserializeOwned + Send + 'static,
-{
-    fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
-        Ok(Self {
-            list: RedisList::attach(connector, key)?,
-        })
     }
 
     /// The Redis key of the list.

@@ -1,4 +1,4 @@
-//! What [`RedisList`] has per face: constructors, and the sort that takes a comparison of the
+//! What [`RedisList`] has per face: `from_iter_in`, and the sort that takes a comparison of the
 //! caller's (a closure, so it runs on the caller's side of the face, between a shared read and
 //! a shared write-back).
 
@@ -16,34 +16,6 @@ impl<T> RedisList<T, Blocking>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the list at `key` (which may or may not exist yet); the key is never deleted
-    /// by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
-    /// let log: pottery::RedisList<String> = pottery::RedisList::open(&client, "log")?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty list at a new random key `pottery:<uuid4>`, deleted when the last clone of this
-    /// handle is dropped.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch: pottery::RedisList<u64> = pottery::RedisList::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.key().starts_with("pottery:"));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A list at a new random key (see [`new`](Self::new)) holding `items` in order.
     ///
     /// # Example
@@ -85,39 +57,6 @@ impl<T> RedisList<T, crate::aio::Tokio>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the list at `key` (which may or may not exist yet); the key is never deleted
-    /// by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
-    /// let log: pottery::aio::RedisList<String> = pottery::aio::RedisList::open(&redis, "log")?;
-    /// log.push("started").await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Self::attach(connector.into(), Some(key))
-    }
-
-    /// An empty list at a new random key `pottery:<uuid4>`, deleted when the last clone of this
-    /// handle is dropped (by a spawned task, inside a tokio runtime).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let scratch: pottery::aio::RedisList<u64> = pottery::aio::RedisList::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.is_empty().await?);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Self::attach(connector.into(), None)
-    }
-
     /// A list at a new random key (see [`new`](Self::new)) holding `items` in order.
     ///
     /// # Example

@@ -3,6 +3,7 @@
 
 mod bounds;
 mod faces;
+mod operations;
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -22,6 +23,7 @@ use crate::transport::connector::Connector;
 use crate::transport::key::KeyHandle;
 
 pub(crate) use self::bounds::lrange_bounds;
+pub(crate) use self::operations::encode_all;
 
 /// Elements per `RPUSH` when writing many (iteration pages are [`Scan`]'s, of the same size).
 pub(crate) const LIST_BATCH: usize = 1000;
@@ -139,98 +141,53 @@ where
         })
     }
 
-    /// `LLEN`.
-    pub(crate) fn length(&self) -> Operation<usize> {
-        self.handle.request(self.handle.command("LLEN"))
+    /// Attaches to the list at `key` (which may or may not exist yet); the key is never deleted
+    /// by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let log: pottery::RedisList<String> = pottery::RedisList::open(&client, "log")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let log: pottery::aio::RedisList<String> = pottery::aio::RedisList::open(&redis, "log")?;
+    /// log.push("started").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key))
     }
 
-    /// The element `LPOP` or `RPOP` (`command`) removes, if any.
-    pub(crate) fn pop_end(&self, command: &str) -> Operation<Option<T>> {
-        self.handle
-            .request(self.handle.command(command))
-            .and_then(decode_optional)
-    }
-
-    /// `LINDEX`.
-    pub(crate) fn element(&self, index: i64) -> Operation<Option<T>> {
-        let mut command = self.handle.command("LINDEX");
-        command.arg(index);
-        self.handle.request(command).and_then(decode_optional)
-    }
-
-    /// `RPUSH` of one element.
-    pub(crate) fn push_one<Q>(&self, value: &Q) -> Operation<()>
-    where
-        Q: Serialize + ?Sized,
-    {
-        Operation::build(|| {
-            let mut command = self.handle.command("RPUSH");
-            command.arg(to_json(value)?);
-            Ok(self.handle.request::<usize>(command).map(drop))
-        })
-    }
-
-    /// Pushes already encoded items with `command` (`RPUSH`/`LPUSH`) in batches, atomically.
-    pub(crate) fn push_all(&self, command: &str, encoded: &[Vec<u8>]) -> Operation<()> {
-        if encoded.is_empty() {
-            return Operation::done(Ok(()));
-        }
-        let mut pipeline = redis::pipe();
-        pipeline.atomic();
-        for batch in encoded.chunks(LIST_BATCH) {
-            pipeline
-                .cmd(command)
-                .arg(self.handle.name())
-                .arg(batch)
-                .ignore();
-        }
-        self.handle.request_pipeline(pipeline)
-    }
-
-    /// Replaces the whole list with `items`, in order, in one `MULTI`/`EXEC` (`DEL`, then
-    /// `RPUSH` batches): the write-back of a sort.
-    pub(crate) fn rewrite(&self, items: &[T]) -> Operation<()> {
-        Operation::build(|| {
-            let encoded = items.iter().map(to_json).collect::<Result<Vec<_>>>()?;
-            let mut pipeline = redis::pipe();
-            pipeline
-                .atomic()
-                .cmd("DEL")
-                .arg(self.handle.name())
-                .ignore();
-            for batch in encoded.chunks(LIST_BATCH) {
-                pipeline
-                    .cmd("RPUSH")
-                    .arg(self.handle.name())
-                    .arg(batch)
-                    .ignore();
-            }
-            Ok(self.handle.request_pipeline(pipeline))
-        })
-    }
-
-    /// `LRANGE` of Python's `l[start:stop]`.
-    pub(crate) fn range(&self, start: i64, stop: i64) -> Operation<Vec<T>> {
-        let Some((first, last)) = lrange_bounds(start, stop) else {
-            return Operation::done(Ok(Vec::new()));
-        };
-        let mut command = self.handle.command("LRANGE");
-        command.arg(first).arg(last);
-        self.handle
-            .request(command)
-            .and_then(|stored: Vec<Vec<u8>>| stored.iter().map(|bytes| from_json(bytes)).collect())
-    }
-
-    /// `LPOS`.
-    fn find<Q>(&self, value: &Q) -> Operation<Option<usize>>
-    where
-        Q: Serialize + ?Sized,
-    {
-        Operation::build(|| {
-            let mut command = self.handle.command("LPOS");
-            command.arg(to_json(value)?);
-            Ok(self.handle.request(command))
-        })
+    /// An empty list at a new random key `pottery:<uuid4>`, deleted when the last clone of this
+    /// handle is dropped (on the async face by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let scratch: pottery::RedisList<u64> = pottery::RedisList::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.key().starts_with("pottery:"));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch: pottery::aio::RedisList<u64> = pottery::aio::RedisList::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None)
     }
 
     /// The Redis key of the list.
@@ -606,9 +563,4 @@ where
             list.rewrite(&items)
         }))
     }
-}
-
-/// Encodes every item, in order.
-pub(crate) fn encode_all<T: Serialize>(items: impl IntoIterator<Item = T>) -> Result<Vec<Vec<u8>>> {
-    items.into_iter().map(|item| to_json(&item)).collect()
 }
