@@ -374,6 +374,8 @@ impl Shared {
         }
     }
 
+    /// Where the async side opens its connections from.
+    #[cfg(feature = "tokio")]
     pub(crate) fn origin(&self) -> Option<&Origin> {
         self.origin.as_ref()
     }

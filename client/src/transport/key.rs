@@ -59,6 +59,7 @@ pub(crate) struct KeyHandle {
     ownership: Ownership,
     connector: Connector,
     /// Whether the handle's calls are futures (they then cleaned up with a spawned task).
+    #[cfg(feature = "tokio")]
     asynchronous: bool,
     /// Whether any command was attempted: a container never used wrote nothing.
     used: AtomicBool,
@@ -93,6 +94,7 @@ impl KeyHandle {
             name,
             ownership,
             connector,
+            #[cfg(feature = "tokio")]
             asynchronous: F::ASYNC,
             used: AtomicBool::new(false),
         }))
@@ -140,23 +142,6 @@ impl KeyHandle {
         wait: std::time::Duration,
     ) -> Operation<T> {
         Operation::query(self.route().blocking(wait), Request::Command(command))
-    }
-
-    /// Runs one command on the sync face and converts its reply.
-    pub(crate) fn query<T: FromRedisValue + Send + 'static>(
-        &self,
-        command: &redis::Cmd,
-    ) -> Result<T> {
-        Blocking::run(self.request(command.clone()))
-    }
-
-    /// Runs a pipeline on the sync face and converts its replies (see
-    /// [`request_pipeline`](Self::request_pipeline)).
-    pub(crate) fn query_pipeline<T: FromRedisValue + Send + 'static>(
-        &self,
-        pipeline: &redis::Pipeline,
-    ) -> Result<T> {
-        Blocking::run(self.request_pipeline(pipeline.clone()))
     }
 
     /// A command naming this handle's key first: `NAME key`.
