@@ -13,7 +13,7 @@
 //!
 //! Every async container made from one [`Connector`](crate::Connector) shares one multiplexed
 //! connection per server, however many handles, clones and tasks: requests of concurrent tasks
-//! are pipelined on it. Blocking calls ([`RedisQueue::get`](crate::RedisQueue::get)) use
+//! are pipelined on it. Blocking calls ([`RedisQueue::get`](crate::containers::RedisQueue::get)) use
 //! dedicated connections, so they never hold up the others; a call dropped mid-way leaves the
 //! shared connection usable.
 //!
@@ -60,3 +60,14 @@ pub type RedisCache = crate::caching::RedisCache<Tokio>;
 /// [`caching::CachedOrderedDict`](crate::caching::CachedOrderedDict) on the async face: `open`
 /// and the writes are futures; reading the entries makes no round trip, as on the sync face.
 pub type CachedOrderedDict<K, V> = crate::caching::CachedOrderedDict<K, V, Tokio>;
+
+/// [`containers::RedisList`](crate::containers::RedisList) on the async face.
+pub type RedisList<T> = crate::containers::RedisList<T, Tokio>;
+
+/// [`containers::RedisDeque`](crate::containers::RedisDeque) on the async face.
+pub type RedisDeque<T> = crate::containers::RedisDeque<T, Tokio>;
+
+/// [`containers::RedisQueue`](crate::containers::RedisQueue) on the async face: a waiting
+/// [`get`](crate::containers::RedisQueue::get) holds a dedicated connection, never the shared
+/// one, and may be dropped at any point.
+pub type RedisQueue<T> = crate::containers::RedisQueue<T, Tokio>;

@@ -184,7 +184,7 @@ pub enum Error {
     },
 
     /// A list has no element at this index (Python's `IndexError`), for operations that
-    /// cannot answer `None` instead, such as [`RedisList::set`](crate::RedisList::set).
+    /// cannot answer `None` instead, such as [`RedisList::set`](crate::containers::RedisList::set).
     #[error("list index {index} out of range")]
     IndexOutOfRange {
         /// The index given.

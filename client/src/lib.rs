@@ -67,9 +67,8 @@ mod timer;
 mod transport;
 
 pub use crate::caching::{CacheStats, DEFAULT_CACHE_TIMEOUT};
-pub use crate::containers::deque::RedisDeque;
-pub use crate::containers::list::{ListIter, RedisList};
-pub use crate::containers::queue::{RedisQueue, MAX_QUEUE_WAIT};
+pub use crate::containers::list::ListIter;
+pub use crate::containers::queue::MAX_QUEUE_WAIT;
 pub use crate::containers::scan::Scan;
 pub use crate::error::{Error, Result, TimerMisuse, Unavailable};
 pub use crate::face::{Blocking, Face, Operation};
@@ -120,6 +119,16 @@ pub type RedisCache = crate::caching::RedisCache<Blocking>;
 /// [`caching::CachedOrderedDict`] on the sync face: `open` and the writes wait and return a
 /// [`Result`].
 pub type CachedOrderedDict<K, V> = crate::caching::CachedOrderedDict<K, V, Blocking>;
+
+/// [`containers::RedisList`] on the sync face: every call waits and returns a [`Result`].
+pub type RedisList<T> = crate::containers::RedisList<T, Blocking>;
+
+/// [`containers::RedisDeque`] on the sync face: every call waits and returns a [`Result`].
+pub type RedisDeque<T> = crate::containers::RedisDeque<T, Blocking>;
+
+/// [`containers::RedisQueue`] on the sync face: every call waits and returns a [`Result`]; a
+/// blocking [`get`](containers::RedisQueue::get) blocks the calling thread only.
+pub type RedisQueue<T> = crate::containers::RedisQueue<T, Blocking>;
 
 /// Memoizes a function in a [`RedisCache`], like the `cached` crate's `#[io_cached]`: calls
 /// with the same arguments compute once and then read the stored result, from this process or

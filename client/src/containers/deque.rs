@@ -7,11 +7,12 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::codec::{from_json, to_json};
-use crate::containers::list::{ListIter, RedisList};
+use crate::codec::to_json;
+use crate::containers::list::{encode_all, ListIter, RedisList};
 use crate::error::{Error, Result};
+use crate::face::operation::Operation;
+use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
-use crate::transport::key::KeyHandle;
 
 /// A double-ended queue stored in a Redis list: item = JSON(element), index 0 at the front,
 /// byte for byte as Python pottery 3.0.1's `RedisDeque` stores it.
@@ -23,8 +24,11 @@ use crate::transport::key::KeyHandle;
 /// trims in one step; `POTTERY.DEQUE.ROTATE` moves at most half the elements, without
 /// transferring any), so each method is one atomic round trip.
 ///
-/// Clones share the key and the connection (and the bound). A deque made without a key name
+/// Clones share the key and the connector (and the bound). A deque made without a key name
 /// owns a random key (`pottery:<uuid4>`) deleted when its last clone is dropped.
+///
+/// `RedisDeque<T>` is the sync face ([`Blocking`]); [`aio::RedisDeque`](crate::aio::RedisDeque)
+/// has the same methods as futures (see [`Face`]), on the same data.
 ///
 /// # Example
 ///
@@ -41,12 +45,12 @@ use crate::transport::key::KeyHandle;
 /// assert_eq!(recent.pop_back()?, Some(2));
 /// # Ok::<(), pottery::Error>(())
 /// ```
-pub struct RedisDeque<T> {
-    list: RedisList<T>,
+pub struct RedisDeque<T, F: Face = Blocking> {
+    list: RedisList<T, F>,
     maxlen: Option<usize>,
 }
 
-impl<T> Clone for RedisDeque<T> {
+impl<T, F: Face> Clone for RedisDeque<T, F> {
     fn clone(&self) -> Self {
         Self {
             list: self.list.clone(),
@@ -55,7 +59,7 @@ impl<T> Clone for RedisDeque<T> {
     }
 }
 
-impl<T> fmt::Debug for RedisDeque<T> {
+impl<T, F: Face> fmt::Debug for RedisDeque<T, F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("RedisDeque")
@@ -65,50 +69,10 @@ impl<T> fmt::Debug for RedisDeque<T> {
     }
 }
 
-impl<T> RedisDeque<T>
+impl<T> RedisDeque<T, Blocking>
 where
-    T: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the list at `key` (which may or may not exist yet), unbounded; the key is
-    /// never deleted by `pottery`. Opens no connection until the first call.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let jobs: pottery::RedisDeque<String> = pottery::RedisDeque::open("redis://127.0.0.1:6379/", "jobs")?;
-    /// assert_eq!(jobs.maxlen(), None);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Ok(Self {
-            list: RedisList::from_handle(KeyHandle::new::<crate::face::Blocking>(
-                connector.into(),
-                Some(key),
-            )?),
-            maxlen: None,
-        })
-    }
-
-    /// An empty, unbounded deque at a new random key `pottery:<uuid4>`, deleted when the last
-    /// clone of this handle is dropped.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let scratch: pottery::RedisDeque<i8> = pottery::RedisDeque::new("redis://127.0.0.1:6379/")?;
-    /// assert!(scratch.key().starts_with("pottery:"));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Ok(Self {
-            list: RedisList::from_handle(KeyHandle::new::<crate::face::Blocking>(
-                connector.into(),
-                None,
-            )?),
-            maxlen: None,
-        })
-    }
-
     /// A deque at a new random key (see [`new`](Self::new)) holding `items` in order, bounded
     /// by `maxlen` if given (then only the last `maxlen` items are kept, as in Python).
     ///
@@ -127,10 +91,101 @@ where
     where
         I: IntoIterator<Item = T>,
     {
-        let mut deque = Self::new(connector)?;
-        deque.maxlen = maxlen;
+        let deque = Self::attach(connector.into(), None, maxlen)?;
         deque.extend(items)?;
         Ok(deque)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T> RedisDeque<T, crate::aio::Tokio>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+{
+    /// A deque at a new random key (see [`new`](Self::new)) holding `items` in order, bounded
+    /// by `maxlen` if given (then only the last `maxlen` items are kept, as in Python).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let last_two = pottery::aio::RedisDeque::from_iter_in("redis://127.0.0.1:6379/", 1..=5, Some(2)).await?;
+    /// assert_eq!(last_two.to_vec().await?, [4, 5]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn from_iter_in<I>(
+        connector: impl Into<Connector>,
+        items: I,
+        maxlen: Option<usize>,
+    ) -> Result<Self>
+    where
+        I: IntoIterator<Item = T>,
+    {
+        let deque = Self::attach(connector.into(), None, maxlen)?;
+        deque.extend(items).await?;
+        Ok(deque)
+    }
+}
+
+impl<T, F: Face> RedisDeque<T, F>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+{
+    fn attach(connector: Connector, key: Option<&str>, maxlen: Option<usize>) -> Result<Self> {
+        Ok(Self {
+            list: RedisList::attach(connector, key)?,
+            maxlen,
+        })
+    }
+
+    /// Attaches to the list at `key` (which may or may not exist yet), unbounded; the key is
+    /// never deleted by `pottery`. Opens no connection until the first call.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let jobs: pottery::RedisDeque<String> = pottery::RedisDeque::open("redis://127.0.0.1:6379/", "jobs")?;
+    /// assert_eq!(jobs.maxlen(), None);
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let recent: pottery::aio::RedisDeque<u32> = pottery::aio::RedisDeque::open(&redis, "recent")?.with_maxlen(3);
+    /// recent.push_back(&7).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
+        Self::attach(connector.into(), Some(key), None)
+    }
+
+    /// An empty, unbounded deque at a new random key `pottery:<uuid4>`, deleted when the last clone
+    /// of this handle is dropped (on the async face by a spawned task, inside a tokio runtime).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// let scratch: pottery::RedisDeque<i8> = pottery::RedisDeque::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.key().starts_with("pottery:"));
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch: pottery::aio::RedisDeque<i8> = pottery::aio::RedisDeque::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(connector: impl Into<Connector>) -> Result<Self> {
+        Self::attach(connector.into(), None, None)
     }
 
     /// This handle with the bound `maxlen`: later pushes trim the other end down to it. The
@@ -177,9 +232,9 @@ where
 
     /// Pushes encoded values at one end (`LEFT`: one by one at the front, Python's
     /// `extendleft`), trimming the other end to the bound.
-    fn push_encoded(&self, end: &str, encoded: &[Vec<u8>]) -> Result<()> {
+    fn push_encoded(&self, end: &str, encoded: &[Vec<u8>]) -> Operation<()> {
         if encoded.is_empty() {
-            return Ok(());
+            return Operation::done(Ok(()));
         }
         match self.maxlen {
             // Unbounded: plain LPUSH/RPUSH, which need no module.
@@ -189,18 +244,11 @@ where
             Some(maxlen) => {
                 let maxlen = i64::try_from(maxlen).unwrap_or(i64::MAX);
                 let handle = self.list.handle();
-                let mut command = redis::cmd("POTTERY.DEQUE.PUSH");
-                command.arg(handle.name()).arg(end).arg(maxlen).arg(encoded);
-                handle.query::<usize>(&command).map(drop)
+                let mut command = handle.command("POTTERY.DEQUE.PUSH");
+                command.arg(end).arg(maxlen).arg(encoded);
+                handle.request::<usize>(command).map(drop)
             }
         }
-    }
-
-    fn encode_all<I>(items: I) -> Result<Vec<Vec<u8>>>
-    where
-        I: IntoIterator<Item = T>,
-    {
-        items.into_iter().map(|item| to_json(&item)).collect()
     }
 
     /// Appends `value` at the back (Python's `append`), dropping from the front beyond the
@@ -214,12 +262,14 @@ where
     /// assert_eq!(deque.back()?.as_deref(), Some("last"));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn push_back<Q>(&self, value: &Q) -> Result<()>
+    pub fn push_back<Q>(&self, value: &Q) -> F::Output<()>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.push_encoded("RIGHT", &[to_json(value)?])
+        F::run(Operation::build(|| {
+            Ok(self.push_encoded("RIGHT", &[to_json(value)?]))
+        }))
     }
 
     /// Prepends `value` at the front (Python's `appendleft`), dropping from the back beyond
@@ -233,12 +283,14 @@ where
     /// assert_eq!(deque.front()?.as_deref(), Some("first"));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn push_front<Q>(&self, value: &Q) -> Result<()>
+    pub fn push_front<Q>(&self, value: &Q) -> F::Output<()>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.push_encoded("LEFT", &[to_json(value)?])
+        F::run(Operation::build(|| {
+            Ok(self.push_encoded("LEFT", &[to_json(value)?]))
+        }))
     }
 
     /// Appends every item at the back in order (Python's `extend`), in one atomic command.
@@ -251,11 +303,13 @@ where
     /// assert_eq!(deque.to_vec()?, [1, 2, 3]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn extend<I>(&self, items: I) -> Result<()>
+    pub fn extend<I>(&self, items: I) -> F::Output<()>
     where
         I: IntoIterator<Item = T>,
     {
-        self.push_encoded("RIGHT", &Self::encode_all(items)?)
+        F::run(Operation::build(|| {
+            Ok(self.push_encoded("RIGHT", &encode_all(items)?))
+        }))
     }
 
     /// Prepends every item at the front one by one (Python's `extendleft`), so they end up in
@@ -269,11 +323,13 @@ where
     /// assert_eq!(deque.to_vec()?, ['c', 'b', 'a']);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn extend_left<I>(&self, items: I) -> Result<()>
+    pub fn extend_left<I>(&self, items: I) -> F::Output<()>
     where
         I: IntoIterator<Item = T>,
     {
-        self.push_encoded("LEFT", &Self::encode_all(items)?)
+        F::run(Operation::build(|| {
+            Ok(self.push_encoded("LEFT", &encode_all(items)?))
+        }))
     }
 
     /// Removes and returns the back element (`RPOP`, Python's `pop`).
@@ -285,7 +341,7 @@ where
     /// assert_eq!(deque.pop_back()?, Some(2));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn pop_back(&self) -> Result<Option<T>> {
+    pub fn pop_back(&self) -> F::Output<Option<T>> {
         self.list.pop()
     }
 
@@ -298,10 +354,8 @@ where
     /// assert_eq!(deque.pop_front()?, Some(1));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn pop_front(&self) -> Result<Option<T>> {
-        let handle = self.list.handle();
-        let stored: Option<Vec<u8>> = handle.query(redis::cmd("LPOP").arg(handle.name()))?;
-        stored.map(|bytes| from_json(&bytes)).transpose()
+    pub fn pop_front(&self) -> F::Output<Option<T>> {
+        F::run(self.list.pop_end("LPOP"))
     }
 
     /// The front element, if any.
@@ -313,7 +367,7 @@ where
     /// assert_eq!(deque.front()?, Some(1));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn front(&self) -> Result<Option<T>> {
+    pub fn front(&self) -> F::Output<Option<T>> {
         self.list.get(0)
     }
 
@@ -326,7 +380,7 @@ where
     /// assert_eq!(deque.back()?, Some(2));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn back(&self) -> Result<Option<T>> {
+    pub fn back(&self) -> F::Output<Option<T>> {
         self.list.get(-1)
     }
 
@@ -339,7 +393,7 @@ where
     /// assert_eq!(deque.get(-2)?, Some(2));
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn get(&self, index: i64) -> Result<Option<T>> {
+    pub fn get(&self, index: i64) -> F::Output<Option<T>> {
         self.list.get(index)
     }
 
@@ -358,9 +412,8 @@ where
     /// assert_eq!(deque.to_vec()?, [1, 2, 3, 4, 5]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn rotate(&self, n: i64) -> Result<usize> {
-        let handle = self.list.handle();
-        handle.query(redis::cmd("POTTERY.DEQUE.ROTATE").arg(handle.name()).arg(n))
+    pub fn rotate(&self, n: i64) -> F::Output<usize> {
+        F::run(self.rotation(Ok(n)))
     }
 
     /// Rotates `k` places to the right, as `VecDeque::rotate_right` (without its panic for `k`
@@ -374,8 +427,8 @@ where
     /// assert_eq!(deque.to_vec()?, [3, 1, 2]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn rotate_right(&self, k: usize) -> Result<usize> {
-        self.rotate(Self::steps(k)?)
+    pub fn rotate_right(&self, k: usize) -> F::Output<usize> {
+        F::run(self.rotation(steps(k)))
     }
 
     /// Rotates `k` places to the left, as `VecDeque::rotate_left`: [`rotate(-k)`](Self::rotate).
@@ -388,14 +441,17 @@ where
     /// assert_eq!(deque.to_vec()?, [2, 3, 1]);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn rotate_left(&self, k: usize) -> Result<usize> {
-        self.rotate(-Self::steps(k)?)
+    pub fn rotate_left(&self, k: usize) -> F::Output<usize> {
+        F::run(self.rotation(steps(k).map(|n| -n)))
     }
 
-    fn steps(k: usize) -> Result<i64> {
-        i64::try_from(k).map_err(|_| Error::InvalidArgument {
-            argument: "k",
-            problem: "must fit in an i64",
+    /// `POTTERY.DEQUE.ROTATE` by `n` steps, unless `n` could not be made.
+    fn rotation(&self, n: Result<i64>) -> Operation<usize> {
+        Operation::build(|| {
+            let handle = self.list.handle();
+            let mut command = handle.command("POTTERY.DEQUE.ROTATE");
+            command.arg(n?);
+            Ok(handle.request(command))
         })
     }
 
@@ -408,7 +464,7 @@ where
     /// assert_eq!(deque.len()?, 2);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn len(&self) -> Result<usize> {
+    pub fn len(&self) -> F::Output<usize> {
         self.list.len()
     }
 
@@ -421,7 +477,7 @@ where
     /// assert!(deque.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn is_empty(&self) -> Result<bool> {
+    pub fn is_empty(&self) -> F::Output<bool> {
         self.list.is_empty()
     }
 
@@ -434,7 +490,7 @@ where
     /// assert!(deque.contains(&1)?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn contains<Q>(&self, value: &Q) -> Result<bool>
+    pub fn contains<Q>(&self, value: &Q) -> F::Output<bool>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
@@ -452,7 +508,7 @@ where
     /// assert!(deque.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn clear(&self) -> Result<()> {
+    pub fn clear(&self) -> F::Output<()> {
         self.list.clear()
     }
 
@@ -465,11 +521,12 @@ where
     /// let items: std::collections::VecDeque<i32> = deque.to_vec()?.into();
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn to_vec(&self) -> Result<Vec<T>> {
+    pub fn to_vec(&self) -> F::Output<Vec<T>> {
         self.list.to_vec()
     }
 
-    /// Iterates from the front in `LRANGE` batches (see [`RedisList::iter`]).
+    /// Iterates from the front in `LRANGE` pages (see [`RedisList::iter`]): an `Iterator` on the
+    /// sync face, a `Stream` on the async one.
     ///
     /// # Example
     ///
@@ -479,9 +536,17 @@ where
     /// assert_eq!(sum, 3);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn iter(&self) -> ListIter<T> {
+    pub fn iter(&self) -> ListIter<T, F> {
         self.list.iter()
     }
+}
+
+/// `k` steps as `POTTERY.DEQUE.ROTATE` takes them.
+fn steps(k: usize) -> Result<i64> {
+    i64::try_from(k).map_err(|_| Error::InvalidArgument {
+        argument: "k",
+        problem: "must fit in an i64",
+    })
 }
 
 /// `for item in &deque`: the same as [`RedisDeque::iter`].
@@ -497,7 +562,7 @@ where
 /// ```
 impl<T> IntoIterator for &RedisDeque<T>
 where
-    T: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned + Send + 'static,
 {
     type Item = Result<T>;
     type IntoIter = ListIter<T>;

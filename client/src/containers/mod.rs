@@ -16,5 +16,8 @@ pub(crate) mod set;
 pub(crate) mod set_algebra;
 
 pub use self::counter::RedisCounter;
+pub use self::deque::RedisDeque;
 pub use self::dict::RedisDict;
+pub use self::list::{ListIter, RedisList};
+pub use self::queue::RedisQueue;
 pub use self::set::RedisSet;

@@ -1,20 +1,28 @@
-//! [`RedisQueue`]: a FIFO queue in a Redis list, with a blocking `get` on its own connection.
+//! [`RedisQueue`]: a FIFO queue in a Redis list, with a blocking `get` on a dedicated
+//! connection.
 
 use std::borrow::Borrow;
 use std::fmt;
-use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::codec::{from_json, to_json};
+use crate::codec::from_json;
+use crate::containers::list::RedisList;
 use crate::error::{Error, Result};
-use crate::transport::connector::{Connector, Session, DEFAULT_CONTAINER_TIMEOUT};
-use crate::transport::key::KeyHandle;
+use crate::face::operation::Operation;
+use crate::face::{Blocking, Face};
+use crate::transport::connector::Connector;
 
-/// The longest wait [`RedisQueue::get`] accepts (2^40 ms, about 35 years).
+/// The longest wait [`RedisQueue::get`](crate::containers::RedisQueue::get) accepts (2^40 ms,
+/// about 35 years).
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(pottery::MAX_QUEUE_WAIT.as_millis(), 1 << 40);
+/// ```
 pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(1 << 40);
 
 /// A first-in, first-out queue stored in a Redis list: [`put`](Self::put) is `RPUSH` of
@@ -27,12 +35,18 @@ pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(1 << 40);
 /// arrives after the client gave up) is gone. Use it where losing an item on a crash is
 /// acceptable, or acknowledge items in your own store.
 ///
-/// A blocking `get` waits on a connection of its own, opened on first use and kept by this
-/// handle (a clone gets its own), so other calls through the queue and its clones never wait
-/// behind it; that needs a queue made from a URL, a `redis::Client` or a
-/// `redis::cluster::ClusterClient` (a cluster gets a cluster connection, which waits on the
-/// master of the queue's key). Its read timeout is the wait plus [`DEFAULT_CONTAINER_TIMEOUT`],
-/// so a reply always arrives before the client gives up.
+/// A blocking `get` waits on a dedicated connection of the queue's [`Connector`] (opened when
+/// needed, and kept for the next blocking call), so other calls through the queue, its clones
+/// and every container of the connector never wait behind it; that needs a queue made from a
+/// URL, a `redis::Client` or a `redis::cluster::ClusterClient` (a cluster gets a cluster
+/// connection, which waits on the master of the queue's key). Its read timeout is the wait plus
+/// [`DEFAULT_CONTAINER_TIMEOUT`](crate::DEFAULT_CONTAINER_TIMEOUT), so a reply always arrives
+/// before the client gives up. An async `get` dropped while it waits drops its connection with
+/// it: the item it might have taken stays in the list, or, if the server had already sent it,
+/// is lost (at most once).
+///
+/// `RedisQueue<T>` is the sync face ([`Blocking`]); [`aio::RedisQueue`](crate::aio::RedisQueue)
+/// has the same methods as futures (see [`Face`]), on the same data.
 ///
 /// # Example
 ///
@@ -48,39 +62,40 @@ pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(1 << 40);
 /// assert_eq!(consumer.get_nowait()?, None);
 /// # Ok::<(), pottery::Error>(())
 /// ```
-pub struct RedisQueue<T> {
-    handle: Arc<KeyHandle>,
-    blocking: Mutex<Option<Session>>,
-    types: PhantomData<fn() -> T>,
+pub struct RedisQueue<T, F: Face = Blocking> {
+    list: RedisList<T, F>,
 }
 
-impl<T> Clone for RedisQueue<T> {
-    /// Shares the key and the connection for non-blocking calls; the clone opens its own
-    /// connection for blocking `get`s, so it can wait beside the original.
+impl<T, F: Face> Clone for RedisQueue<T, F> {
+    /// Shares the key and the connector.
     fn clone(&self) -> Self {
         Self {
-            handle: Arc::clone(&self.handle),
-            blocking: Mutex::new(None),
-            types: PhantomData,
+            list: self.list.clone(),
         }
     }
 }
 
-impl<T> fmt::Debug for RedisQueue<T> {
+impl<T, F: Face> fmt::Debug for RedisQueue<T, F> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("RedisQueue")
-            .field("key", &self.handle.name())
+            .field("key", &self.list.handle().name())
             .finish()
     }
 }
 
-impl<T> RedisQueue<T>
+impl<T, F: Face> RedisQueue<T, F>
 where
-    T: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned + Send + 'static,
 {
-    /// Attaches to the queue at `key` (which may or may not exist yet); the key is never
-    /// deleted by `pottery`. Opens no connection until the first call.
+    fn attach(connector: Connector, key: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            list: RedisList::attach(connector, key)?,
+        })
+    }
+
+    /// Attaches to the queue at `key` (which may or may not exist yet); the key is
+    /// never deleted by `pottery`. Opens no connection until the first call.
     ///
     /// # Example
     ///
@@ -89,15 +104,23 @@ where
     /// let mail: pottery::RedisQueue<String> = pottery::RedisQueue::open(&client, "mail")?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
+    /// let mail: pottery::aio::RedisQueue<String> = pottery::aio::RedisQueue::open(&redis, "mail")?;
+    /// mail.put("hello").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open(connector: impl Into<Connector>, key: &str) -> Result<Self> {
-        Ok(Self::from_handle(KeyHandle::new::<crate::face::Blocking>(
-            connector.into(),
-            Some(key),
-        )?))
+        Self::attach(connector.into(), Some(key))
     }
 
-    /// An empty queue at a new random key `pottery:<uuid4>`, deleted when the last clone of
-    /// this handle is dropped.
+    /// An empty queue at a new random key `pottery:<uuid4>`, deleted when the last clone
+    /// of this handle is dropped (on the async face by a spawned task, inside a tokio runtime).
     ///
     /// # Example
     ///
@@ -106,19 +129,18 @@ where
     /// assert!(scratch.key().starts_with("pottery:"));
     /// # Ok::<(), pottery::Error>(())
     /// ```
+    ///
+    /// On the async face:
+    ///
+    /// ```no_run
+    /// # async fn run() -> pottery::Result<()> {
+    /// let scratch: pottery::aio::RedisQueue<u32> = pottery::aio::RedisQueue::new("redis://127.0.0.1:6379/")?;
+    /// assert!(scratch.is_empty().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(connector: impl Into<Connector>) -> Result<Self> {
-        Ok(Self::from_handle(KeyHandle::new::<crate::face::Blocking>(
-            connector.into(),
-            None,
-        )?))
-    }
-
-    fn from_handle(handle: Arc<KeyHandle>) -> Self {
-        Self {
-            handle,
-            blocking: Mutex::new(None),
-            types: PhantomData,
-        }
+        Self::attach(connector.into(), None)
     }
 
     /// The Redis key of the list.
@@ -131,7 +153,7 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn key(&self) -> &str {
-        self.handle.name()
+        self.list.key()
     }
 
     /// Adds `item` at the back (`RPUSH`); a consumer blocked in [`get`](Self::get) wakes at
@@ -144,15 +166,12 @@ where
     /// queue.put(&(7, "seven".to_owned()))?;
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn put<Q>(&self, item: &Q) -> Result<()>
+    pub fn put<Q>(&self, item: &Q) -> F::Output<()>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let encoded = to_json(item)?;
-        self.handle
-            .query::<usize>(redis::cmd("RPUSH").arg(self.handle.name()).arg(encoded))
-            .map(drop)
+        F::run(self.list.push_one(item))
     }
 
     /// Removes and returns the front item if there is one now (`LPOP`), without waiting.
@@ -164,20 +183,18 @@ where
     /// assert_eq!(queue.get_nowait()?, None);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn get_nowait(&self) -> Result<Option<T>> {
-        let stored: Option<Vec<u8>> = self
-            .handle
-            .query(redis::cmd("LPOP").arg(self.handle.name()))?;
-        stored.map(|bytes| from_json(&bytes)).transpose()
+    pub fn get_nowait(&self) -> F::Output<Option<T>> {
+        F::run(self.list.pop_end("LPOP"))
     }
 
     /// Removes and returns the front item, waiting up to `timeout` for one to arrive (`BLPOP`
-    /// on this handle's own connection); `None` when the time is up. A zero `timeout` is
-    /// [`get_nowait`](Self::get_nowait). Waits longer than [`MAX_QUEUE_WAIT`], and queues made
-    /// from an open connection (which cannot open a second one), are
-    /// [`Error::InvalidArgument`]. Threads calling `get` on the same handle take turns on its
-    /// blocking connection: give each consumer its own clone. At most once: see the type's
-    /// documentation.
+    /// on a dedicated connection of the connector); `None` when the time is up. A zero
+    /// `timeout` is [`get_nowait`](Self::get_nowait); a wait under 1 ms is rounded up to 1 ms
+    /// (`BLPOP`'s 0 would mean "forever"). Waits longer than [`MAX_QUEUE_WAIT`], and queues
+    /// made from an open connection (which cannot open a second one), are
+    /// [`Error::InvalidArgument`]. Any number of threads or tasks may wait at once, through one
+    /// handle or several: each `get` waiting has a connection of its own. At most once: see
+    /// the type's documentation.
     ///
     /// # Example
     ///
@@ -191,52 +208,52 @@ where
     /// assert_eq!(queue.get(Duration::from_millis(10))?, None);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn get(&self, timeout: Duration) -> Result<Option<T>> {
+    ///
+    /// On the async face, a `get` waits beside any number of other calls of its connector, and
+    /// may be dropped (a `select!`, a timeout) without harm to them:
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// # async fn run() -> pottery::Result<()> {
+    /// let queue: pottery::aio::RedisQueue<u32> = pottery::aio::RedisQueue::new("redis://127.0.0.1:6379/")?;
+    /// let (item, _) = tokio::join!(queue.get(Duration::from_secs(5)), queue.put(&42));
+    /// assert_eq!(item?, Some(42));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get(&self, timeout: Duration) -> F::Output<Option<T>> {
+        F::run(self.blocking_pop(timeout))
+    }
+
+    /// `BLPOP` with `timeout`, after the checks of [`get`](Self::get).
+    fn blocking_pop(&self, timeout: Duration) -> Operation<Option<T>> {
         if timeout.is_zero() {
-            return self.get_nowait();
+            return self.list.pop_end("LPOP");
         }
         if timeout > MAX_QUEUE_WAIT {
-            return Err(Error::InvalidArgument {
+            return Operation::done(Err(Error::InvalidArgument {
                 argument: "timeout",
                 problem: "must be at most 2^40 ms",
-            });
+            }));
+        }
+        let handle = self.list.handle();
+        if handle.connector().origin().is_none() {
+            return Operation::done(Err(Error::InvalidArgument {
+                argument: "connector",
+                problem: "a blocking get needs a URL or a client to open its own connection",
+            }));
         }
         // BLPOP takes seconds with millisecond precision; 0 would mean "forever", so a wait
         // under 1 ms is rounded up to 1 ms.
         let millis = timeout.as_millis().max(1);
-        let seconds = format!("{}.{:03}", millis / 1000, millis % 1000);
-        let mut slot = self.blocking.lock().unwrap_or_else(PoisonError::into_inner);
-        let connection = match slot.as_mut() {
-            Some(connection) => connection,
-            None => {
-                let origin =
-                    self.handle
-                        .connector()
-                        .origin()
-                        .cloned()
-                        .ok_or(Error::InvalidArgument {
-                            argument: "connector",
-                            problem:
-                                "a blocking get needs a URL or a client to open its own connection",
-                        })?;
-                slot.insert(origin.open()?)
-            }
-        };
-        connection.set_read_timeout(Some(timeout + DEFAULT_CONTAINER_TIMEOUT))?;
-        let reply: redis::RedisResult<Option<(Vec<u8>, Vec<u8>)>> = redis::cmd("BLPOP")
-            .arg(self.handle.name())
-            .arg(&seconds)
-            .query(connection.as_connection_like());
-        match reply {
-            Ok(popped) => popped.map(|(_, bytes)| from_json(&bytes)).transpose(),
-            Err(error) => {
-                if error.is_io_error() || error.is_timeout() || error.is_unrecoverable_error() {
-                    // A late reply may still arrive on this socket: never reuse it.
-                    *slot = None;
-                }
-                Err(error.into())
-            }
-        }
+        let mut command = handle.command("BLPOP");
+        command.arg(format!("{}.{:03}", millis / 1000, millis % 1000));
+        handle
+            .request_blocking(command, timeout)
+            .and_then(|popped: Option<(Vec<u8>, Vec<u8>)>| {
+                popped.map(|(_, bytes)| from_json(&bytes)).transpose()
+            })
     }
 
     /// The number of items waiting (`LLEN`).
@@ -249,9 +266,8 @@ where
     /// assert_eq!(queue.len()?, 1);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn len(&self) -> Result<usize> {
-        self.handle
-            .query(redis::cmd("LLEN").arg(self.handle.name()))
+    pub fn len(&self) -> F::Output<usize> {
+        self.list.len()
     }
 
     /// Whether no item is waiting.
@@ -263,7 +279,7 @@ where
     /// assert!(queue.is_empty()?);
     /// # Ok::<(), pottery::Error>(())
     /// ```
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
+    pub fn is_empty(&self) -> F::Output<bool> {
+        self.list.is_empty()
     }
 }

@@ -41,7 +41,8 @@ pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 ///   `redis::aio::MultiplexedConnection` over TLS; one cluster connection for a Redis
 ///   Cluster): requests of every task are pipelined on it, and a task that drops a call
 ///   mid-way leaves it usable for the others.
-/// - **Blocking calls** ([`RedisQueue::get`](crate::RedisQueue::get)) wait on connections of
+/// - **Blocking calls** ([`RedisQueue::get`](crate::containers::RedisQueue::get)) wait on
+///   connections of
 ///   their own, kept for the next blocking call, so they never hold up the shared ones.
 ///
 /// A connection that breaks (the server restarted, the network failed) fails the call that
@@ -375,6 +376,7 @@ impl Shared {
         }
     }
 
+    /// Where the async side opens its connections from.
     #[cfg(feature = "tokio")]
     pub(crate) fn origin(&self) -> Option<&Origin> {
         self.origin.as_ref()

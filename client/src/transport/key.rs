@@ -134,21 +134,14 @@ impl KeyHandle {
         Operation::query(self.route(), Request::Pipeline(pipeline))
     }
 
-    /// Runs one command on the sync face and converts its reply.
-    pub(crate) fn query<T: FromRedisValue + Send + 'static>(
+    /// A command that blocks in the server for up to `wait` (`BLPOP`): it goes over a
+    /// dedicated connection of the connector, so it never holds up the shared ones.
+    pub(crate) fn request_blocking<T: FromRedisValue + Send + 'static>(
         &self,
-        command: &redis::Cmd,
-    ) -> Result<T> {
-        Blocking::run(self.request(command.clone()))
-    }
-
-    /// Runs a pipeline on the sync face and converts its replies (see
-    /// [`request_pipeline`](Self::request_pipeline)).
-    pub(crate) fn query_pipeline<T: FromRedisValue + Send + 'static>(
-        &self,
-        pipeline: &redis::Pipeline,
-    ) -> Result<T> {
-        Blocking::run(self.request_pipeline(pipeline.clone()))
+        command: redis::Cmd,
+        wait: std::time::Duration,
+    ) -> Operation<T> {
+        Operation::query(self.route().blocking(wait), Request::Command(command))
     }
 
     /// A command naming this handle's key first: `NAME key`.

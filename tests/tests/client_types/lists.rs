@@ -1,9 +1,10 @@
 //! `RedisList`, `RedisDeque` and `RedisQueue` against real servers: each type against its std
 //! counterpart on random operation sequences, the stored layout, concurrency, blocking `get`,
-//! and key ownership.
+//! and key ownership. The model tests are generic over the face: `aio_lists` runs them on the
+//! async types.
 
-use pottery::{Error, RedisDeque, RedisList, RedisQueue};
-use pottery_tests::Server;
+use pottery::{containers, Error, RedisDeque, RedisList, RedisQueue};
+use pottery_tests::{Server, Wait};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::collections::VecDeque;
@@ -88,39 +89,40 @@ fn list_operation() -> impl Strategy<Value = ListOperation> {
     ]
 }
 
-/// Runs one operation on the `RedisList` and on a `Vec` with Python's index rules.
-fn run_list(
-    list: &RedisList<String>,
+/// Runs one operation on the `RedisList` (of either face) and on a `Vec` with Python's index
+/// rules.
+fn run_list<F: Wait>(
+    list: &containers::RedisList<String, F>,
     model: &mut Vec<String>,
     operation: &ListOperation,
 ) -> Result<(), TestCaseError> {
     match operation.clone() {
         ListOperation::Push(value) => {
-            list.push(&value).unwrap();
+            F::wait(list.push(&value)).unwrap();
             model.push(value);
         }
-        ListOperation::Pop => prop_assert_eq!(list.pop().unwrap(), model.pop()),
+        ListOperation::Pop => prop_assert_eq!(F::wait(list.pop()).unwrap(), model.pop()),
         ListOperation::Insert(index, value) => {
-            let len = list.insert(index, &value).unwrap();
+            let len = F::wait(list.insert(index, &value)).unwrap();
             model.insert(clamped(index, model.len()), value);
             prop_assert_eq!(len, model.len());
         }
         ListOperation::Remove(index) => {
             let expected = absolute(index, model.len()).map(|at| model.remove(at));
-            prop_assert_eq!(list.remove(index).unwrap(), expected);
+            prop_assert_eq!(F::wait(list.remove(index)).unwrap(), expected);
         }
         ListOperation::Get(index) => {
             let expected = absolute(index, model.len()).map(|at| model[at].clone());
-            prop_assert_eq!(list.get(index).unwrap(), expected);
+            prop_assert_eq!(F::wait(list.get(index)).unwrap(), expected);
         }
         ListOperation::Set(index, value) => match absolute(index, model.len()) {
             Some(at) => {
-                list.set(index, &value).unwrap();
+                F::wait(list.set(index, &value)).unwrap();
                 model[at] = value;
             }
             None => {
                 let refused = matches!(
-                    list.set(index, &value),
+                    F::wait(list.set(index, &value)),
                     Err(Error::IndexOutOfRange { index: i }) if i == index
                 );
                 prop_assert!(refused, "set({}) out of range must fail", index);
@@ -129,37 +131,40 @@ fn run_list(
         ListOperation::Slice(start, stop) => {
             let (low, high) = (clamped(start, model.len()), clamped(stop, model.len()));
             let expected = model[low..high.max(low)].to_vec();
-            prop_assert_eq!(list.slice(start, stop).unwrap(), expected);
+            prop_assert_eq!(F::wait(list.slice(start, stop)).unwrap(), expected);
         }
         ListOperation::SetSlice(start, stop, values) => {
-            let len = list.set_slice(start, stop, &values).unwrap();
+            let len = F::wait(list.set_slice(start, stop, &values)).unwrap();
             let low = clamped(start, model.len());
             let high = clamped(stop, model.len()).max(low);
             model.splice(low..high, values);
             prop_assert_eq!(len, model.len());
         }
         ListOperation::Extend(values) => {
-            list.extend(values.clone()).unwrap();
+            F::wait(list.extend(values.clone())).unwrap();
             model.extend(values);
         }
         ListOperation::Contains(value) => {
-            prop_assert_eq!(list.contains(&value).unwrap(), model.contains(&value))
+            prop_assert_eq!(
+                F::wait(list.contains(&value)).unwrap(),
+                model.contains(&value)
+            )
         }
         ListOperation::Position(value) => prop_assert_eq!(
-            list.position(&value).unwrap(),
+            F::wait(list.position(&value)).unwrap(),
             model.iter().position(|item| *item == value)
         ),
         ListOperation::Sort => {
-            list.sort().unwrap();
+            F::wait(list.sort()).unwrap();
             model.sort();
         }
         ListOperation::Clear => {
-            list.clear().unwrap();
+            F::wait(list.clear()).unwrap();
             model.clear();
         }
     }
-    prop_assert_eq!(list.len().unwrap(), model.len());
-    prop_assert_eq!(&list.to_vec().unwrap(), model);
+    prop_assert_eq!(F::wait(list.len()).unwrap(), model.len());
+    prop_assert_eq!(&F::wait(list.to_vec()).unwrap(), model);
     Ok(())
 }
 
@@ -167,17 +172,22 @@ fn run_list(
 fn list_matches_vec_on_random_operations() {
     let server = Server::start();
     let list: RedisList<String> = RedisList::open(server.url(), "model").unwrap();
+    list_matches_vec(&list);
+}
+
+/// The model test of a list of either face: random operations on it and on a `Vec`, compared
+/// after each one, then the whole list iterated.
+pub(crate) fn list_matches_vec<F: Wait>(list: &containers::RedisList<String, F>) {
     runner(120)
         .run(
             &proptest::collection::vec(list_operation(), 1..30),
             |operations| {
-                list.clear().unwrap();
+                F::wait(list.clear()).unwrap();
                 let mut model = Vec::new();
                 for operation in &operations {
-                    run_list(&list, &mut model, operation)?;
+                    run_list(list, &mut model, operation)?;
                 }
-                let iterated: Vec<String> = list.iter().collect::<Result<_, _>>().unwrap();
-                prop_assert_eq!(iterated, model);
+                prop_assert_eq!(F::collect(list.iter()).unwrap(), model);
                 Ok(())
             },
         )
@@ -230,71 +240,85 @@ fn bounded_push(model: &mut VecDeque<String>, maxlen: Option<usize>, value: Stri
     }
 }
 
-fn run_deque(
-    deque: &RedisDeque<String>,
+fn run_deque<F: Wait>(
+    deque: &containers::RedisDeque<String, F>,
     model: &mut VecDeque<String>,
     operation: &DequeOperation,
 ) -> Result<(), TestCaseError> {
     let maxlen = deque.maxlen();
     match operation.clone() {
         DequeOperation::PushBack(value) => {
-            deque.push_back(&value).unwrap();
+            F::wait(deque.push_back(&value)).unwrap();
             bounded_push(model, maxlen, value, false);
         }
         DequeOperation::PushFront(value) => {
-            deque.push_front(&value).unwrap();
+            F::wait(deque.push_front(&value)).unwrap();
             bounded_push(model, maxlen, value, true);
         }
-        DequeOperation::PopBack => prop_assert_eq!(deque.pop_back().unwrap(), model.pop_back()),
+        DequeOperation::PopBack => {
+            prop_assert_eq!(F::wait(deque.pop_back()).unwrap(), model.pop_back())
+        }
         DequeOperation::PopFront => {
-            prop_assert_eq!(deque.pop_front().unwrap(), model.pop_front())
+            prop_assert_eq!(F::wait(deque.pop_front()).unwrap(), model.pop_front())
         }
         DequeOperation::Extend(values) => {
-            deque.extend(values.clone()).unwrap();
+            F::wait(deque.extend(values.clone())).unwrap();
             for value in values {
                 bounded_push(model, maxlen, value, false);
             }
         }
         DequeOperation::ExtendLeft(values) => {
-            deque.extend_left(values.clone()).unwrap();
+            F::wait(deque.extend_left(values.clone())).unwrap();
             for value in values {
                 bounded_push(model, maxlen, value, true);
             }
         }
         DequeOperation::Rotate(n) => {
-            let len = deque.rotate(n).unwrap();
+            let len = F::wait(deque.rotate(n)).unwrap();
             if !model.is_empty() {
                 let k = i128::from(n).rem_euclid(model.len() as i128) as usize;
                 model.rotate_right(k);
             }
             prop_assert_eq!(len, model.len());
         }
-        DequeOperation::Front => prop_assert_eq!(deque.front().unwrap(), model.front().cloned()),
-        DequeOperation::Back => prop_assert_eq!(deque.back().unwrap(), model.back().cloned()),
+        DequeOperation::Front => {
+            prop_assert_eq!(F::wait(deque.front()).unwrap(), model.front().cloned())
+        }
+        DequeOperation::Back => {
+            prop_assert_eq!(F::wait(deque.back()).unwrap(), model.back().cloned())
+        }
         DequeOperation::Get(index) => {
             let expected = absolute(index, model.len()).map(|at| model[at].clone());
-            prop_assert_eq!(deque.get(index).unwrap(), expected);
+            prop_assert_eq!(F::wait(deque.get(index)).unwrap(), expected);
         }
     }
-    prop_assert_eq!(deque.len().unwrap(), model.len());
-    prop_assert_eq!(deque.to_vec().unwrap(), Vec::from(model.clone()));
+    prop_assert_eq!(F::wait(deque.len()).unwrap(), model.len());
+    prop_assert_eq!(F::wait(deque.to_vec()).unwrap(), Vec::from(model.clone()));
     Ok(())
 }
 
 #[test]
 fn deque_matches_vecdeque_on_random_operations() {
     let server = Server::start();
+    deque_matches_vecdeque(|| RedisDeque::<String>::open(server.url(), "model").unwrap());
+}
+
+/// The model test of deques of either face, opened by `open` and bounded or not: random
+/// operations on one and on a `VecDeque` bounded as Python's, compared after each one.
+pub(crate) fn deque_matches_vecdeque<F: Wait>(
+    open: impl Fn() -> containers::RedisDeque<String, F>,
+) {
     let strategy = (
         proptest::option::of(0usize..6),
         proptest::collection::vec(deque_operation(), 1..30),
     );
     runner(150)
         .run(&strategy, |(maxlen, operations)| {
-            let mut deque: RedisDeque<String> = RedisDeque::open(server.url(), "model").unwrap();
+            let mut deque = open();
             if let Some(bound) = maxlen {
                 deque = deque.with_maxlen(bound);
             }
-            deque.clear().unwrap();
+            F::wait(deque.clear()).unwrap();
             let mut model = VecDeque::new();
             for operation in &operations {
                 run_deque(&deque, &mut model, operation)?;

@@ -4,6 +4,7 @@
 //! One test binary: each submodule was once its own `tests/*.rs` file.
 
 mod aio_caching;
+mod aio_lists;
 mod aio_probabilistic;
 mod aio_sets;
 mod bloom_filter;

@@ -164,7 +164,7 @@ fn strings() -> Vec<String> {
 /// Rust reads Python's keys as `values`, writes its own, and the bytes match Python's.
 fn check<T>(server: &Server, name: &'static str, values: Vec<T>)
 where
-    T: Serialize + DeserializeOwned + Exactly + Debug + Clone,
+    T: Serialize + DeserializeOwned + Exactly + Debug + Clone + Send + 'static,
 {
     for kind in ["list", "deque"] {
         let python_key = format!("py:{kind}:{name}");
