@@ -52,6 +52,8 @@ pub(crate) struct Endpoint {
     /// `AUTH` and `SELECT` as needed, packed once; sent before the first command.
     handshake: Vec<u8>,
     steps: Vec<Step>,
+    /// The database selected, for `get_db` of the async connection.
+    #[cfg(feature = "tokio")]
     db: i64,
 }
 
@@ -92,6 +94,7 @@ impl Endpoint {
             tcp: info.tcp_settings().clone(),
             handshake,
             steps,
+            #[cfg(feature = "tokio")]
             db: settings.db(),
         })
     }
