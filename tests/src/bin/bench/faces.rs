@@ -11,7 +11,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
 use futures_util::future::join_all;
-use pottery::{aio, Connector, RedisDict};
+use pottery::{aio, BloomFilter, Connector, RedisCounter, RedisDeque, RedisDict, RedisSet};
 use tokio::runtime::Runtime;
 
 use crate::measure::{median_rates_interleaved, start_servers, timed_runs, Options, Runs};
@@ -33,15 +33,16 @@ struct Ratio {
 }
 
 pub fn run(options: &Options) {
-    let servers = start_servers(1, options);
+    let servers = start_servers(5, options);
     let server = &servers[0];
+    let masters: Vec<String> = servers.iter().map(pottery_tests::Server::url).collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     let count = options.count;
     let redis = Connector::from(server.url());
-    let mut rows = sequential(&runtime, &redis, count);
+    let mut rows = sequential(&runtime, &redis, &masters, count);
     rows.extend(concurrent(&runtime, &redis, server, options, count * 5));
     rows.push(pool(&server.url(), &redis, count));
     print(options, &rows);
@@ -72,16 +73,37 @@ where
     })
 }
 
+/// A sync case and its async twin, measured with their runs interleaved.
+type Pair<'a> = (String, Runs<'a>, Runs<'a>);
+
 /// Each operation once on the sync face and once on the async face, runs interleaved.
-fn sequential(runtime: &Runtime, redis: &Connector, count: usize) -> Vec<Ratio> {
+fn sequential(
+    runtime: &Runtime,
+    redis: &Connector,
+    masters: &[String],
+    count: usize,
+) -> Vec<Ratio> {
     let dict: RedisDict<String, u64> = RedisDict::open(redis, "bench:sync:dict").expect("dict");
     let async_dict: aio::RedisDict<String, u64> =
         aio::RedisDict::open(redis, "bench:async:dict").expect("dict");
+    let set: RedisSet<u64> = RedisSet::open(redis, "bench:sync:set").expect("set");
+    let async_set: aio::RedisSet<u64> = aio::RedisSet::open(redis, "bench:async:set").expect("set");
+    let counter: RedisCounter<String> =
+        RedisCounter::open(redis, "bench:sync:counter").expect("counter");
+    let async_counter: aio::RedisCounter<String> =
+        aio::RedisCounter::open(redis, "bench:async:counter").expect("counter");
+    let deque: RedisDeque<u64> = RedisDeque::open(redis, "bench:sync:deque").expect("deque");
+    let async_deque: aio::RedisDeque<u64> =
+        aio::RedisDeque::open(redis, "bench:async:deque").expect("deque");
+    let filter: BloomFilter<u64> =
+        BloomFilter::open(redis, "bench:sync:bloom", 100_000, 0.01).expect("bloom");
+    let async_filter: aio::BloomFilter<u64> =
+        aio::BloomFilter::open(redis, "bench:async:bloom", 100_000, 0.01).expect("bloom");
     dict.put("field", &1).expect("put");
     runtime.block_on(async_dict.put("field", &1)).expect("put");
-    let mut cases: Vec<(&str, Runs<'_>, Runs<'_>)> = vec![
+    let mut pairs: Vec<Pair<'_>> = vec![
         (
-            "RedisDict::get",
+            "RedisDict::get".into(),
             Box::new(timed_runs(count, || {
                 dict.get("field").expect("get");
             })),
@@ -90,7 +112,7 @@ fn sequential(runtime: &Runtime, redis: &Connector, count: usize) -> Vec<Ratio> 
             }),
         ),
         (
-            "RedisDict::insert (MULTI/EXEC)",
+            "RedisDict::insert (MULTI/EXEC)".into(),
             Box::new(timed_runs(count, || {
                 dict.insert("field", &2).expect("insert");
             })),
@@ -98,10 +120,49 @@ fn sequential(runtime: &Runtime, redis: &Connector, count: usize) -> Vec<Ratio> 
                 async_dict.insert("field", &2).await.expect("insert");
             }),
         ),
+        (
+            "RedisSet::insert".into(),
+            Box::new(timed_runs(count, || {
+                set.insert(&7).expect("insert");
+            })),
+            async_runs(runtime, count, || async {
+                async_set.insert(&7).await.expect("insert");
+            }),
+        ),
+        (
+            "RedisCounter::increment".into(),
+            Box::new(timed_runs(count, || {
+                counter.increment("hits", 1).expect("increment");
+            })),
+            async_runs(runtime, count, || async {
+                async_counter.increment("hits", 1).await.expect("increment");
+            }),
+        ),
+        (
+            "RedisDeque::push_back (POTTERY.DEQUE.PUSH)".into(),
+            Box::new(timed_runs(count, || {
+                deque.push_back(&1).expect("push_back");
+            })),
+            async_runs(runtime, count, || async {
+                async_deque.push_back(&1).await.expect("push_back");
+            }),
+        ),
+        (
+            "BloomFilter::contains".into(),
+            Box::new(timed_runs(count, || {
+                filter.contains(&1).expect("contains");
+            })),
+            async_runs(runtime, count, || async {
+                async_filter.contains(&1).await.expect("contains");
+            }),
+        ),
     ];
+    for size in [1, 5] {
+        pairs.extend(distributed(runtime, &masters[..size], count / 2));
+    }
+    let names: Vec<String> = pairs.iter().map(|(name, _, _)| name.clone()).collect();
     let mut runs: Vec<Runs<'_>> = Vec::new();
-    let names: Vec<&str> = cases.iter().map(|(name, _, _)| *name).collect();
-    for (_, sync, asynchronous) in cases.drain(..) {
+    for (_, sync, asynchronous) in pairs {
         runs.push(sync);
         runs.push(asynchronous);
     }
@@ -116,6 +177,76 @@ fn sequential(runtime: &Runtime, redis: &Connector, count: usize) -> Vec<Ratio> 
             target: SEQUENTIAL_TARGET,
         })
         .collect()
+}
+
+/// Redlock acquire + release and NextId::next_id on `masters`, on both faces.
+fn distributed<'a>(runtime: &'a Runtime, masters: &[String], count: usize) -> Vec<Pair<'a>> {
+    let size = masters.len();
+    let lock = pottery::Redlock::builder()
+        .name(format!("bench-async-{size}"))
+        .masters(masters.to_vec())
+        .build()
+        .expect("Redlock");
+    let async_lock = runtime
+        .block_on(
+            pottery::Redlock::builder()
+                .name(format!("bench-async-aio-{size}"))
+                .masters(masters.to_vec())
+                .build_async(),
+        )
+        .expect("aio::Redlock");
+    let mut ids = pottery::NextId::builder()
+        .name(format!("bench-async-{size}"))
+        .masters(masters.to_vec())
+        .build()
+        .expect("NextId");
+    let mut async_ids = runtime
+        .block_on(
+            pottery::NextId::builder()
+                .name(format!("bench-async-aio-{size}"))
+                .masters(masters.to_vec())
+                .build_async(),
+        )
+        .expect("aio::NextId");
+    let lock_async = Arc::new(async_lock);
+    let mut warm = false;
+    vec![
+        (
+            format!("Redlock acquire + release, {size} master(s)"),
+            Box::new(timed_runs(count, move || {
+                lock.acquire().expect("acquire").release().expect("release");
+            })),
+            async_runs(runtime, count, move || {
+                let lock = Arc::clone(&lock_async);
+                async move {
+                    let guard = lock.acquire().await.expect("acquire");
+                    guard.release().await.expect("release");
+                }
+            }),
+        ),
+        (
+            format!("NextId::next_id, {size} master(s)"),
+            Box::new(timed_runs(count, move || {
+                ids.next_id().expect("next_id");
+            })),
+            // `next_id` borrows the NextId mutably: the whole run is one future.
+            Box::new(move || {
+                runtime.block_on(async {
+                    if !warm {
+                        for _ in 0..count / 10 + 1 {
+                            async_ids.next_id().await.expect("next_id");
+                        }
+                        warm = true;
+                    }
+                    let started = Instant::now();
+                    for _ in 0..count {
+                        async_ids.next_id().await.expect("next_id");
+                    }
+                    count as f64 / started.elapsed().as_secs_f64()
+                })
+            }),
+        ),
+    ]
 }
 
 /// 64 tasks sharing one async handle (so one multiplexed connection) vs `redis-benchmark -c
