@@ -13,6 +13,11 @@ use crate::transport::async_socket::AsyncConnection;
 use crate::transport::master::{Backoff, Identity, Resolved};
 use crate::transport::socket::Endpoint;
 
+/// The `redis` crate's error for a reply that did not come in time.
+fn timed_out() -> redis::RedisError {
+    std::io::Error::from(std::io::ErrorKind::TimedOut).into()
+}
+
 /// How an async master's connection is reopened.
 enum AsyncReopen {
     /// Pottery's own connection ([`AsyncConnection`]): plain TCP and Unix sockets.
@@ -80,19 +85,30 @@ impl AsyncMaster {
         self.id.index
     }
 
-    /// Sends `command` and waits for its reply; the caller bounds the wait with the round's
-    /// timeout (dropping this future mid-way leaves the connection usable).
-    pub(crate) async fn request(&mut self, command: &redis::Cmd) -> Result<Value> {
+    /// Sends `command` and waits for its reply until `round_end` (dropping this future mid-way
+    /// leaves the connection usable). Pottery's own connection bounds the wait itself; the
+    /// redis crate's connections get a timer.
+    pub(crate) async fn request(
+        &mut self,
+        command: &redis::Cmd,
+        round_end: tokio::time::Instant,
+    ) -> Result<Value> {
         if self.connection.is_none() {
-            self.connect().await?;
+            let connecting = tokio::time::timeout_at(round_end, self.connect()).await;
+            connecting.unwrap_or_else(|_| Err(self.id.timed_out()))?;
         }
+        let left = round_end.saturating_duration_since(tokio::time::Instant::now());
         let sent = match self.connection.as_mut() {
             None => return Err(self.id.unavailable(Unavailable::ConnectionBroken)),
-            Some(AsyncLink::Own(connection)) => connection.send_command(command).await,
+            Some(AsyncLink::Own(connection)) => connection.send_command_within(command, left).await,
             Some(AsyncLink::Multiplexed(connection)) => {
-                connection.send_packed_command(command).await
+                let reply = tokio::time::timeout(left, connection.send_packed_command(command));
+                reply.await.unwrap_or_else(|_| Err(timed_out()))
             }
-            Some(AsyncLink::Cluster(connection)) => connection.req_packed_command(command).await,
+            Some(AsyncLink::Cluster(connection)) => {
+                let reply = tokio::time::timeout(left, connection.req_packed_command(command));
+                reply.await.unwrap_or_else(|_| Err(timed_out()))
+            }
         };
         match sent {
             Ok(value) => {

@@ -9,7 +9,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use redis::Value;
 use tokio::sync::Mutex;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::transport::async_master::AsyncMaster;
 use crate::transport::master::Master;
 use crate::transport::quorum::{resolve, Machine, Reach, Step};
@@ -69,7 +69,7 @@ impl AsyncMasters {
 /// Sends `command` to every master concurrently and hands each reply to `on_reply(master
 /// index, reply)` in the order they arrive, until it returns `Break` (unless every master must
 /// be reached) or the per-master timeout is over (masters still silent then get
-/// [`Error::Timeout`]). Dropping the requests still running is fine for a multiplexed
+/// [`Error::Timeout`](crate::Error::Timeout)). Dropping the requests still running is fine for a multiplexed
 /// connection, but a request dropped that early may not have been sent.
 async fn round(
     masters: &mut [AsyncMaster],
@@ -79,18 +79,15 @@ async fn round(
     mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
 ) {
     let round_end = tokio::time::Instant::now() + timeout;
+    if let [master] = masters {
+        // One master: nothing to wait for together.
+        let reply = master.request(command, round_end).await;
+        let _ = on_reply(master.index(), reply);
+        return;
+    }
     let mut replies: FuturesUnordered<_> = masters
         .iter_mut()
-        .map(|master| async move {
-            let index = master.index();
-            let reply = tokio::time::timeout_at(round_end, master.request(command))
-                .await
-                .unwrap_or(Err(Error::Timeout {
-                    master: index,
-                    timeout,
-                }));
-            (index, reply)
-        })
+        .map(|master| async move { (master.index(), master.request(command, round_end).await) })
         .collect();
     while let Some((index, reply)) = replies.next().await {
         if on_reply(index, reply).is_break() && reach == Reach::Decided {
@@ -102,6 +99,7 @@ async fn round(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn no_masters_is_an_invalid_argument() {

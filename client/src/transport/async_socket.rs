@@ -123,9 +123,20 @@ impl AsyncConnection {
 
     /// Sends `command` and awaits its reply.
     pub(crate) async fn send_command(&self, command: &Cmd) -> RedisResult<Value> {
-        let mut replies = self
-            .request(|out| command.write_packed_command(out), 0, 1)
-            .await?;
+        self.send_command_within(command, self.response_timeout)
+            .await
+    }
+
+    /// Sends `command` and awaits its reply for at most `timeout` (then the call fails with
+    /// a timeout and the connection breaks: the reply may still come). The connection's own
+    /// timer bounds the wait, so a round needs no timer of its own per master.
+    pub(crate) async fn send_command_within(
+        &self,
+        command: &Cmd,
+        timeout: Duration,
+    ) -> RedisResult<Value> {
+        let write = |out: &mut Vec<u8>| command.write_packed_command(out);
+        let mut replies = Call::start(&self.shared, write, 0, 1, timeout)?.await?;
         Ok(replies.pop().unwrap_or(Value::Nil))
     }
 

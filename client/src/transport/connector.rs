@@ -33,7 +33,7 @@ pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 /// container costs neither a round trip nor a socket.
 ///
 /// - **Sync containers** share a small pool of connections, opened as needed up to
-///   [`pool_size`](Self::with_pool_size) (8 by default); a call takes one for its round trip
+///   [`pool_size`](Self::with_pool_size) (16 by default); a call takes one for its round trip
 ///   and gives it back, so up to that many threads are served at once and further ones wait
 ///   (at most [`DEFAULT_CONTAINER_TIMEOUT`], then [`Error::PoolTimeout`]).
 /// - **Async containers** ([`aio`](crate::aio)) share *one* multiplexed connection per server
@@ -76,7 +76,7 @@ pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 /// use pottery::{Connector, RedisDict};
 ///
 /// let redis = Connector::from("redis://127.0.0.1:6379/");
-/// // 10,000 handles, one pool of at most 8 connections between them.
+/// // 10,000 handles, one pool of at most 16 connections between them.
 /// let users: Vec<RedisDict<String, u64>> = (0..10_000)
 ///     .map(|user| RedisDict::open(&redis, &format!("user:{user}")))
 ///     .collect::<pottery::Result<_>>()?;
@@ -144,13 +144,13 @@ impl Connector {
     }
 
     /// Sets how many connections sync containers may open at once through this connector
-    /// (at least 1; 8 by default). Takes effect for connections opened from then on.
+    /// (at least 1; 16 by default). Takes effect for connections opened from then on.
     ///
     /// # Example
     ///
     /// ```no_run
-    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/").with_pool_size(16);
-    /// assert_eq!(redis.pool_size(), 16);
+    /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/").with_pool_size(4);
+    /// assert_eq!(redis.pool_size(), 4);
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn with_pool_size(self, size: usize) -> Self {
@@ -164,7 +164,7 @@ impl Connector {
     ///
     /// ```
     /// let redis = pottery::Connector::from("redis://127.0.0.1:6379/");
-    /// assert_eq!(redis.pool_size(), 8);
+    /// assert_eq!(redis.pool_size(), 16);
     /// ```
     pub fn pool_size(&self) -> usize {
         self.shared.pool.size()

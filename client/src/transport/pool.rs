@@ -16,7 +16,7 @@ use crate::transport::connector::{
 };
 
 /// Connections a connector opens for sync calls at most, unless told otherwise.
-pub(crate) const DEFAULT_POOL_SIZE: usize = 8;
+pub(crate) const DEFAULT_POOL_SIZE: usize = 16;
 
 pub(crate) struct Pool {
     state: Mutex<State>,
