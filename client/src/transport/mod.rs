@@ -17,6 +17,7 @@ pub(crate) mod pool;
 pub(crate) mod quorum;
 pub(crate) mod resp;
 pub(crate) mod script;
+pub(crate) mod session;
 pub(crate) mod socket;
 pub(crate) mod source;
 pub(crate) mod sync_master;

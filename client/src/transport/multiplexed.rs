@@ -56,7 +56,7 @@ impl AsyncSession {
             (Self::Cluster(connection), Request::Pipeline(pipeline)) => {
                 match pipeline.query_async::<Value>(connection).await {
                     Err(error) if moved_before_running(&error, pipeline) => {
-                        // As for sync cluster connections (see `connector::send`).
+                        // As for sync cluster connections (see `session::send`).
                         redis::cmd("EXISTS").arg(key).exec_async(connection).await?;
                         pipeline.query_async::<Value>(connection).await
                     }

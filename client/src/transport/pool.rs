@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::transport::connector::{
-    breaks_connection, into_error, lock, Origin, Session, DEFAULT_CONTAINER_TIMEOUT,
+    breaks_connection, into_error, lock, Origin, DEFAULT_CONTAINER_TIMEOUT,
 };
+use crate::transport::session::Session;
 
 /// Connections a connector opens for sync calls at most, unless told otherwise.
 pub(crate) const DEFAULT_POOL_SIZE: usize = 16;
