@@ -152,6 +152,12 @@ async fn eight_concurrent_tasks_compute_once() {
     })
     .await
     .unwrap();
+    // The server counted the ninth HGET before the task that sent it read the reply and
+    // started computing: wait for that start (bounded), then no other may have started.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while runs.load(Ordering::SeqCst) == 0 && tokio::time::Instant::now() < deadline {
+        tokio::task::yield_now().await;
+    }
     assert_eq!(runs.load(Ordering::SeqCst), 1, "one task computes");
     release.notify_one();
     let mut answers = Vec::new();
@@ -451,16 +457,30 @@ async fn fib(n: u64) -> pottery::Result<u64> {
     })
 }
 
-#[tokio::test]
-async fn recursion_goes_through_the_cache() {
-    let server = Server::start();
-    FIB_URL.set(server.url()).expect("set once");
-    assert_eq!(fib(80).await.unwrap(), 23_416_728_348_467_685);
-    assert_eq!(FIB_RUNS.load(Ordering::SeqCst), 81);
-    let stats = fib_cache().unwrap().stats().await.unwrap();
-    assert_eq!((stats.hits, stats.misses, stats.size), (78, 81, 81));
-    assert_eq!(fib(80).await.unwrap(), 23_416_728_348_467_685);
-    assert_eq!(FIB_RUNS.load(Ordering::SeqCst), 81);
+#[test]
+fn recursion_goes_through_the_cache() {
+    // fib(80) polls 80 nested futures at its deepest; unoptimized test builds need more than
+    // a test thread's default 2 MiB of stack for that.
+    let recursion = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let server = Server::start();
+                FIB_URL.set(server.url()).expect("set once");
+                assert_eq!(fib(80).await.unwrap(), 23_416_728_348_467_685);
+                assert_eq!(FIB_RUNS.load(Ordering::SeqCst), 81);
+                let stats = fib_cache().unwrap().stats().await.unwrap();
+                assert_eq!((stats.hits, stats.misses, stats.size), (78, 81, 81));
+                assert_eq!(fib(80).await.unwrap(), 23_416_728_348_467_685);
+                assert_eq!(FIB_RUNS.load(Ordering::SeqCst), 81);
+            });
+        })
+        .expect("a thread");
+    recursion.join().expect("the recursion test passed");
 }
 
 static SHARED_URL: OnceLock<String> = OnceLock::new();
