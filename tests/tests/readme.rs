@@ -50,7 +50,15 @@ fn rust_examples_run() {
             .map(|(&port, server)| (port, &*server.url().leak()))
             .collect();
         *EXAMPLE_URLS.lock().unwrap_or_else(PoisonError::into_inner) = Some(urls);
-        if let Err(error) = example() {
+        // An example may recurse deeply (an async cached Fibonacci polls 80 nested futures),
+        // more than a test thread's 2 MiB hold in an unoptimized build.
+        let outcome = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || example().map_err(|error| error.to_string()))
+            .expect("a thread for the example")
+            .join()
+            .unwrap_or_else(|_| Err("it panicked".to_owned()));
+        if let Err(error) = outcome {
             panic!("README Rust example {number} failed: {error}");
         }
     }
