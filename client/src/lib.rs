@@ -76,6 +76,7 @@ pub use crate::nextid::builder::NextIdBuilder;
 pub use crate::nextid::sync::NextId;
 pub use crate::probabilistic::BloomInfo;
 pub use crate::redlock::builder::RedlockBuilder;
+pub use crate::redlock::info::{Hold, LockInfo};
 pub use crate::redlock::rounds::Holder;
 pub use crate::redlock::sync::{LockGuard, Redlock};
 pub use crate::timer::{ContextTimer, TimerScope};
