@@ -73,6 +73,7 @@ pub use crate::containers::scan::Scan;
 pub use crate::error::{Error, Result, TimerMisuse, Unavailable};
 pub use crate::face::{Blocking, Face, Operation};
 pub use crate::nextid::builder::NextIdBuilder;
+pub use crate::nextid::info::SequenceInfo;
 pub use crate::nextid::sync::NextId;
 pub use crate::probabilistic::BloomInfo;
 pub use crate::redlock::builder::RedlockBuilder;
