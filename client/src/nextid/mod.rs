@@ -3,6 +3,7 @@
 
 pub(crate) mod builder;
 pub(crate) mod claim;
+pub(crate) mod info;
 pub(crate) mod machine;
 pub(crate) mod sync;
 #[cfg(feature = "tokio")]

@@ -1,16 +1,15 @@
 //! [`NextId`]: distributed, monotonically increasing IDs over one or more Redis masters, on
 //! the sync loop.
 
-use std::fmt;
 use std::ops::RangeInclusive;
 use std::sync::Mutex;
 
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::Result;
-use crate::nextid::builder::{NextIdBuilder, Settings, Timing};
+use crate::nextid::builder::{NextIdBuilder, Settings};
 use crate::nextid::claim::Sequence;
-use crate::nextid::machine;
+use crate::nextid::info::{sequence_face, SequenceInfo};
 use crate::transport::sync_masters::SyncMasters;
 
 /// A distributed sequence of unique, increasing `i64` IDs, agreed by a majority of Redis
@@ -66,25 +65,13 @@ use crate::transport::sync_masters::SyncMasters;
 /// # Ok::<(), pottery::Error>(())
 /// ```
 pub struct NextId {
-    key: String,
-    timing: Timing,
+    info: SequenceInfo,
     /// Locked by the sync loop, for one round at a time (never contended: calls take `&mut`).
     masters: Mutex<SyncMasters>,
-    count: usize,
     sequence: Sequence,
 }
 
-impl fmt::Debug for NextId {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("NextId")
-            .field("key", &self.key)
-            .field("masters", &self.count)
-            .field("timing", &self.timing)
-            .field("last", &self.sequence.last())
-            .finish()
-    }
-}
+sequence_face!(NextId, "NextId", "last": |ids| ids.sequence.last());
 
 impl NextId {
     /// Starts a [`NextIdBuilder`].
@@ -101,55 +88,11 @@ impl NextId {
     }
 
     pub(crate) fn new(settings: Settings, masters: SyncMasters) -> Self {
-        let count = masters.len();
         Self {
-            key: settings.key,
-            timing: settings.timing,
+            info: SequenceInfo::new(settings, masters.len()),
             masters: Mutex::new(masters),
-            count,
             sequence: Sequence::default(),
         }
-    }
-
-    /// The key on every master: `nextid:<name>`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let ids = pottery::NextId::builder().master("redis://127.0.0.1:6379/").build()?;
-    /// assert_eq!(ids.key(), "nextid:current");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// The number of masters configured.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let ids = pottery::NextId::builder().master("redis://127.0.0.1:6379/").build()?;
-    /// assert_eq!(ids.masters(), 1);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn masters(&self) -> usize {
-        self.count
-    }
-
-    /// The number of masters that must agree on each ID: floor(masters / 2) + 1.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let ids = pottery::NextId::builder()
-    ///     .masters(["redis://127.0.0.1:6379/", "redis://127.0.0.1:6380/", "redis://127.0.0.1:6381/"])
-    ///     .build()?;
-    /// assert_eq!(ids.quorum(), 2);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn quorum(&self) -> usize {
-        crate::transport::quorum::majority(self.count)
     }
 
     /// Returns the next ID.
@@ -209,18 +152,12 @@ impl NextId {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn reset(&mut self) -> Result<()> {
-        let reset = machine::reset(&self.key, self.count, &mut self.sequence);
+        let reset = self.info.reset(&mut self.sequence);
         SyncMasters::run(&self.masters, reset)
     }
 
     fn claim(&mut self, count: usize) -> Result<RangeInclusive<i64>> {
-        let claim = machine::ClaimBlock::new(
-            &self.key,
-            self.timing,
-            self.count,
-            &mut self.sequence,
-            count,
-        );
+        let claim = self.info.claim(&mut self.sequence, count);
         SyncMasters::run(&self.masters, claim)
     }
 }

@@ -7,15 +7,14 @@
 //! granted it; the requests still in flight are dropped, which a multiplexed connection
 //! tolerates. The redis crate drives each multiplexed connection with a tokio task of its own.
 
-use std::fmt;
 use std::ops::RangeInclusive;
 
 use tokio::sync::Mutex;
 
 use crate::error::Result;
-use crate::nextid::builder::{Settings, Timing};
+use crate::nextid::builder::Settings;
 use crate::nextid::claim::Sequence;
-use crate::nextid::machine;
+use crate::nextid::info::{sequence_face, SequenceInfo};
 use crate::transport::async_masters::AsyncMasters;
 
 /// A distributed sequence of unique, increasing `i64` IDs, agreed by a majority of Redis
@@ -40,86 +39,21 @@ use crate::transport::async_masters::AsyncMasters;
 /// # Ok(()) }
 /// ```
 pub struct NextId {
-    key: String,
-    timing: Timing,
+    info: SequenceInfo,
     /// Locked by the async loop, for one round at a time (never contended: calls take `&mut`).
     masters: Mutex<AsyncMasters>,
-    count: usize,
     sequence: Sequence,
 }
 
-impl fmt::Debug for NextId {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("aio::NextId")
-            .field("key", &self.key)
-            .field("masters", &self.count)
-            .field("timing", &self.timing)
-            .field("sequence", &self.sequence)
-            .finish()
-    }
-}
+sequence_face!(NextId, "aio::NextId", "sequence": |ids| ids.sequence);
 
 impl NextId {
     pub(crate) fn new(settings: Settings, masters: AsyncMasters) -> Self {
-        let count = masters.len();
         Self {
-            key: settings.key,
-            timing: settings.timing,
+            info: SequenceInfo::new(settings, masters.len()),
             masters: Mutex::new(masters),
-            count,
             sequence: Sequence::default(),
         }
-    }
-
-    /// The key on every master: `nextid:<name>`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let ids = pottery::NextId::builder()
-    ///     .name("orders")
-    ///     .master("redis://127.0.0.1:6379/")
-    ///     .build_async().await?;
-    /// assert_eq!(ids.key(), "nextid:orders");
-    /// # Ok::<(), pottery::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// The number of masters configured.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let ids = pottery::NextId::builder().master("redis://127.0.0.1:6379/").build_async().await?;
-    /// assert_eq!(ids.masters(), 1);
-    /// # Ok::<(), pottery::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn masters(&self) -> usize {
-        self.count
-    }
-
-    /// The number of masters that must agree on each ID: floor(masters / 2) + 1.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let ids = pottery::NextId::builder()
-    ///     .masters(["redis://127.0.0.1:6379/", "redis://127.0.0.1:6380/"])
-    ///     .build_async().await?;
-    /// assert_eq!(ids.quorum(), 2);
-    /// # Ok::<(), pottery::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn quorum(&self) -> usize {
-        crate::transport::quorum::majority(self.count)
     }
 
     /// Returns the next ID; see [`NextId::next_id`](crate::NextId::next_id).
@@ -165,18 +99,12 @@ impl NextId {
     /// # Ok(()) }
     /// ```
     pub async fn reset(&mut self) -> Result<()> {
-        let reset = machine::reset(&self.key, self.count, &mut self.sequence);
+        let reset = self.info.reset(&mut self.sequence);
         AsyncMasters::run(&self.masters, reset).await
     }
 
     async fn claim(&mut self, count: usize) -> Result<RangeInclusive<i64>> {
-        let claim = machine::ClaimBlock::new(
-            &self.key,
-            self.timing,
-            self.count,
-            &mut self.sequence,
-            count,
-        );
+        let claim = self.info.claim(&mut self.sequence, count);
         AsyncMasters::run(&self.masters, claim).await
     }
 }

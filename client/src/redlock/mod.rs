@@ -2,6 +2,7 @@
 //! sans-IO machines, and the two faces that drive them (sync, and tokio for `pottery::aio`).
 
 pub(crate) mod builder;
+pub(crate) mod info;
 pub(crate) mod machine;
 pub(crate) mod rounds;
 pub(crate) mod sync;

@@ -1,7 +1,6 @@
 //! [`Redlock`]: a distributed lock over one or more Redis masters with the pottery module, and
 //! its [`LockGuard`].
 
-use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -10,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::redlock::builder::{RedlockBuilder, Settings};
+use crate::redlock::info::{self, guard_face, lock_face, Hold, Validity, ValidityCell};
 use crate::redlock::machine::{self, Acquire, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::master::Master;
-use crate::transport::quorum::{majority, Machine};
+use crate::transport::quorum::Machine;
 use crate::transport::sync_masters::SyncMasters;
 
 /// A distributed lock (Redlock) over one or more Redis masters with the pottery module loaded
@@ -66,11 +66,8 @@ pub struct Redlock {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    settings: Settings,
-    masters: Mutex<SyncMasters>,
-    count: usize,
-}
+/// The lock's info and this face's masters.
+type Shared = info::Shared<Mutex<SyncMasters>>;
 
 impl Shared {
     fn run<M: Machine>(&self, machine: M) -> M::Output {
@@ -78,18 +75,11 @@ impl Shared {
     }
 
     fn release(&self, token: &str) -> Result<()> {
-        self.run(machine::release(&self.settings, self.count, token))
-    }
-}
-
-impl fmt::Debug for Redlock {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("Redlock")
-            .field("key", &self.shared.settings.key)
-            .field("masters", &self.shared.count)
-            .field("ttl", &self.shared.settings.ttl)
-            .finish_non_exhaustive()
+        self.run(machine::release(
+            &self.info.settings,
+            self.info.count,
+            token,
+        ))
     }
 }
 
@@ -109,66 +99,8 @@ impl Redlock {
 
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
         let masters = SyncMasters::new(masters, settings.master_timeout)?;
-        let count = masters.len();
-        Ok(Self {
-            shared: Arc::new(Shared {
-                settings,
-                masters: Mutex::new(masters),
-                count,
-            }),
-        })
-    }
-
-    /// The key on every master: `<prefix>:<name>`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
-    /// assert_eq!(lock.key(), "redlock:printer");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn key(&self) -> &str {
-        &self.shared.settings.key
-    }
-
-    /// The number of masters configured.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build()?;
-    /// assert_eq!(lock.masters(), 1);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn masters(&self) -> usize {
-        self.shared.count
-    }
-
-    /// The number of masters that must agree: floor(masters / 2) + 1.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build()?;
-    /// assert_eq!(lock.quorum(), 1);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn quorum(&self) -> usize {
-        majority(self.masters())
-    }
-
-    /// The TTL each acquisition and extension sets.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build()?;
-    /// assert_eq!(lock.ttl(), std::time::Duration::from_secs(10));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn ttl(&self) -> Duration {
-        self.shared.settings.ttl
+        let shared = Shared::new(settings, masters.len(), Mutex::new(masters));
+        Ok(Self { shared })
     }
 
     /// Makes one attempt: the guard if acquired, `None` if others hold the lock.
@@ -201,7 +133,7 @@ impl Redlock {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn acquire(&self) -> Result<LockGuard> {
-        let timeout = self.shared.settings.acquire_timeout;
+        let timeout = self.shared.info.settings.acquire_timeout;
         self.acquire_timeout(timeout)?
             .ok_or(Error::AcquireTimeout { timeout })
     }
@@ -223,7 +155,11 @@ impl Redlock {
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
         let shared = &self.shared;
-        let acquired = shared.run(Acquire::new(&shared.settings, shared.count, timeout))?;
+        let acquired = shared.run(Acquire::new(
+            &shared.info.settings,
+            shared.info.count,
+            timeout,
+        ))?;
         Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))
     }
 
@@ -241,7 +177,7 @@ impl Redlock {
     /// ```
     pub fn holder(&self) -> Result<Option<Holder>> {
         let shared = &self.shared;
-        shared.run(machine::holder(&shared.settings, shared.count))
+        shared.run(machine::holder(&shared.info.settings, shared.info.count))
     }
 
     /// Whether a majority of masters report the same holder.
@@ -279,6 +215,8 @@ impl Redlock {
     }
 }
 
+lock_face!(Redlock, "Redlock");
+
 /// What a guard and its renewal thread share.
 struct GuardState {
     /// Until when the lock is surely held (monotonic clock).
@@ -288,6 +226,13 @@ struct GuardState {
 }
 
 impl GuardState {
+    fn new(validity: Validity) -> Self {
+        Self {
+            valid_until: Mutex::new(validity.until),
+            lost: AtomicBool::new(validity.lost),
+        }
+    }
+
     fn valid_until(&self) -> Instant {
         *self
             .valid_until
@@ -301,9 +246,14 @@ impl GuardState {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = until;
     }
+}
 
-    fn is_lost(&self) -> bool {
-        self.lost.load(Ordering::SeqCst) || Instant::now() >= self.valid_until()
+impl ValidityCell for GuardState {
+    fn get(&self) -> Validity {
+        Validity {
+            until: self.valid_until(),
+            lost: self.lost.load(Ordering::SeqCst),
+        }
     }
 }
 
@@ -330,123 +280,28 @@ struct RenewalThread {
 /// ```
 pub struct LockGuard {
     shared: Arc<Shared>,
-    token: String,
-    fence: Option<i64>,
+    hold: Hold,
+    /// The validity `hold` reads, which `extend` and the renewal thread write.
     state: Arc<GuardState>,
     extensions: u32,
     renewal: Option<RenewalThread>,
     released: bool,
 }
 
-impl fmt::Debug for LockGuard {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("LockGuard")
-            .field("key", &self.shared.settings.key)
-            .field("token", &self.token)
-            .field("fencing_token", &self.fence)
-            .field("validity", &self.validity())
-            .finish_non_exhaustive()
-    }
-}
-
 impl LockGuard {
     fn new(shared: Arc<Shared>, acquired: Acquired) -> Self {
-        let Acquired {
-            token,
-            fence,
-            valid_until,
-        } = acquired;
-        let state = Arc::new(GuardState {
-            valid_until: Mutex::new(valid_until),
-            lost: AtomicBool::new(false),
-        });
-        let renewal = shared
-            .settings
-            .auto_renew
-            .then(|| spawn_renewal(Arc::clone(&shared), token.clone(), Arc::clone(&state)));
+        let (hold, state) = Hold::new(acquired, GuardState::new);
+        let renew = shared.info.settings.auto_renew;
         Self {
-            shared,
-            token,
-            fence,
-            state,
+            renewal: renew.then(|| {
+                spawn_renewal(Arc::clone(&shared), hold.token.clone(), Arc::clone(&state))
+            }),
             extensions: 0,
-            renewal,
+            shared,
+            hold,
+            state,
             released: false,
         }
-    }
-
-    /// This holder's random token, the value of the lock key on the masters.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
-    /// let guard = lock.acquire()?;
-    /// assert_eq!(guard.token().len(), 36);
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// The fencing token of this acquisition (with [fencing](RedlockBuilder::fencing) on):
-    /// greater than every earlier holder's. Pass it to the protected resource, which rejects
-    /// stale ones (for example with `POTTERY.FENCE.CHECK`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let lock = pottery::Redlock::builder()
-    ///     .name("printer")
-    ///     .master("redis://127.0.0.1:6379/")
-    ///     .fencing(true)
-    ///     .build()?;
-    /// let guard = lock.acquire()?;
-    /// assert!(guard.fencing_token().is_some_and(|token| token >= 1));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn fencing_token(&self) -> Option<i64> {
-        self.fence
-    }
-
-    /// How long the lock is surely still held, by this client's monotonic clock (zero once
-    /// it may have expired).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build()?;
-    /// let guard = lock.acquire()?;
-    /// assert!(guard.validity() <= lock.ttl());
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn validity(&self) -> Duration {
-        self.state
-            .valid_until()
-            .saturating_duration_since(Instant::now())
-    }
-
-    /// Whether the lock may be lost: its validity ran out (not extended or renewed in time),
-    /// or auto-renewal found that a majority no longer holds it.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let lock = pottery::Redlock::builder()
-    ///     .name("printer")
-    ///     .master("redis://127.0.0.1:6379/")
-    ///     .auto_renew(true)
-    ///     .build()?;
-    /// let guard = lock.acquire()?;
-    /// while !guard.is_lost() {
-    ///     // work in small steps
-    /// #   break;
-    /// }
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn is_lost(&self) -> bool {
-        self.state.is_lost()
     }
 
     /// Resets the lock's TTL on the masters that still hold it; the validity starts again.
@@ -463,8 +318,12 @@ impl LockGuard {
     /// ```
     pub fn extend(&mut self) -> Result<()> {
         let shared = &self.shared;
-        machine::check_extensions(&shared.settings, self.extensions)?;
-        match shared.run(machine::extend(&shared.settings, shared.count, &self.token)) {
+        machine::check_extensions(&shared.info.settings, self.extensions)?;
+        match shared.run(machine::extend(
+            &shared.info.settings,
+            shared.info.count,
+            &self.hold.token,
+        )) {
             Ok(until) => {
                 self.extensions += 1;
                 self.state.set_valid_until(until);
@@ -492,7 +351,11 @@ impl LockGuard {
     /// ```
     pub fn locked(&self) -> Result<Option<Duration>> {
         let shared = &self.shared;
-        shared.run(machine::locked(&shared.settings, shared.count, &self.token))
+        shared.run(machine::locked(
+            &shared.info.settings,
+            shared.info.count,
+            &self.hold.token,
+        ))
     }
 
     /// Releases the lock. [`Error::LockLost`] if it had already expired (or been taken) on a
@@ -513,7 +376,7 @@ impl LockGuard {
     pub fn release(mut self) -> Result<()> {
         self.released = true;
         self.stop_renewal();
-        self.shared.release(&self.token)
+        self.shared.release(&self.hold.token)
     }
 
     fn stop_renewal(&mut self) {
@@ -524,11 +387,13 @@ impl LockGuard {
     }
 }
 
+guard_face!(LockGuard, "LockGuard");
+
 impl Drop for LockGuard {
     fn drop(&mut self) {
         self.stop_renewal();
         if !self.released {
-            let _ = self.shared.release(&self.token);
+            let _ = self.shared.release(&self.hold.token);
         }
     }
 }
@@ -538,14 +403,14 @@ impl Drop for LockGuard {
 fn spawn_renewal(shared: Arc<Shared>, token: String, state: Arc<GuardState>) -> RenewalThread {
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
-        let settings = &shared.settings;
+        let settings = &shared.info.settings;
         let mut wait = settings.renew_every();
         loop {
             match stopped.recv_timeout(wait) {
                 Err(RecvTimeoutError::Timeout) => {}
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             }
-            let extended = shared.run(machine::extend(settings, shared.count, &token));
+            let extended = shared.run(machine::extend(settings, shared.info.count, &token));
             let set_until = |until| state.set_valid_until(until);
             let mark_lost = || state.lost.store(true, Ordering::SeqCst);
             let valid_until = state.valid_until();

@@ -4,21 +4,21 @@
 //! One multiplexed connection per master; a round sends to every master concurrently and stops
 //! waiting once its outcome is certain. Auto-renewal runs as a tokio task per guard.
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::redlock::builder::Settings;
+use crate::redlock::info::{self, guard_face, lock_face, Hold, Validity, ValidityCell};
 use crate::redlock::machine::{self, Acquire, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::async_masters::AsyncMasters;
 use crate::transport::master::Master;
-use crate::transport::quorum::{majority, Machine};
+use crate::transport::quorum::Machine;
 
 /// A distributed lock over one or more Redis masters (async, tokio).
 ///
@@ -47,11 +47,8 @@ pub struct Redlock {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    settings: Settings,
-    masters: Mutex<AsyncMasters>,
-    count: usize,
-}
+/// The lock's info and this face's masters.
+type Shared = info::Shared<Mutex<AsyncMasters>>;
 
 impl Shared {
     async fn run<M: Machine>(&self, machine: M) -> M::Output {
@@ -59,93 +56,20 @@ impl Shared {
     }
 
     async fn release(&self, token: &str) -> Result<()> {
-        self.run(machine::release(&self.settings, self.count, token))
-            .await
-    }
-}
-
-impl fmt::Debug for Redlock {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("aio::Redlock")
-            .field("key", &self.shared.settings.key)
-            .field("masters", &self.shared.count)
-            .field("ttl", &self.shared.settings.ttl)
-            .finish_non_exhaustive()
+        self.run(machine::release(
+            &self.info.settings,
+            self.info.count,
+            token,
+        ))
+        .await
     }
 }
 
 impl Redlock {
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
         let masters = AsyncMasters::new(masters, settings.master_timeout)?;
-        let count = masters.len();
-        Ok(Self {
-            shared: Arc::new(Shared {
-                settings,
-                masters: Mutex::new(masters),
-                count,
-            }),
-        })
-    }
-
-    /// The key on every master: `<prefix>:<name>`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
-    /// assert_eq!(lock.key(), "redlock:printer");
-    /// # Ok::<(), pottery::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn key(&self) -> &str {
-        &self.shared.settings.key
-    }
-
-    /// The number of masters configured.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build_async().await?;
-    /// assert_eq!(lock.masters(), 1);
-    /// # Ok::<(), pottery::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn masters(&self) -> usize {
-        self.shared.count
-    }
-
-    /// The number of masters that must agree: floor(masters / 2) + 1.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build_async().await?;
-    /// assert_eq!(lock.quorum(), 1);
-    /// # Ok::<(), pottery::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn quorum(&self) -> usize {
-        majority(self.shared.count)
-    }
-
-    /// The TTL each acquisition and extension sets.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let lock = pottery::Redlock::builder().name("a").master("redis://127.0.0.1:6379/").build_async().await?;
-    /// assert_eq!(lock.ttl(), std::time::Duration::from_secs(10));
-    /// # Ok::<(), pottery::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn ttl(&self) -> Duration {
-        self.shared.settings.ttl
+        let shared = Shared::new(settings, masters.len(), Mutex::new(masters));
+        Ok(Self { shared })
     }
 
     /// One attempt; see [`Redlock::try_acquire`](crate::Redlock::try_acquire).
@@ -176,7 +100,7 @@ impl Redlock {
     /// # Ok(()) }
     /// ```
     pub async fn acquire(&self) -> Result<LockGuard> {
-        let timeout = self.shared.settings.acquire_timeout;
+        let timeout = self.shared.info.settings.acquire_timeout;
         self.acquire_timeout(timeout)
             .await?
             .ok_or(Error::AcquireTimeout { timeout })
@@ -197,7 +121,7 @@ impl Redlock {
     /// ```
     pub async fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
         let shared = &self.shared;
-        let acquire = Acquire::new(&shared.settings, shared.count, timeout);
+        let acquire = Acquire::new(&shared.info.settings, shared.info.count, timeout);
         let acquired = shared.run(acquire).await?;
         Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))
     }
@@ -215,7 +139,7 @@ impl Redlock {
     pub async fn holder(&self) -> Result<Option<Holder>> {
         let shared = &self.shared;
         shared
-            .run(machine::holder(&shared.settings, shared.count))
+            .run(machine::holder(&shared.info.settings, shared.info.count))
             .await
     }
 
@@ -252,11 +176,13 @@ impl Redlock {
     }
 }
 
-/// The validity a guard and its renewal task share.
-#[derive(Debug, Clone, Copy)]
-struct Validity {
-    until: Instant,
-    lost: bool,
+lock_face!(Redlock, "aio::Redlock");
+
+/// The validity a guard and its renewal task share: `get` for [`Hold`], changes for `lost`.
+impl ValidityCell for watch::Sender<Validity> {
+    fn get(&self) -> Validity {
+        *self.borrow()
+    }
 }
 
 /// Proof of holding an [`aio::Redlock`](Redlock). Call [`release`](Self::release)`.await`: dropping the
@@ -275,120 +201,29 @@ struct Validity {
 /// ```
 pub struct LockGuard {
     shared: Arc<Shared>,
-    token: String,
-    fence: Option<i64>,
+    hold: Hold,
+    /// The validity `hold` reads, which `extend` and the renewal task write.
     state: Arc<watch::Sender<Validity>>,
     extensions: u32,
     renewal: Option<JoinHandle<()>>,
     released: bool,
 }
 
-impl fmt::Debug for LockGuard {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("aio::LockGuard")
-            .field("key", &self.shared.settings.key)
-            .field("token", &self.token)
-            .field("fencing_token", &self.fence)
-            .field("validity", &self.validity())
-            .finish_non_exhaustive()
-    }
-}
-
 impl LockGuard {
     fn new(shared: Arc<Shared>, acquired: Acquired) -> Self {
-        let Acquired {
-            token,
-            fence,
-            valid_until: until,
-        } = acquired;
-        let (state, _) = watch::channel(Validity { until, lost: false });
-        let state = Arc::new(state);
-        let renewal = shared.settings.auto_renew.then(|| {
-            tokio::spawn(renew(
-                Arc::clone(&shared),
-                token.clone(),
-                Arc::clone(&state),
-            ))
+        let (hold, state) = Hold::new(acquired, |validity| watch::channel(validity).0);
+        let renewal = shared.info.settings.auto_renew.then(|| {
+            let token = hold.token.clone();
+            tokio::spawn(renew(Arc::clone(&shared), token, Arc::clone(&state)))
         });
         Self {
             shared,
-            token,
-            fence,
+            hold,
             state,
             extensions: 0,
             renewal,
             released: false,
         }
-    }
-
-    /// This holder's random token.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
-    /// let guard = lock.acquire().await?;
-    /// assert_eq!(guard.token().len(), 36);
-    /// # Ok(()) }
-    /// ```
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// The fencing token; see [`LockGuard::fencing_token`](crate::LockGuard::fencing_token).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let lock = pottery::Redlock::builder()
-    ///     .name("printer")
-    ///     .master("redis://127.0.0.1:6379/")
-    ///     .fencing(true)
-    ///     .build_async()
-    ///     .await?;
-    /// let guard = lock.acquire().await?;
-    /// assert!(guard.fencing_token().is_some());
-    /// # Ok(()) }
-    /// ```
-    pub fn fencing_token(&self) -> Option<i64> {
-        self.fence
-    }
-
-    /// How long the lock is surely still held (zero once it may have expired).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
-    /// let guard = lock.acquire().await?;
-    /// assert!(guard.validity() <= lock.ttl());
-    /// # Ok(()) }
-    /// ```
-    pub fn validity(&self) -> Duration {
-        self.state
-            .borrow()
-            .until
-            .saturating_duration_since(Instant::now())
-    }
-
-    /// Whether the lock may be lost; see [`LockGuard::is_lost`](crate::LockGuard::is_lost).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn run() -> pottery::Result<()> {
-    /// let lock = pottery::Redlock::builder().name("printer").master("redis://127.0.0.1:6379/").build_async().await?;
-    /// let guard = lock.acquire().await?;
-    /// assert!(!guard.is_lost());
-    /// # Ok(()) }
-    /// ```
-    pub fn is_lost(&self) -> bool {
-        let validity = *self.state.borrow();
-        validity.lost || Instant::now() >= validity.until
     }
 
     /// Completes when the lock may be lost: its validity ran out, or auto-renewal found a
@@ -416,7 +251,7 @@ impl LockGuard {
         let mut changes = self.state.subscribe();
         loop {
             let validity = *changes.borrow_and_update();
-            if validity.lost || Instant::now() >= validity.until {
+            if validity.is_lost() {
                 return;
             }
             let until = tokio::time::Instant::from_std(validity.until);
@@ -444,8 +279,8 @@ impl LockGuard {
     /// ```
     pub async fn extend(&mut self) -> Result<()> {
         let shared = &self.shared;
-        machine::check_extensions(&shared.settings, self.extensions)?;
-        let extend = machine::extend(&shared.settings, shared.count, &self.token);
+        machine::check_extensions(&shared.info.settings, self.extensions)?;
+        let extend = machine::extend(&shared.info.settings, shared.info.count, &self.hold.token);
         match shared.run(extend).await {
             Ok(until) => {
                 self.extensions += 1;
@@ -476,7 +311,11 @@ impl LockGuard {
     pub async fn locked(&self) -> Result<Option<Duration>> {
         let shared = &self.shared;
         shared
-            .run(machine::locked(&shared.settings, shared.count, &self.token))
+            .run(machine::locked(
+                &shared.info.settings,
+                shared.info.count,
+                &self.hold.token,
+            ))
             .await
     }
 
@@ -497,9 +336,11 @@ impl LockGuard {
         if let Some(renewal) = self.renewal.take() {
             renewal.abort();
         }
-        self.shared.release(&self.token).await
+        self.shared.release(&self.hold.token).await
     }
 }
+
+guard_face!(LockGuard, "aio::LockGuard");
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
@@ -511,7 +352,7 @@ impl Drop for LockGuard {
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let shared = Arc::clone(&self.shared);
-            let token = std::mem::take(&mut self.token);
+            let token = std::mem::take(&mut self.hold.token);
             runtime.spawn(async move {
                 let _ = shared.release(&token).await;
             });
@@ -522,12 +363,12 @@ impl Drop for LockGuard {
 /// Extends every third of the TTL until aborted; marks the lock lost (once) when a majority no
 /// longer holds it or the validity ran out without a renewal.
 async fn renew(shared: Arc<Shared>, token: String, state: Arc<watch::Sender<Validity>>) {
-    let settings = &shared.settings;
+    let settings = &shared.info.settings;
     let mut wait = settings.renew_every();
     loop {
         tokio::time::sleep(wait).await;
         let extended = shared
-            .run(machine::extend(settings, shared.count, &token))
+            .run(machine::extend(settings, shared.info.count, &token))
             .await;
         let valid_until = state.borrow().until;
         let set_until = |until| state.send_modify(|validity| validity.until = until);
