@@ -262,7 +262,7 @@ impl RedlockBuilder {
 
     /// Renews every acquired lock in the background at a third of the TTL (a thread per sync
     /// guard, a tokio task per async guard) until it is released. When renewal cannot keep a
-    /// majority, the guard reports the lock lost ([`LockGuard::is_lost`](crate::LockGuard::is_lost))
+    /// majority, the guard reports the lock lost ([`Hold::is_lost`](crate::Hold::is_lost), through the guard)
     /// and the [`on_lost`](Self::on_lost) callback runs. Off by default.
     ///
     /// # Example
@@ -305,7 +305,7 @@ impl RedlockBuilder {
     }
 
     /// Hands out a fencing token with every acquisition
-    /// ([`LockGuard::fencing_token`](crate::LockGuard::fencing_token)): strictly greater than
+    /// ([`Hold::fencing_token`](crate::Hold::fencing_token), through the guard): strictly greater than
     /// every token of earlier holders, given masters with `appendfsync always`. Costs a second
     /// round trip per acquisition. Off by default.
     ///
