@@ -14,7 +14,7 @@ use keys::bloom_type::BLOOM_TYPE;
 use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, ModuleOptions, RedisString, Status};
 
-fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+fn init(ctx: &Context, args: &[RedisString]) -> Status {
     // Keys opened for writing must not signal WATCHers just by being opened: a command that
     // changes nothing signals nothing, so every write signals explicitly through `write`.
     // HANDLE_IO_ERRORS: a corrupt RESTORE payload or a truncated RDB makes our loader return
@@ -22,6 +22,11 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     ctx.set_module_options(
         ModuleOptions::NO_IMPLICIT_SIGNAL_MODIFIED | ModuleOptions::HANDLE_IO_ERRORS,
     );
+    let names_and_values: Vec<&[u8]> = args.iter().map(RedisString::as_slice).collect();
+    if let Err(problem) = pottery_core::load_args::check(&names_and_values) {
+        ctx.log_warning(&format!("pottery: {problem}"));
+        return Status::Err;
+    }
     if let Err(problem) = config::check_load_values() {
         ctx.log_warning(&format!("pottery: {problem}"));
         return Status::Err;

@@ -147,7 +147,7 @@ fn module_is_loaded_by_default() {
 fn module_args_are_passed_to_the_module() {
     // A documented load-time config, at its default value.
     let s = Server::builder()
-        .module_args(["pottery.bf-error-rate", "0.01"])
+        .module_args(["bf-error-rate", "0.01"])
         .start();
     let modules: Vec<HashMap<String, Value>> = s.cmd(&["MODULE", "LIST"]).unwrap();
     let pottery = modules
@@ -158,7 +158,7 @@ fn module_args_are_passed_to_the_module() {
         Some(v) => redis::from_redis_value(v.clone()).unwrap(),
         None => panic!("no args in {pottery:?}"),
     };
-    assert_eq!(args, ["pottery.bf-error-rate", "0.01"]);
+    assert_eq!(args, ["bf-error-rate", "0.01"]);
 }
 
 #[test]

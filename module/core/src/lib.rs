@@ -24,6 +24,7 @@ pub mod error;
 pub mod hll;
 pub mod integer;
 pub mod list;
+pub mod load_args;
 pub mod lock;
 pub mod murmur;
 pub mod nextid;

@@ -1009,51 +1009,87 @@ fn corrupt_rdb_payloads_are_refused() {
     assert_eq!(server.cmd::<String>(&["PING"]).unwrap(), "PONG");
 }
 
+/// Starts redis-server with the module and `args` after it, expecting it to refuse to start;
+/// its log.
+fn refused_load(args: &[&str]) -> String {
+    let server = std::env::var_os("POTTERY_REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
+    // No TCP port, only a private Unix socket, so nothing can clash; a refused module ends the
+    // process.
+    let socket = std::env::temp_dir().join(format!(
+        "pottery-load-{}-{}.sock",
+        std::process::id(),
+        args.join("-").replace('/', "_")
+    ));
+    let mut child = std::process::Command::new(&server)
+        .args(["--port", "0", "--save", "", "--appendonly", "no"])
+        .arg("--unixsocket")
+        .arg(&socket)
+        .arg("--loadmodule")
+        .arg(pottery_tests::module_path())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("redis-server runs");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().expect("kill the server we started");
+            let _ = child.wait();
+            panic!("redis-server started with {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success(), "{args:?} was accepted");
+    let output = child.wait_with_output().expect("output");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 #[test]
 fn out_of_range_load_arguments_refuse_to_load() {
-    let server = std::env::var_os("POTTERY_REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
     for (name, value) in [
         ("bf-expansion", "0"),
         ("bf-max-bytes", "4"),
         ("bf-initial-capacity", "0"),
         ("bf-error-rate", "2"),
     ] {
-        // No TCP port, only a private Unix socket, so nothing can clash; a refused module ends
-        // the process.
-        let socket =
-            std::env::temp_dir().join(format!("pottery-load-{}-{name}.sock", std::process::id()));
-        let mut child = std::process::Command::new(&server)
-            .args(["--port", "0", "--save", "", "--appendonly", "no"])
-            .arg("--unixsocket")
-            .arg(&socket)
-            .arg("--loadmodule")
-            .arg(pottery_tests::module_path())
-            .args([name, value])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("redis-server runs");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                child.kill().expect("kill the server we started");
-                panic!("redis-server started with {name} {value}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        assert!(!status.success(), "{name} {value} was accepted");
+        let log = refused_load(&[name, value]);
         // Refused for that argument, not for some unrelated start-up problem.
-        let output = child.wait_with_output().expect("output");
-        let log = String::from_utf8_lossy(&output.stdout);
         let reason = if name == "bf-error-rate" {
             "Module Configurations were not set".to_string()
         } else {
             format!("{name} {value} is outside")
         };
         assert!(log.contains(&reason), "{name} {value}: {log}");
+    }
+}
+
+#[test]
+fn unknown_misspelled_and_unpaired_load_arguments_refuse_to_load() {
+    for (args, reason) in [
+        (
+            &["bf-eror-rate", "0.001"][..],
+            r#"pottery: unknown load argument "bf-eror-rate"; did you mean bf-error-rate?"#,
+        ),
+        (
+            &["pottery.bf-expansion", "4"][..],
+            "as a load argument it is bf-expansion",
+        ),
+        (&["verbose", "yes"][..], "the known ones are bf-error-rate"),
+        (
+            &["bf-expansion", "4", "bf-max-bytes"][..],
+            "pottery: load argument bf-max-bytes has no value",
+        ),
+        (
+            &["bf-expansion", "4", "bf-expansion", "8"][..],
+            "pottery: load argument bf-expansion is given twice",
+        ),
+    ] {
+        let log = refused_load(args);
+        assert!(log.contains(reason), "{args:?}: {log}");
     }
 }
 
