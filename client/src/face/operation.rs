@@ -130,8 +130,29 @@ impl<T: FromRedisValue + Send + 'static> Operation<T> {
 /// Converts a reply as `query` does in the `redis` crate: an error reply, or one nested in an
 /// array (`BF.MADD` on a full filter), is the call's error.
 pub(crate) fn decode<T: FromRedisValue>(value: Value) -> Result<T> {
-    let value = value.extract_error()?;
+    let value = resp2_shape(value.extract_error()?);
     redis::from_redis_value(value).map_err(|error| Error::Redis(error.into()))
+}
+
+/// A RESP3 reply in the shape RESP2 gives it (a map as its flat array of keys and values, a
+/// set as an array, a boolean as 1 or 0, a verbatim string as a bulk string), so that every
+/// decoder reads replies alike whichever protocol a connection speaks (`?protocol=resp3`).
+fn resp2_shape(value: Value) -> Value {
+    match value {
+        Value::Map(pairs) => Value::Array(
+            pairs
+                .into_iter()
+                .flat_map(|(key, value)| [resp2_shape(key), resp2_shape(value)])
+                .collect(),
+        ),
+        Value::Array(items) | Value::Set(items) => {
+            Value::Array(items.into_iter().map(resp2_shape).collect())
+        }
+        Value::Boolean(flag) => Value::Int(i64::from(flag)),
+        Value::VerbatimString { text, .. } => Value::BulkString(text.into_bytes()),
+        Value::Attribute { data, .. } => resp2_shape(*data),
+        other => other,
+    }
 }
 
 /// Runs operations one after the other, collecting their results (for calls that touch

@@ -19,8 +19,9 @@ use pottery_core::catalog::{BF_ADD, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_RESERVE
 use pottery_core::integer::parse_i64;
 use pottery_core::spec::CommandSpec;
 use pottery_core::CommandError;
-use redis_module::{Context, KeyType, NotifyEvent, RedisString, RedisValue};
+use redis_module::{raw, Context, KeyType, NotifyEvent, RedisString, RedisValue};
 use std::ops::Deref;
+use std::os::raw::c_long;
 
 const ITEM_EXISTS: CommandError = CommandError::Reply("ERR item exists");
 const NOT_FOUND: CommandError = CommandError::Reply("ERR not found");
@@ -147,7 +148,8 @@ fn add_items<Item: Deref<Target = [u8]>>(filter: &mut BloomFilter, items: &[Item
 
 fn reply_of(result: &Result<bool, BloomError>) -> RedisValue {
     match result {
-        Ok(added) => RedisValue::Integer(i64::from(*added)),
+        // A boolean for RESP3 clients as in RedisBloom; RESP2 clients get 1 or 0.
+        Ok(added) => RedisValue::Bool(*added),
         Err(error) => RedisValue::StaticError(error.text()),
     }
 }
@@ -210,7 +212,7 @@ pub fn add(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError>
     let items = std::slice::from_ref(item);
     let added = add_to(ctx, name, &BF_ADD, items, Some(default_params()?))?;
     match added.replies.first() {
-        Some(Ok(new)) => Ok(RedisValue::Integer(i64::from(*new))),
+        Some(Ok(new)) => Ok(RedisValue::Bool(*new)),
         Some(Err(error)) => Err((*error).into()),
         None => Err(CommandError::Syntax),
     }
@@ -288,10 +290,10 @@ pub fn insert(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
     ))
 }
 
-fn contains(filter: Option<&BloomFilter>, item: &[u8]) -> i64 {
-    filter.map_or(0, |filter| {
-        i64::from(filter.contains(&ItemHashes::of(item)))
-    })
+/// Whether `item` may be in the filter (a missing key has nothing), as a boolean for RESP3
+/// clients like RedisBloom's; RESP2 clients get 1 or 0.
+fn contains(filter: Option<&BloomFilter>, item: &[u8]) -> RedisValue {
+    RedisValue::Bool(filter.is_some_and(|filter| filter.contains(&ItemHashes::of(item))))
 }
 
 /// `POTTERY.BF.EXISTS key item`.
@@ -301,7 +303,7 @@ pub fn exists(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
     let item = parsed.next_bytes()?;
     parsed.finish()?;
     let key = ctx.open_key(name);
-    Ok(RedisValue::Integer(contains(filter_ref(&key)?, item)))
+    Ok(contains(filter_ref(&key)?, item))
 }
 
 /// `POTTERY.BF.MEXISTS key item [item ...]`.
@@ -311,10 +313,7 @@ pub fn mexists(ctx: &Context, request: &Request) -> Result<RedisValue, CommandEr
     let key = ctx.open_key(name);
     let filter = filter_ref(&key)?;
     Ok(RedisValue::Array(
-        items
-            .iter()
-            .map(|item| RedisValue::Integer(contains(filter, item)))
-            .collect(),
+        items.iter().map(|item| contains(filter, item)).collect(),
     ))
 }
 
@@ -363,14 +362,20 @@ pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
             .expansion()
             .map_or(RedisValue::Null, |x| RedisValue::Integer(i64::from(x))),
     ];
-    Ok(RedisValue::Array(match wanted {
-        Some(field) => values.into_iter().skip(field).take(1).collect(),
-        None => fields
-            .iter()
-            .zip(values)
-            .flat_map(|((_, label), value)| [RedisValue::SimpleStringStatic(label), value])
-            .collect(),
-    }))
+    if let Some(field) = wanted {
+        return Ok(RedisValue::Array(
+            values.into_iter().skip(field).take(1).collect(),
+        ));
+    }
+    // A map for RESP3 clients, as RedisBloom replies; Redis flattens it into RedisBloom's flat
+    // array for RESP2 clients. Written field by field, because `RedisValue`'s maps would sort
+    // or shuffle the fields.
+    raw::reply_with_map(ctx.ctx, fields.len() as c_long);
+    for ((_, label), value) in fields.iter().zip(values) {
+        ctx.reply(Ok(RedisValue::SimpleStringStatic(label)));
+        ctx.reply(Ok(value));
+    }
+    Ok(RedisValue::NoReply)
 }
 
 /// `POTTERY.BF.SCANDUMP key iterator`.

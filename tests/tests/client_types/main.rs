@@ -21,5 +21,6 @@ mod hyperloglog;
 mod lists;
 mod nextid;
 mod redlock;
+mod resp3;
 mod set;
 mod sync_fanout;

@@ -17,3 +17,4 @@ mod lists;
 mod lock;
 mod nextid;
 mod persistence;
+mod resp3;
