@@ -137,10 +137,17 @@ struct Added {
 fn add_items<Item: Deref<Target = [u8]>>(filter: &mut BloomFilter, items: &[Item]) -> Added {
     let max_bytes = config::max_bytes();
     let before = filter.bytes();
-    let replies: Vec<Result<bool, BloomError>> = items
-        .iter()
-        .map(|item| filter.insert(&ItemHashes::of(item), max_bytes))
-        .collect();
+    let mut replies: Vec<Result<bool, BloomError>> = Vec::with_capacity(items.len());
+    for item in items {
+        let reply = filter.insert(&ItemHashes::of(item), max_bytes);
+        let refused = reply.is_err();
+        replies.push(reply);
+        if refused {
+            // As RedisBloom: the reply ends with the first item that does not fit, and the
+            // items after it are not tried (they could fit only by chance, as duplicates).
+            break;
+        }
+    }
     stats::bloom_grown(filter.bytes().saturating_sub(before));
     let changed = replies.iter().any(|reply| matches!(reply, Ok(true)));
     Added { replies, changed }

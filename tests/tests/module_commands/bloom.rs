@@ -509,18 +509,26 @@ fn bad_arguments_and_limits_are_refused() {
 }
 
 #[test]
-fn full_filters_answer_per_item_errors() {
+fn full_filters_stop_at_the_first_item_that_does_not_fit() {
     let server = Server::start();
     let _: () = server
         .cmd(&["POTTERY.BF.RESERVE", "small", "0.01", "2", "NONSCALING"])
         .unwrap();
+    // As RedisBloom: the reply ends with the error; "a" after it is not looked at.
     let replies = entries(&server, &["POTTERY.BF.MADD", "small", "a", "b", "c", "a"]);
+    assert_eq!(replies.len(), 3, "{replies:?}");
     assert_eq!(replies[..2], [Value::Int(1), Value::Int(1)]);
     assert!(
         matches!(&replies[2], Value::ServerError(e) if e.details() == Some("non scaling filter is full")),
         "{replies:?}"
     );
-    assert_eq!(replies[3], Value::Int(0));
+    let replies = entries(
+        &server,
+        &["POTTERY.BF.INSERT", "small", "ITEMS", "a", "d", "b"],
+    );
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    assert_eq!(replies[0], Value::Int(0));
+    assert!(matches!(&replies[1], Value::ServerError(_)), "{replies:?}");
     let mut connection = server.connection();
     assert_eq!(
         error_of(&mut connection, &[b"POTTERY.BF.ADD", b"small", b"d"]),
