@@ -31,8 +31,18 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         ctx.log_warning(&format!("pottery: {problem}"));
         return Status::Err;
     }
-    match registration::register_all(ctx, commands::COMMANDS).and_then(|()| stats::register(ctx)) {
-        Ok(()) => {
+    let aliases = pottery_core::load_args::wants_bf_aliases(&names_and_values);
+    let registered = registration::register_all(ctx, commands::COMMANDS)
+        .and_then(|()| stats::register(ctx))
+        .and_then(|()| match aliases {
+            true => registration::register_bloom_aliases(ctx, commands::COMMANDS).map(Some),
+            false => Ok(None),
+        });
+    match registered {
+        Ok(aliases) => {
+            if let Some(note) = aliases {
+                ctx.log_notice(&format!("pottery: {note}"));
+            }
             // One notice line per load, so an operator can see in the server log which
             // version of the module is serving.
             ctx.log_notice(&format!(

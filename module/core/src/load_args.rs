@@ -6,13 +6,35 @@
 //! server would run with a default the operator did not want. The module refuses to load
 //! instead, naming the argument and the closest known name.
 
-/// The configs that may be given as load arguments.
-pub const LOAD_ARGUMENTS: [&str; 4] = [
+/// The configs that may be given as load arguments, and `bf-aliases`.
+pub const LOAD_ARGUMENTS: [&str; 5] = [
     "bf-error-rate",
     "bf-initial-capacity",
     "bf-expansion",
     "bf-max-bytes",
+    BF_ALIASES,
 ];
+
+/// `bf-aliases yes`: also register the Bloom filter commands under RedisBloom's names
+/// (`BF.ADD` for `POTTERY.BF.ADD`, ...), so RedisBloom clients work unchanged.
+pub const BF_ALIASES: &str = "bf-aliases";
+
+/// Whether `args` (already [checked](check)) ask for the `BF.*` aliases.
+///
+/// ```
+/// use pottery_core::load_args::wants_bf_aliases;
+///
+/// assert!(wants_bf_aliases(&[b"bf-aliases".as_slice(), b"yes"]));
+/// assert!(!wants_bf_aliases(&[b"bf-expansion".as_slice(), b"4"]));
+/// ```
+pub fn wants_bf_aliases(args: &[&[u8]]) -> bool {
+    args.chunks(2)
+        .any(|pair| pair[0] == BF_ALIASES.as_bytes() && pair.get(1).is_some_and(|v| yes(v)))
+}
+
+fn yes(value: &[u8]) -> bool {
+    value.eq_ignore_ascii_case(b"yes")
+}
 
 /// Checks that `args` are `name value` pairs with known, distinct names; the problem, as the
 /// log line says it, otherwise.
@@ -41,6 +63,12 @@ pub fn check(args: &[&[u8]]) -> Result<(), String> {
         }
         if seen.contains(known) {
             return Err(format!("load argument {name} is given twice"));
+        }
+        if *known == BF_ALIASES && !(yes(pair[1]) || pair[1].eq_ignore_ascii_case(b"no")) {
+            return Err(format!(
+                "load argument {name} must be yes or no, not {:?}",
+                String::from_utf8_lossy(pair[1])
+            ));
         }
         seen.push(known);
     }
@@ -125,7 +153,7 @@ mod tests {
         );
         assert_eq!(
             problem(&["BF-EXPANSION", "2"]),
-            r#"unknown load argument "BF-EXPANSION"; the known ones are bf-error-rate, bf-initial-capacity, bf-expansion, bf-max-bytes"#
+            r#"unknown load argument "BF-EXPANSION"; the known ones are bf-error-rate, bf-initial-capacity, bf-expansion, bf-max-bytes, bf-aliases"#
         );
         assert!(problem(&["pottery.bf-error-rate", "0.01"])
             .contains("as a load argument it is bf-error-rate"));
@@ -141,6 +169,11 @@ mod tests {
         // A value is never taken for a name.
         assert!(check(&[b"bf-expansion".as_slice(), b"bf-max-bytes"]).is_ok());
         assert!(problem(&["\u{e9}", "1"]).contains("unknown load argument"));
+        assert_eq!(
+            problem(&["bf-aliases", "maybe"]),
+            r#"load argument bf-aliases must be yes or no, not "maybe""#
+        );
+        assert!(check(&[b"bf-aliases".as_slice(), b"NO"]).is_ok());
     }
 
     #[test]

@@ -40,9 +40,64 @@ fn c_string(text: &str) -> Result<CString, String> {
     CString::new(text).map_err(|_| format!("{text:?} contains a NUL byte"))
 }
 
+/// The prefix of the module's Bloom filter commands, which RedisBloom's names lack.
+const BLOOM_PREFIX: &str = "pottery.bf.";
+
+/// Registers each Bloom filter command once more under RedisBloom's name (`BF.ADD` for
+/// `POTTERY.BF.ADD`), with the same handler, flags, key specs and docs, so RedisBloom clients
+/// (redis-py's `r.bf()`, Jedis) work unchanged. When another module already owns those names
+/// (RedisBloom is loaded), no alias is registered and the module loads without them; the
+/// returned note says so for the log.
+pub fn register_bloom_aliases(ctx: &Context, commands: &[Command]) -> Result<String, String> {
+    let mut registered = Vec::new();
+    for command in commands {
+        let Some(suffix) = command.spec.name.strip_prefix(BLOOM_PREFIX) else {
+            continue;
+        };
+        let alias = format!("bf.{suffix}");
+        match register_as(ctx, command, &alias) {
+            Ok(()) => registered.push(alias),
+            Err(Refusal::Busy) if registered.is_empty() => {
+                return Ok(format!(
+                    "{alias} is taken by another module (RedisBloom?): no BF.* aliases registered"
+                ))
+            }
+            Err(Refusal::Busy) => {
+                return Err(format!(
+                    "{alias} is taken by another module after {} aliases were registered",
+                    registered.len()
+                ))
+            }
+            Err(Refusal::Other(problem)) => return Err(problem),
+        }
+    }
+    Ok(format!("registered {} BF.* aliases", registered.len()))
+}
+
+/// Why a command could not be registered.
+enum Refusal {
+    /// The name is taken (by another module's command).
+    Busy,
+    Other(String),
+}
+
+impl From<String> for Refusal {
+    fn from(problem: String) -> Self {
+        Self::Other(problem)
+    }
+}
+
 fn register(ctx: &Context, command: &Command) -> Result<(), String> {
+    register_as(ctx, command, command.spec.name).map_err(|refusal| match refusal {
+        Refusal::Busy => format!("could not create command {}", command.spec.name),
+        Refusal::Other(problem) => problem,
+    })
+}
+
+fn register_as(ctx: &Context, command: &Command, name: &str) -> Result<(), Refusal> {
     let spec = command.spec;
-    let name = c_string(spec.name)?;
+    let name_text = name;
+    let name = c_string(name)?;
     let flags = c_string(spec.flags)?;
     let (first_key, last_key, key_step) = spec.key_range();
     let (create, get, set_info) = unsafe {
@@ -53,7 +108,9 @@ fn register(ctx: &Context, command: &Command) -> Result<(), String> {
         )
     };
     let (Some(create), Some(get), Some(set_info)) = (create, get, set_info) else {
-        return Err("this Redis lacks the command registration API (needs 7.0)".into());
+        return Err(Refusal::Other(
+            "this Redis lacks the command registration API (needs 7.0)".into(),
+        ));
     };
     let created = unsafe {
         create(
@@ -67,20 +124,22 @@ fn register(ctx: &Context, command: &Command) -> Result<(), String> {
         )
     };
     if created != raw::Status::Ok as c_int {
-        return Err(format!("could not create command {}", spec.name));
+        // Redis refuses a name that is taken (or invalid, which ours are not).
+        return Err(Refusal::Busy);
     }
     let handle = unsafe { get(ctx.ctx, name.as_ptr()) };
     if handle.is_null() {
-        return Err(format!(
-            "could not find command {} after creating it",
-            spec.name
-        ));
+        return Err(Refusal::Other(format!(
+            "could not find command {name_text} after creating it"
+        )));
     }
 
     let mut docs = Docs::default();
     let info = docs.info(spec)?;
     if unsafe { set_info(handle, &info) } != raw::Status::Ok as c_int {
-        return Err(format!("Redis rejected the command info of {}", spec.name));
+        return Err(Refusal::Other(format!(
+            "Redis rejected the command info of {name_text}"
+        )));
     }
     Ok(())
 }

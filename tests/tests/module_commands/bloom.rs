@@ -1095,6 +1095,10 @@ fn unknown_misspelled_and_unpaired_load_arguments_refuse_to_load() {
             &["bf-expansion", "4", "bf-expansion", "8"][..],
             "pottery: load argument bf-expansion is given twice",
         ),
+        (
+            &["bf-aliases", "maybe"][..],
+            "pottery: load argument bf-aliases must be yes or no",
+        ),
     ] {
         let log = refused_load(args);
         assert!(log.contains(reason), "{args:?}: {log}");
@@ -1296,4 +1300,85 @@ fn filters_larger_than_one_chunk_survive_every_path() {
         count_present(&mut server.connection(), "big", &items),
         items.len()
     );
+}
+
+#[test]
+fn bf_aliases_serve_redisbloom_clients_when_asked_for() {
+    let server = Server::builder().module_args(["bf-aliases", "yes"]).start();
+    let _: () = server.cmd(&["BF.RESERVE", "r", "0.01", "100"]).unwrap();
+    assert_eq!(server.cmd::<i64>(&["BF.ADD", "r", "a"]).unwrap(), 1);
+    assert_eq!(
+        server.cmd::<Vec<i64>>(&["BF.MADD", "r", "a", "b"]).unwrap(),
+        [0, 1]
+    );
+    assert_eq!(
+        server
+            .cmd::<Vec<i64>>(&["BF.INSERT", "r", "NOCREATE", "ITEMS", "c"])
+            .unwrap(),
+        [1]
+    );
+    assert_eq!(server.cmd::<i64>(&["BF.EXISTS", "r", "c"]).unwrap(), 1);
+    assert_eq!(
+        server
+            .cmd::<Vec<i64>>(&["BF.MEXISTS", "r", "a", "z"])
+            .unwrap(),
+        [1, 0]
+    );
+    assert_eq!(server.cmd::<i64>(&["BF.CARD", "r"]).unwrap(), 3);
+    assert_eq!(info_field(&server, "r", "CAPACITY"), 100);
+    // One filter, whichever name wrote it; the alias's errors name the alias.
+    assert_eq!(
+        server.cmd::<i64>(&["POTTERY.BF.EXISTS", "r", "b"]).unwrap(),
+        1
+    );
+    let mut connection = server.connection();
+    assert_eq!(
+        error_of(&mut connection, &[b"BF.ADD", b"r"]),
+        "ERR wrong number of arguments for 'bf.add' command"
+    );
+    assert_eq!(
+        error_of(&mut connection, &[b"BF.RESERVE", b"r", b"0.01", b"100"]),
+        "ERR item exists"
+    );
+    let keys: Vec<String> = server
+        .cmd(&["COMMAND", "GETKEYS", "BF.MADD", "r", "x", "y"])
+        .unwrap();
+    assert_eq!(keys, ["r"]);
+    // SCANDUMP/LOADCHUNK move a filter between the two names.
+    let (mut iterator, mut chunks) = (0i64, Vec::new());
+    loop {
+        let (next, chunk): (i64, Vec<u8>) = server
+            .cmd(&["BF.SCANDUMP", "r", &iterator.to_string()])
+            .unwrap();
+        if next == 0 {
+            break;
+        }
+        chunks.push((next, chunk));
+        iterator = next;
+    }
+    for (iterator, chunk) in &chunks {
+        let _: () = redis::cmd("POTTERY.BF.LOADCHUNK")
+            .arg("copy")
+            .arg(iterator)
+            .arg(chunk.as_slice())
+            .query(&mut connection)
+            .unwrap();
+    }
+    assert_eq!(server.cmd::<i64>(&["BF.EXISTS", "copy", "c"]).unwrap(), 1);
+
+    // redis-py's RedisBloom client, unchanged.
+    let script = format!(
+        "import redis; r = redis.Redis(port={}); b = r.bf(); \
+         print(b.add('py', 'x'), b.exists('py', 'x'), b.madd('py', 'x', 'y'), b.info('py').capacity)",
+        server.port()
+    );
+    assert_eq!(pottery_tests::python_output(&script), "1 1 [0, 1] 100");
+
+    let plain = Server::start();
+    assert!(
+        plain.cmd::<i64>(&["BF.ADD", "r", "a"]).is_err(),
+        "no aliases unless asked"
+    );
+    let declined = Server::builder().module_args(["bf-aliases", "no"]).start();
+    assert!(declined.cmd::<i64>(&["BF.ADD", "r", "a"]).is_err());
 }
