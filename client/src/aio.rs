@@ -50,6 +50,10 @@ pub type RedisCounter<T> = crate::containers::RedisCounter<T, Tokio>;
 /// [`probabilistic::BloomFilter`](crate::probabilistic::BloomFilter) on the async face.
 pub type BloomFilter<T> = crate::probabilistic::BloomFilter<T, Tokio>;
 
+/// [`probabilistic::PotteryBloomFilter`](crate::probabilistic::PotteryBloomFilter) on the async
+/// face.
+pub type PotteryBloomFilter<T> = crate::probabilistic::PotteryBloomFilter<T, Tokio>;
+
 /// [`probabilistic::HyperLogLog`](crate::probabilistic::HyperLogLog) on the async face.
 pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Tokio>;
 

@@ -111,6 +111,10 @@ pub type RedisCounter<T> = crate::containers::RedisCounter<T, Blocking>;
 /// [`probabilistic::BloomFilter`] on the sync face: every call waits and returns a [`Result`].
 pub type BloomFilter<T> = crate::probabilistic::BloomFilter<T, Blocking>;
 
+/// [`probabilistic::PotteryBloomFilter`] on the sync face: every call waits and returns a
+/// [`Result`].
+pub type PotteryBloomFilter<T> = crate::probabilistic::PotteryBloomFilter<T, Blocking>;
+
 /// [`probabilistic::HyperLogLog`] on the sync face: every call waits and returns a [`Result`].
 pub type HyperLogLog<T> = crate::probabilistic::HyperLogLog<T, Blocking>;
 

@@ -3,6 +3,7 @@
 //!
 //! One test binary: each submodule was once its own `tests/interop_*.rs` file.
 
+mod bloom;
 mod containers;
 mod lists;
 mod nextid;
