@@ -83,6 +83,7 @@ pub use crate::redlock::sync::{LockGuard, Redlock};
 pub use crate::timer::{ContextTimer, TimerScope};
 pub use crate::transport::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::transport::master::Master;
+pub use crate::transport::mode::Mode;
 
 /// The async Redlock, now [`aio::Redlock`].
 #[cfg(feature = "tokio")]

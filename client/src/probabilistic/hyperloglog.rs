@@ -10,12 +10,13 @@ use serde::Serialize;
 
 use crate::codec::to_json;
 use crate::containers::dict::WRITE_BATCH;
-use crate::containers::set::many_elements;
 use crate::error::{Error, Result};
 use crate::face::operation::{self, Operation};
 use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
 use crate::transport::key::{colocation, Colocation, KeyHandle};
+use crate::transport::mode::module_loaded;
+use pottery_core::hll::{HllError, Registers};
 
 /// A cardinality estimator (about 0.81% standard error in 12 KiB) with membership tests.
 ///
@@ -238,7 +239,7 @@ where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let found = many_elements(&self.handle, "POTTERY.HLL.CONTAINS", [element]);
+        let found = self.contains_operation([element]);
         F::run(found.and_then(|found| {
             found.first().copied().ok_or(Error::UnexpectedReply {
                 command: "POTTERY.HLL.CONTAINS",
@@ -262,11 +263,46 @@ where
         Q: Serialize + ?Sized + 'a,
         I: IntoIterator<Item = &'a Q>,
     {
-        F::run(many_elements(
-            &self.handle,
-            "POTTERY.HLL.CONTAINS",
-            elements,
-        ))
+        F::run(self.contains_operation(elements))
+    }
+
+    /// `POTTERY.HLL.CONTAINS` where the module is used; else the value itself (`GET`), read
+    /// with the module's own register code: the same answers, and nothing written either way.
+    fn contains_operation<'a, Q, I>(&self, elements: I) -> Operation<Vec<bool>>
+    where
+        Q: Serialize + ?Sized + 'a,
+        I: IntoIterator<Item = &'a Q>,
+    {
+        let encoded: Result<Vec<Vec<u8>>> = elements.into_iter().map(|e| to_json(e)).collect();
+        let encoded = match encoded {
+            Ok(encoded) => encoded,
+            Err(error) => return Operation::done(Err(error)),
+        };
+        let handle = Arc::clone(&self.handle);
+        module_loaded(self.handle.route()).and_then_send(move |loaded| {
+            if encoded.is_empty() {
+                return Operation::done(Ok(Vec::new()));
+            }
+            if loaded {
+                let mut command = handle.command("POTTERY.HLL.CONTAINS");
+                for element in &encoded {
+                    command.arg(element.as_slice());
+                }
+                return handle.request(command);
+            }
+            handle
+                .request::<Option<Vec<u8>>>(handle.command("GET"))
+                .and_then(move |value| {
+                    let Some(value) = value else {
+                        return Ok(vec![false; encoded.len()]);
+                    };
+                    let registers = Registers::parse(&value).map_err(hll_error)?;
+                    Ok(encoded
+                        .iter()
+                        .map(|element| registers.may_contain(element))
+                        .collect())
+                })
+        })
     }
 
     /// Merges `others` into this HyperLogLog (`PFMERGE`): afterwards it counts the union. They
@@ -308,5 +344,14 @@ where
                 handle.request(command)
             }),
         )
+    }
+}
+
+/// The module's error for a value that is no HyperLogLog, as the server would reply it.
+fn hll_error(error: HllError) -> Error {
+    let reply = format!("-{}\r\n", error.text());
+    match redis::parse_redis_value(reply.as_bytes()) {
+        Ok(redis::Value::ServerError(error)) => Error::Redis(error.into()),
+        _ => Error::UnexpectedReply { command: "GET" },
     }
 }

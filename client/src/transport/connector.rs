@@ -11,6 +11,7 @@ use redis::{Client, IntoConnectionInfo, Value};
 use crate::error::{Error, Result};
 use crate::face::operation::Request;
 use crate::transport::cluster_identity::{KnownNodes, NodeIds};
+use crate::transport::mode::{Mode, ModuleState};
 use crate::transport::pool::{Pool, DEFAULT_POOL_SIZE};
 use crate::transport::session::{send, OneKeyPipelines, Session};
 use crate::transport::source::{from_sources, Source};
@@ -118,6 +119,8 @@ pub(crate) struct Shared {
     pub(crate) multiplexed: crate::transport::multiplexed::Multiplexed,
     /// The cluster's node IDs, once an operation over several containers needed them.
     cluster_nodes: Mutex<Option<KnownNodes>>,
+    /// Whether containers use the pottery module's commands.
+    pub(crate) module: ModuleState,
 }
 
 impl Connector {
@@ -157,6 +160,33 @@ impl Connector {
     pub fn with_pool_size(self, size: usize) -> Self {
         self.shared.pool.set_size(size.max(1));
         self
+    }
+
+    /// Sets whether containers use the pottery module's commands ([`Mode::Auto`] by default:
+    /// ask the server once).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pottery::{Connector, Mode};
+    ///
+    /// let redis = Connector::from("redis://127.0.0.1:6379/").with_mode(Mode::WithoutModule);
+    /// assert_eq!(redis.mode(), Mode::WithoutModule);
+    /// ```
+    pub fn with_mode(self, mode: Mode) -> Self {
+        self.shared.module.set_mode(mode);
+        self
+    }
+
+    /// Whether containers use the pottery module's commands (see [`Mode`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(pottery::Connector::from("redis://127.0.0.1:6379/").mode(), pottery::Mode::Auto);
+    /// ```
+    pub fn mode(&self) -> Mode {
+        self.shared.module.mode()
     }
 
     /// How many connections sync containers may open at once through this connector.
@@ -374,6 +404,7 @@ impl Shared {
             origin,
             placement,
             cluster_nodes: Mutex::new(None),
+            module: ModuleState::new(),
         }
     }
 

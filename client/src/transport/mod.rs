@@ -11,6 +11,7 @@ pub(crate) mod cluster_identity;
 pub(crate) mod connector;
 pub(crate) mod key;
 pub(crate) mod master;
+pub(crate) mod mode;
 #[cfg(feature = "tokio")]
 pub(crate) mod multiplexed;
 pub(crate) mod pool;

@@ -97,3 +97,57 @@ fn merge_counts_the_union() {
         })
     ));
 }
+
+/// Without the module, `contains` reads the HyperLogLog and decides in the client with the
+/// module's register code: the same answers, on a server that has no module at all.
+#[test]
+fn contains_gives_the_module_s_answers_without_the_module() {
+    use pottery::{Connector, Mode};
+
+    let with_module = Server::start();
+    let without = Server::builder().without_module().start();
+    let elements: Vec<String> = (0..3000).map(|n| format!("element {n}")).collect();
+    let probes: Vec<String> = (0..6000).map(|n| format!("probe {n}")).collect();
+    let on_module: HyperLogLog<String> = HyperLogLog::open(with_module.url(), "h").unwrap();
+    let plain = Connector::from(without.url());
+    let on_plain: HyperLogLog<String> = HyperLogLog::open(&plain, "h").unwrap();
+    for batch in elements.chunks(500) {
+        on_module.extend(batch.iter().cloned()).unwrap();
+        on_plain.extend(batch.iter().cloned()).unwrap();
+    }
+    let expected = on_module.contains_many(&probes).unwrap();
+    assert_eq!(on_plain.contains_many(&probes).unwrap(), expected);
+    assert!(on_plain
+        .contains_many(&elements)
+        .unwrap()
+        .iter()
+        .all(|found| *found));
+    assert!(expected.iter().any(|found| !found) && expected.iter().any(|found| *found));
+    // Asked once per connector, before the first call that needs to know.
+    let before = without.command_calls("COMMAND");
+    assert!(!on_plain.contains("never added").unwrap());
+    assert_eq!(without.command_calls("COMMAND"), before);
+
+    // The module's answers through the client's own reading, on the module's server too.
+    let local = Connector::from(with_module.url()).with_mode(Mode::WithoutModule);
+    let read_locally: HyperLogLog<String> = HyperLogLog::open(&local, "h").unwrap();
+    assert_eq!(read_locally.contains_many(&probes).unwrap(), expected);
+
+    // Missing keys contain nothing; other values are the module's errors.
+    let missing: HyperLogLog<String> = HyperLogLog::open(&plain, "missing").unwrap();
+    assert_eq!(missing.contains_many(&probes[..3]).unwrap(), [false; 3]);
+    let _: () = without.cmd(&["SET", "text", "not an hll"]).unwrap();
+    let text: HyperLogLog<String> = HyperLogLog::open(&plain, "text").unwrap();
+    let error = text.contains("a").unwrap_err();
+    assert!(
+        matches!(&error, pottery::Error::Redis(e) if e.code() == Some("WRONGTYPE")),
+        "{error:?}"
+    );
+    let _: i64 = without.cmd(&["RPUSH", "list", "a"]).unwrap();
+    let list: HyperLogLog<String> = HyperLogLog::open(&plain, "list").unwrap();
+    assert!(list.contains("a").is_err());
+    // Told to use the module where there is none: the server's own error.
+    let forced = Connector::from(without.url()).with_mode(Mode::Module);
+    let forced: HyperLogLog<String> = HyperLogLog::open(&forced, "h").unwrap();
+    assert!(forced.contains("a").is_err());
+}
