@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
 use crate::redlock::sync::Redlock;
-use crate::transport::connector::Connector;
+use crate::transport::connector::{lock, Connector};
 use crate::transport::key::KeyHandle;
 
 /// Hit and miss counts of one [`RedisCache`] handle (and its clones), and the entries stored.
@@ -143,7 +143,7 @@ impl<M> Default for Flights<M> {
 impl<M: Default> Flights<M> {
     /// The mutex of `field`'s computation, made if none is in progress.
     pub(super) fn join(&self, field: &[u8]) -> Arc<M> {
-        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = lock(&self.table);
         Arc::clone(table.entry(field.to_vec()).or_default())
     }
 
@@ -165,11 +165,7 @@ pub(super) struct FlightEnd<'a, M> {
 
 impl<M> Drop for FlightEnd<'_, M> {
     fn drop(&mut self) {
-        self.flights
-            .table
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(self.field);
+        lock(&self.flights.table).remove(self.field);
     }
 }
 

@@ -1,8 +1,6 @@
 //! The sync face of [`RedisCache`]: computations are closures; callers waiting for another's
 //! computation block their thread.
 
-use std::sync::PoisonError;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -10,7 +8,7 @@ use crate::caching::cache::{field, CrossProcessLock, RedisCache};
 use crate::error::{Error, Result};
 use crate::face::{Blocking, Face};
 use crate::redlock::sync::Redlock;
-use crate::transport::connector::Connector;
+use crate::transport::connector::{lock, Connector};
 
 impl RedisCache<Blocking> {
     /// Attaches to the cache hash at `key` (which may or may not exist yet), with no TTL and no
@@ -129,7 +127,7 @@ impl RedisCache<Blocking> {
         }
         let flights = &self.shared.blocking;
         let flight = flights.join(&field);
-        let _computing = flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let _computing = lock(&flight);
         let _end = flights.end_on_drop(&field);
         // Whoever held the flight before us has stored its result by now.
         if let Some(value) = Blocking::run(self.read(&field))? {

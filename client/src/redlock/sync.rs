@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use crate::redlock::builder::{RedlockBuilder, Settings};
 use crate::redlock::info::{self, guard_face, lock_face, Hold, Validity, ValidityCell};
 use crate::redlock::machine::{self, Acquire, Acquired};
 use crate::redlock::rounds::Holder;
+use crate::transport::connector::lock;
 use crate::transport::master::Master;
 use crate::transport::quorum::Machine;
 use crate::transport::sync_masters::SyncMasters;
@@ -234,17 +235,11 @@ impl GuardState {
     }
 
     fn valid_until(&self) -> Instant {
-        *self
-            .valid_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *lock(&self.valid_until)
     }
 
     fn set_valid_until(&self, until: Instant) {
-        *self
-            .valid_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = until;
+        *lock(&self.valid_until) = until;
     }
 }
 

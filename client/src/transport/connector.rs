@@ -458,10 +458,7 @@ impl Shared {
         session.set_read_timeout(Some(wait + DEFAULT_CONTAINER_TIMEOUT))?;
         match send(&mut session, request, key, self.is_cluster()) {
             Ok(value) => {
-                let mut idle = lock(&self.blocking);
-                if idle.len() < MAX_IDLE_BLOCKING {
-                    idle.push(session);
-                }
+                keep_idle(&self.blocking, session);
                 Ok(value)
             }
             // A late reply may still arrive on this socket: it is dropped with it.
@@ -470,8 +467,16 @@ impl Shared {
     }
 }
 
-/// Dedicated connections for blocking calls kept idle per connector.
-const MAX_IDLE_BLOCKING: usize = 4;
+/// Dedicated connections for blocking calls kept idle per connector, per face.
+const MAX_IDLE_DEDICATED: usize = 4;
+
+/// Keeps a dedicated connection for the next blocking call, unless enough are kept already.
+pub(crate) fn keep_idle<T>(idle: &Mutex<Vec<T>>, connection: T) {
+    let mut idle = lock(idle);
+    if idle.len() < MAX_IDLE_DEDICATED {
+        idle.push(connection);
+    }
+}
 
 /// Whether `error` leaves the connection in an unknown state (half a reply may be on the
 /// socket, or the socket is gone): it must not be used again.

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::face::operation::Request;
 use crate::transport::async_socket::AsyncConnection;
 use crate::transport::connector::{
-    breaks_connection, into_error, lock, moved_before_running, Origin, Shared,
+    breaks_connection, into_error, keep_idle, lock, moved_before_running, Origin, Shared,
     DEFAULT_CONTAINER_TIMEOUT,
 };
 use crate::transport::socket::Endpoint;
@@ -226,23 +226,14 @@ impl Shared {
         // must never answer the next blocking call.
         match session.send(request, key).await {
             Ok(value) => {
-                let mut idle = lock(&self.multiplexed.dedicated);
-                if idle.len() < MAX_IDLE_DEDICATED {
-                    idle.push(session);
-                }
+                keep_idle(&self.multiplexed.dedicated, session);
                 Ok(value)
             }
             Err(error) if !session.broken_by(&error) => {
-                let mut idle = lock(&self.multiplexed.dedicated);
-                if idle.len() < MAX_IDLE_DEDICATED {
-                    idle.push(session);
-                }
+                keep_idle(&self.multiplexed.dedicated, session);
                 Err(into_error(error))
             }
             Err(error) => Err(into_error(error)),
         }
     }
 }
-
-/// Dedicated async connections kept idle per connector.
-const MAX_IDLE_DEDICATED: usize = 4;
