@@ -18,6 +18,7 @@ mod connections;
 mod counter;
 mod dict;
 mod hyperloglog;
+mod list_scripts;
 mod lists;
 mod nextid;
 mod redlock;

@@ -1,0 +1,72 @@
+-- The start of every pottery list script: KEYS[1] is the list, ARGV the arguments the module
+-- command takes after its key. Each script does what its POTTERY.* command does, with the same
+-- replies and errors, in plain list commands; none of them leaves the key empty midway (so a
+-- TTL survives, as with the module) and any that leaves the list empty deletes the key.
+-- Errors are returned, never raised, so every Redis version replies their text unchanged.
+local key = KEYS[1]
+local BATCH = 1000 -- elements per LPUSH/RPUSH, well below unpack's limit
+local NOT_INTEGER = 'ERR value is not an integer or out of range'
+local WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value'
+
+local function arity(command)
+    return redis.error_reply("ERR wrong number of arguments for '" .. command .. "' command")
+end
+
+-- Whether the key holds a list or nothing.
+local function is_list()
+    local kind = redis.call('TYPE', key)['ok']
+    return kind == 'list' or kind == 'none'
+end
+
+-- A decimal i64 exactly as Redis reads integers (no '+', no leading zero, no '-0'), or nil.
+-- Lua numbers are doubles: the value is exact up to 2^53, and beyond that far outside any
+-- list's range, which is all the index rules need (rotate reads the digits itself).
+local function integer(text)
+    if text == '0' then
+        return 0
+    end
+    local sign, digits = string.match(text, '^(%-?)([1-9]%d*)$')
+    if not digits or #digits > 19 then
+        return nil
+    end
+    if #digits == 19 and digits > (sign == '-' and '9223372036854775808' or '9223372036854775807') then
+        return nil
+    end
+    return tonumber(text)
+end
+
+-- Python's slice-bound rule on len elements: negative counts from the end, then clamp to 0..len.
+local function clamp(index, len)
+    if index < 0 then
+        index = index + len
+    end
+    if index < 0 then
+        return 0
+    elseif index > len then
+        return len
+    end
+    return index
+end
+
+-- Puts items[first..] at the tail, in their order; returns the length (nil if none).
+local function append(items, first)
+    local length
+    for i = first, #items, BATCH do
+        length = redis.call('RPUSH', key, unpack(items, i, math.min(i + BATCH - 1, #items)))
+    end
+    return length
+end
+
+-- Puts items[first..] at the head, in their order (LPUSH reverses its arguments); returns the
+-- length (nil if none).
+local function prepend(items, first)
+    local length
+    for last = #items, first, -BATCH do
+        local batch = {}
+        for i = last, math.max(first, last - BATCH + 1), -1 do
+            batch[#batch + 1] = items[i]
+        end
+        length = redis.call('LPUSH', key, unpack(batch))
+    end
+    return length
+end

@@ -1,0 +1,37 @@
+-- POTTERY.DEQUE.ROTATE key n: Python's deque.rotate(n); replies the length. k = n mod len
+-- (floor modulo, computed from n's digits so that every i64 is exact); the min(k, len - k)
+-- elements of one end are read, trimmed off and pushed at the other: O(min(k, len - k)).
+if #ARGV ~= 1 then
+    return arity('pottery.deque.rotate')
+end
+if not integer(ARGV[1]) then
+    return redis.error_reply(NOT_INTEGER)
+end
+if not is_list() then
+    return redis.error_reply(WRONGTYPE)
+end
+local len = redis.call('LLEN', key)
+if len == 0 then
+    return 0
+end
+local negative, digits = string.match(ARGV[1], '^(%-?)(%d+)$')
+local right = 0
+for i = 1, #digits do
+    -- right * 10 + 9 < 10 * len, far below 2^53: every step is exact in a double.
+    right = (right * 10 + string.byte(digits, i) - 48) % len
+end
+if negative == '-' and right ~= 0 then
+    right = len - right
+end
+if right == 0 then
+    return len
+elseif right <= len - right then
+    local tail = redis.call('LRANGE', key, len - right, -1)
+    redis.call('LTRIM', key, 0, len - right - 1)
+    prepend(tail, 1)
+else
+    local head = redis.call('LRANGE', key, 0, len - right - 1)
+    redis.call('LTRIM', key, len - right, -1)
+    append(head, 1)
+end
+return len
