@@ -20,6 +20,7 @@ mod dict;
 mod hyperloglog;
 mod list_scripts;
 mod lists;
+mod lists_without_module;
 mod nextid;
 mod redlock;
 mod resp3;
