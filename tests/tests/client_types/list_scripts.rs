@@ -1,38 +1,12 @@
 //! The Lua scripts that stand in for the module's list and deque commands (the client's
-//! `lua/*.lua`, run here by `EVAL` exactly as the client sends them): on one server, the same
+//! `lua/*.lua`, run here by `EVAL` exactly as the client sends them, see `list_script`): on one server, the same
 //! raw arguments (bad ones included) give the same replies, error texts, data, TTL and key
 //! existence as the `POTTERY.*` command, over lists that cross the scripts' 1000-element
 //! batches.
 
-use pottery_tests::{error_text, Server};
+use pottery_tests::{error_text, eval_list_script, Server, LIST_COMMANDS};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-const PRELUDE: &str = include_str!("../../../client/src/containers/list/lua/prelude.lua");
-
-/// Each module command beside its script (without the shared prelude).
-const SCRIPTS: [(&str, &str); 5] = [
-    (
-        "POTTERY.LIST.INSERT",
-        include_str!("../../../client/src/containers/list/lua/insert.lua"),
-    ),
-    (
-        "POTTERY.LIST.POP",
-        include_str!("../../../client/src/containers/list/lua/pop.lua"),
-    ),
-    (
-        "POTTERY.LIST.SETSLICE",
-        include_str!("../../../client/src/containers/list/lua/setslice.lua"),
-    ),
-    (
-        "POTTERY.DEQUE.ROTATE",
-        include_str!("../../../client/src/containers/list/lua/rotate.lua"),
-    ),
-    (
-        "POTTERY.DEQUE.PUSH",
-        include_str!("../../../client/src/containers/list/lua/push.lua"),
-    ),
-];
 
 /// What the key held before the command.
 #[derive(Debug, Clone)]
@@ -102,7 +76,7 @@ fn random_case(rng: &mut StdRng) -> Case {
         Start::List(items) => items.len(),
         _ => 0,
     };
-    let command = rng.random_range(0..SCRIPTS.len());
+    let command = rng.random_range(0..LIST_COMMANDS.len());
     let mut args = match command {
         0 => vec![integer(rng, len), element(rng)],
         1 => vec![integer(rng, len)],
@@ -203,7 +177,7 @@ fn scripts_reply_and_store_exactly_what_the_module_commands_do() {
     let mut errors = 0;
     for _ in 0..2500 {
         let case = random_case(&mut rng);
-        let (command, script) = SCRIPTS[case.command];
+        let command = LIST_COMMANDS[case.command];
         set_up(&mut connection, "m", &case.start);
         set_up(&mut connection, "s", &case.start);
         let module = outcome(
@@ -212,14 +186,7 @@ fn scripts_reply_and_store_exactly_what_the_module_commands_do() {
                 .arg(&case.args)
                 .query(&mut connection),
         );
-        let scripted = outcome(
-            redis::cmd("EVAL")
-                .arg(format!("{PRELUDE}{script}"))
-                .arg(1)
-                .arg("s")
-                .arg(&case.args)
-                .query(&mut connection),
-        );
+        let scripted = outcome(eval_list_script(command, "s", &case.args).query(&mut connection));
         errors += usize::from(module.is_err());
         assert_eq!(scripted, module, "{command} {case:?}");
         assert_eq!(
@@ -238,14 +205,7 @@ fn scripts_run_on_a_server_without_the_module() {
     let server = Server::builder().without_module().start();
     let mut connection = server.connection();
     let eval = |connection: &mut redis::Connection, script: usize, args: &[&str]| {
-        outcome(
-            redis::cmd("EVAL")
-                .arg(format!("{PRELUDE}{}", SCRIPTS[script].1))
-                .arg(1)
-                .arg("k")
-                .arg(args)
-                .query(connection),
-        )
+        outcome(eval_list_script(LIST_COMMANDS[script], "k", args).query(connection))
     };
     use redis::Value::{BulkString, Int, Nil};
     let text = |text: &str| BulkString(text.as_bytes().to_vec());
