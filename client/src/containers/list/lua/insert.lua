@@ -1,6 +1,7 @@
 -- POTTERY.LIST.INSERT key index value: Python's list.insert(index, value); replies the length.
--- O(min(at, len - at)): the shorter side of the insertion point is read, trimmed off and
--- pushed back with the value.
+-- At the ends a push; near the tail the few elements after the insertion point are read,
+-- trimmed off and pushed back; elsewhere the element at the point is marked and the value
+-- inserted before the mark (LINSERT), which walks O(at) inside Redis and copies nothing.
 if #ARGV ~= 2 then
     return arity('pottery.list.insert')
 end
@@ -8,15 +9,21 @@ local index = integer(ARGV[1])
 if not index then
     return redis.error_reply(NOT_INTEGER)
 end
-if not is_list() then
-    return redis.error_reply(WRONGTYPE)
+local len, wrong = length()
+if not len then
+    return wrong
 end
-local len = redis.call('LLEN', key)
 local at = clamp(index, len)
 if at == 0 then
     return redis.call('LPUSH', key, ARGV[2])
 elseif at == len then
     return redis.call('RPUSH', key, ARGV[2])
+elseif len - at > SHORT and not redis.call('LPOS', key, MARK, 'MAXLEN', at) then
+    local original = redis.call('LINDEX', key, at)
+    redis.call('LSET', key, at, MARK)
+    redis.call('LINSERT', key, 'BEFORE', MARK, ARGV[2])
+    redis.call('LSET', key, at + 1, original)
+    return len + 1
 elseif at <= len - at then
     local head = redis.call('LRANGE', key, 0, at - 1)
     redis.call('LTRIM', key, at, -1)

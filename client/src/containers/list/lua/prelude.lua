@@ -6,16 +6,26 @@
 local key = KEYS[1]
 local BATCH = 1000 -- elements per LPUSH/RPUSH, well below unpack's limit
 local NOT_INTEGER = 'ERR value is not an integer or out of range'
-local WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value'
 
 local function arity(command)
     return redis.error_reply("ERR wrong number of arguments for '" .. command .. "' command")
 end
 
--- Whether the key holds a list or nothing.
-local function is_list()
-    local kind = redis.call('TYPE', key)['ok']
-    return kind == 'list' or kind == 'none'
+-- Up to this many elements are moved one by one (or read and pushed back) rather than found
+-- by a mark.
+local SHORT = 8
+-- What insert and pop put at a position to find it again with LINSERT or LREM, which look for
+-- values, not positions. Any value works: where the same value comes earlier in the list, the
+-- scripts notice it (LPOS) and move elements instead.
+local MARK = '\0pottery:list:mark\0'
+
+-- The list's length, or nil and the WRONGTYPE error reply (pcall keeps Redis's own text).
+local function length()
+    local len = redis.pcall('LLEN', key)
+    if type(len) == 'table' then
+        return nil, len
+    end
+    return len
 end
 
 -- A decimal i64 exactly as Redis reads integers (no '+', no leading zero, no '-0'), or nil.

@@ -14,11 +14,14 @@ if not maxlen then
 elseif maxlen < -1 then
     return redis.error_reply('ERR maxlen: must be -1 or >= 0')
 end
-if not is_list() then
-    return redis.error_reply(WRONGTYPE)
+local len, wrong = length()
+if not len then
+    return wrong
 end
 if maxlen == 0 then
-    redis.call('DEL', key)
+    if len > 0 then
+        redis.call('DEL', key)
+    end
     return 0
 end
 local first = 3
@@ -26,7 +29,6 @@ if maxlen > 0 and #ARGV - 2 > maxlen then
     first = #ARGV - maxlen + 1
 end
 local command = side == 'LEFT' and 'LPUSH' or 'RPUSH'
-local len
 for i = first, #ARGV, BATCH do
     len = redis.call(command, key, unpack(ARGV, i, math.min(i + BATCH - 1, #ARGV)))
 end

@@ -1,16 +1,17 @@
 -- POTTERY.DEQUE.ROTATE key n: Python's deque.rotate(n); replies the length. k = n mod len
 -- (floor modulo, computed from n's digits so that every i64 is exact); the min(k, len - k)
--- elements of one end are read, trimmed off and pushed at the other: O(min(k, len - k)).
+-- elements of one end move to the other, one by one when they are few, else read, trimmed
+-- off and pushed in batches: O(min(k, len - k)).
 if #ARGV ~= 1 then
     return arity('pottery.deque.rotate')
 end
 if not integer(ARGV[1]) then
     return redis.error_reply(NOT_INTEGER)
 end
-if not is_list() then
-    return redis.error_reply(WRONGTYPE)
+local len, wrong = length()
+if not len then
+    return wrong
 end
-local len = redis.call('LLEN', key)
 if len == 0 then
     return 0
 end
@@ -25,6 +26,14 @@ if negative == '-' and right ~= 0 then
 end
 if right == 0 then
     return len
+elseif right <= SHORT then
+    for _ = 1, right do
+        redis.call('RPOPLPUSH', key, key)
+    end
+elseif len - right <= SHORT then
+    for _ = 1, len - right do
+        redis.call('RPUSH', key, redis.call('LPOP', key))
+    end
 elseif right <= len - right then
     local tail = redis.call('LRANGE', key, len - right, -1)
     redis.call('LTRIM', key, 0, len - right - 1)

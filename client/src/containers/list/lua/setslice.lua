@@ -1,6 +1,7 @@
 -- POTTERY.LIST.SETSLICE key start stop [value ...]: Python's l[start:stop] = values (stop
--- exclusive; no values deletes the slice); replies the length. Rebuilds the cheaper side:
--- O(min(stop, len - start) + values) element moves.
+-- exclusive; no values deletes the slice); replies the length. A few values replacing as many
+-- elements are set in place; otherwise the cheaper side is rebuilt: O(min(stop, len - start)
+-- + values) element moves.
 if #ARGV < 2 then
     return arity('pottery.list.setslice')
 end
@@ -8,10 +9,10 @@ local start, stop = integer(ARGV[1]), integer(ARGV[2])
 if not start or not stop then
     return redis.error_reply(NOT_INTEGER)
 end
-if not is_list() then
-    return redis.error_reply(WRONGTYPE)
+local len, wrong = length()
+if not len then
+    return wrong
 end
-local len = redis.call('LLEN', key)
 start = clamp(start, len)
 stop = math.max(clamp(stop, len), start)
 local values = #ARGV - 2
@@ -20,6 +21,11 @@ if stop == start and values == 0 then
     return len
 elseif final == 0 then
     redis.call('DEL', key)
+elseif values == stop - start and values <= SHORT then
+    -- As many values as the slice has elements: overwritten in place.
+    for i = 1, values do
+        redis.call('LSET', key, start + i - 1, ARGV[i + 2])
+    end
 elseif stop < len and start + stop < len then
     -- l[stop:] stays; l[:start] and the values go back in front of it.
     local head = {}
