@@ -215,16 +215,16 @@ fn python_and_rust_read_each_others_lists_and_store_the_same_bytes() {
 /// Rust reads every case Python wrote on `server` and writes its own, Python reads Rust's, and
 /// the bytes match.
 pub(crate) fn share_lists(server: &Server) {
-    assert_eq!(worker(&server, "write", &[]), ["written"]);
+    assert_eq!(worker(server, "write", &[]), ["written"]);
     let cases = cases();
     for case in &cases {
-        (case.check)(&server, case.name);
+        (case.check)(server, case.name);
     }
     let sorted: RedisList<String> = RedisList::open(server.url(), "rs:sorted").unwrap();
     sorted.extend(strings().into_iter().rev()).unwrap();
     sorted.sort().unwrap();
 
-    let lines = worker(&server, "read", &[]);
+    let lines = worker(server, "read", &[]);
     for case in &cases {
         for kind in ["list", "deque"] {
             let line = format!("equal {kind} {} True", case.name);
@@ -254,7 +254,7 @@ pub(crate) fn operations_agree(server: &Server) {
     let no_intrusion = ["--", "PING"];
     assert_eq!(
         worker(
-            &server,
+            server,
             "watch",
             &[&["--key", "w"][..], &no_intrusion].concat()
         ),
