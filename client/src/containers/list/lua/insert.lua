@@ -5,15 +5,11 @@
 if #ARGV ~= 2 then
     return arity('pottery.list.insert')
 end
-local index = integer(ARGV[1])
-if not index then
-    return redis.error_reply(NOT_INTEGER)
-end
-local len, wrong = length()
+local len, index = read(1)
 if not len then
-    return wrong
+    return index
 end
-local at = clamp(index, len)
+local at = clamp(index[1], len)
 if at == 0 then
     return redis.call('LPUSH', key, ARGV[2])
 elseif at == len then

@@ -45,6 +45,20 @@ local function integer(text)
     return tonumber(text)
 end
 
+-- ARGV[1..count] as integers, then the list's length: the length and the integers, or nil and
+-- the error reply, in the module's order (a bad integer before a key that holds no list).
+local function read(count)
+    local values = {}
+    for i = 1, count do
+        values[i] = integer(ARGV[i])
+        if not values[i] then
+            return nil, redis.error_reply(NOT_INTEGER)
+        end
+    end
+    local len, wrong = length()
+    return len, len and values or wrong
+end
+
 -- Python's slice-bound rule on len elements: negative counts from the end, then clamp to 0..len.
 local function clamp(index, len)
     if index < 0 then

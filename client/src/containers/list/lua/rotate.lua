@@ -5,10 +5,7 @@
 if #ARGV ~= 1 then
     return arity('pottery.deque.rotate')
 end
-if not integer(ARGV[1]) then
-    return redis.error_reply(NOT_INTEGER)
-end
-local len, wrong = length()
+local len, wrong = read(1)
 if not len then
     return wrong
 end

@@ -5,16 +5,12 @@
 if #ARGV < 2 then
     return arity('pottery.list.setslice')
 end
-local start, stop = integer(ARGV[1]), integer(ARGV[2])
-if not start or not stop then
-    return redis.error_reply(NOT_INTEGER)
-end
-local len, wrong = length()
+local len, bounds = read(2)
 if not len then
-    return wrong
+    return bounds
 end
-start = clamp(start, len)
-stop = math.max(clamp(stop, len), start)
+local start = clamp(bounds[1], len)
+local stop = math.max(clamp(bounds[2], len), start)
 local values = #ARGV - 2
 local final = len - (stop - start) + values
 if stop == start and values == 0 then
