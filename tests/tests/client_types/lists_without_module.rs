@@ -221,3 +221,52 @@ fn a_flushed_script_cache_is_refilled_on_both_faces() {
     });
     assert_eq!(list.to_vec().unwrap(), [3, 2, 1]);
 }
+
+/// On a cluster each script runs on its key's master (it declares its one key), and a master
+/// whose script cache was flushed gets the script again.
+#[test]
+fn scripts_run_on_every_master_of_a_cluster() {
+    let nodes = pottery_tests::start_cluster(3);
+    let redis = Connector::cluster(nodes.iter().map(Server::url))
+        .unwrap()
+        .with_mode(Mode::WithoutModule);
+    let mut loads = Vec::new();
+    for round in 0..2 {
+        for n in 0..24 {
+            let key = format!("list:{n}");
+            let list: RedisList<i32> = RedisList::open(&redis, &key).unwrap();
+            list.clear().unwrap();
+            list.extend([5, 3, 9]).unwrap();
+            assert_eq!(list.insert(1, &7).unwrap(), 4);
+            assert_eq!(list.remove(0).unwrap(), Some(5));
+            assert_eq!(list.set_slice(0, 1, &[1, 2]).unwrap(), 4);
+            let deque: RedisDeque<i32> = RedisDeque::open(&redis, &key).unwrap().with_maxlen(3);
+            deque.push_back(&4).unwrap();
+            assert_eq!(deque.rotate(1).unwrap(), 3);
+            assert_eq!(list.to_vec().unwrap(), [4, 3, 9]);
+        }
+        if round == 0 {
+            loads = nodes
+                .iter()
+                .map(|node| node.command_calls("eval"))
+                .collect();
+            for node in &nodes {
+                let _: () = node.cmd(&["SCRIPT", "FLUSH"]).unwrap();
+            }
+        }
+    }
+    for (node, loaded) in nodes.iter().zip(loads) {
+        assert!(
+            node.command_calls("evalsha") > 0,
+            "no script ran on {}",
+            node.url()
+        );
+        // Each of the 5 scripts sent whole once before the flush and once after.
+        assert_eq!(
+            (loaded, node.command_calls("eval")),
+            (5, 10),
+            "{}",
+            node.url()
+        );
+    }
+}
