@@ -270,3 +270,45 @@ fn scripts_run_on_every_master_of_a_cluster() {
         );
     }
 }
+
+/// Redis replicates a script's effects: a replica (and an AOF reload) of a server without the
+/// module holds the very bytes and TTL the scripts left, never their transient mark.
+#[test]
+fn a_replica_and_an_aof_reload_hold_what_the_scripts_wrote() {
+    let master = Server::builder().without_module().aof(true).start();
+    let replica = without_module();
+    replica.replicate_from(&master);
+    let list: RedisList<u32> = RedisList::open(master.url(), "l").unwrap();
+    list.extend(0..100).unwrap();
+    let _: () = master.cmd(&["PEXPIRE", "l", "600000"]).unwrap();
+    let mut model: Vec<u32> = (0..100).collect();
+    for i in 0..50u32 {
+        let at = (i * 37 % 90) as usize;
+        list.insert(at as i64, &(1000 + i)).unwrap();
+        model.insert(at, 1000 + i);
+        let at = (i * 53 % 80) as usize + 10;
+        assert_eq!(list.remove(at as i64).unwrap(), Some(model.remove(at)));
+    }
+    let deque: RedisDeque<u32> = RedisDeque::open(master.url(), "l").unwrap().with_maxlen(90);
+    deque.rotate(40).unwrap();
+    model.rotate_right(40);
+    deque.push_front(&7).unwrap();
+    model.insert(0, 7);
+    model.truncate(90);
+    assert_eq!(list.set_slice(20, 30, &[1, 2]).unwrap(), 82);
+    model.splice(20..30, [1, 2]);
+    pottery_tests::wait_for_replication(&master, &replica);
+    let read = |server: &Server| -> (Vec<u32>, bool) {
+        let items: Vec<String> = server.cmd(&["LRANGE", "l", "0", "-1"]).unwrap();
+        let ttl: i64 = server.cmd(&["PTTL", "l"]).unwrap();
+        (
+            items.iter().map(|item| item.parse().unwrap()).collect(),
+            ttl > 0,
+        )
+    };
+    assert_eq!(read(&master), (model.clone(), true));
+    assert_eq!(read(&replica), (model.clone(), true));
+    master.kill();
+    master.restart();
+    assert_eq!(read(&master), (model, true));
+}
