@@ -74,23 +74,23 @@ end
 
 -- Puts items[first..] at the tail, in their order; returns the length (nil if none).
 local function append(items, first)
-    local length
+    local size
     for i = first, #items, BATCH do
-        length = redis.call('RPUSH', key, unpack(items, i, math.min(i + BATCH - 1, #items)))
+        size = redis.call('RPUSH', key, unpack(items, i, math.min(i + BATCH - 1, #items)))
     end
-    return length
+    return size
 end
 
 -- Puts items[first..] at the head, in their order (LPUSH reverses its arguments); returns the
 -- length (nil if none).
 local function prepend(items, first)
-    local length
+    local size
     for last = #items, first, -BATCH do
         local batch = {}
         for i = last, math.max(first, last - BATCH + 1), -1 do
             batch[#batch + 1] = items[i]
         end
-        length = redis.call('LPUSH', key, unpack(batch))
+        size = redis.call('LPUSH', key, unpack(batch))
     end
-    return length
+    return size
 end
