@@ -6,13 +6,14 @@ mod faces;
 mod lists;
 mod lock;
 mod measure;
+mod modes_lists;
 mod nextid;
 mod probabilistic;
 
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|containers|lists|modes-lists|probabilistic|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -42,6 +43,7 @@ fn main() {
         "nextid" => nextid::run(&options),
         "probabilistic" => probabilistic::run(&options),
         "lists" => lists::run(&options),
+        "modes-lists" => modes_lists::run(&options),
         "lock" => lock::run(&options),
         "containers" => containers::run(&options),
         "async" => faces::run(&options),
