@@ -290,7 +290,10 @@ mod tests {
     fn peeking_and_refusing_store_nothing() {
         let gcra = Gcra::new(0, 1, 10).unwrap();
         let peek = gcra.decide(None, 5 * S, 0).unwrap();
-        assert_eq!((peek.store, peek.reply(Unit::Seconds)), (None, [0, 1, 1, -1, 0]));
+        assert_eq!(
+            (peek.store, peek.reply(Unit::Seconds)),
+            (None, [0, 1, 1, -1, 0])
+        );
         let taken = gcra.decide(None, 5 * S, 1).unwrap();
         assert_eq!(taken.store, Some(15 * S));
         let refused = gcra.decide(taken.store, 6 * S, 1).unwrap();
@@ -320,12 +323,18 @@ mod tests {
         assert_eq!(text(&[b"-1", b"1", b"1"]), "ERR max_burst: must be >= 0");
         assert_eq!(text(&[b"1", b"0", b"1"]), "ERR count: must be >= 1");
         assert_eq!(text(&[b"1", b"1", b"-5"]), "ERR period: must be >= 1");
-        assert_eq!(text(&[b"1", b"1", b"1", b"-1"]), "ERR quantity: must be >= 0");
+        assert_eq!(
+            text(&[b"1", b"1", b"1", b"-1"]),
+            "ERR quantity: must be >= 0"
+        );
         assert_eq!(
             text(&[b"1", b"x", b"1"]),
             "ERR value is not an integer or out of range"
         );
-        assert_eq!(text(&[b"1", b"1", b"1", b"1", b"MS", b"x"]), "ERR syntax error");
+        assert_eq!(
+            text(&[b"1", b"1", b"1", b"1", b"MS", b"x"]),
+            "ERR syntax error"
+        );
         assert_eq!(text(&[b"1", b"1", b"1", b"MS", b"1"]), "ERR syntax error");
         assert!(text(&[b"1", b"1", b"9223372036854775807"]).starts_with("ERR period: "));
         assert!(text(&[b"1", b"2000000000", b"1"]).starts_with("ERR count: "));

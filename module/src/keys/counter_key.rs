@@ -34,4 +34,10 @@ impl<'a> CounterKey<'a> {
             .overwrite(format_i64(value, &mut digits))
             .map_err(|_| CommandError::Internal("ERR could not write the counter"))
     }
+
+    /// Stores `value` to expire at `at_ms` (Unix milliseconds).
+    pub fn set_expiring_at(&self, value: i64, at_ms: i64) -> Result<(), CommandError> {
+        self.set(value)?;
+        self.key.expire_at(at_ms)
+    }
 }

@@ -177,6 +177,21 @@ impl<'a> StringKey<'a> {
     }
 }
 
+impl StringKey<'_> {
+    /// Sets the key (opened for writing, and present) to expire at `at_ms`, Unix time in
+    /// milliseconds.
+    pub fn expire_at(&self, at_ms: i64) -> Result<(), CommandError> {
+        const EXPIRE_FAILED: CommandError =
+            CommandError::Internal("ERR could not set the key's expiry");
+        let key = self.key.ok_or(EXPIRE_FAILED)?;
+        let set_abs_expire = unsafe { raw::RedisModule_SetAbsExpire }.ok_or(MISSING_API)?;
+        match unsafe { set_abs_expire(key.as_ptr(), at_ms) } {
+            status if status == raw::REDISMODULE_OK as c_int => Ok(()),
+            _ => Err(EXPIRE_FAILED),
+        }
+    }
+}
+
 /// A string value's bytes: in place for long values, a copy on the stack for short ones.
 pub enum StringValue<'key> {
     InPlace(&'key [u8]),
