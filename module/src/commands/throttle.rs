@@ -5,7 +5,9 @@
 //! either command continues the other's limits. The decision reads the master's clock, so an
 //! allowed request is replicated as its effect, `SET key <tat> PXAT <ms>`, never verbatim: a
 //! replica or an AOF replay must not decide again at a later time. A refused request or a
-//! quantity of 0 writes, replicates and notifies nothing.
+//! quantity of 0 writes, replicates and notifies nothing (though reading a TAT that `SET`
+//! stored in Redis's integer or embedded encoding leaves it a raw string, as our own writes
+//! store it: `GET` sees the same bytes).
 
 use super::Request;
 use crate::host::write::{commit, Effect, Propagation};
@@ -36,7 +38,9 @@ pub fn throttle(ctx: &Context, request: &Request) -> Result<RedisValue, CommandE
     let call = parse(request.args())?;
 
     let key = CounterKey::open(ctx, name)?;
-    let outcome = call.gcra.decide(key.get()?, now_ns()?, call.quantity)?;
+    let outcome = call
+        .gcra
+        .decide(key.get_for_overwrite()?, now_ns()?, call.quantity)?;
     if let Some(tat) = outcome.store {
         let at = expiry_ms(tat);
         key.set_expiring_at(tat, at)?;

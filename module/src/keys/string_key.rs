@@ -117,6 +117,28 @@ impl<'a> StringKey<'a> {
         })))
     }
 
+    /// The value read in place, `None` when the key is absent, for a key the command is about
+    /// to overwrite: a short value (integer or embedded encoding) is decoded to a raw string
+    /// first, as the write would do anyway, saving [`value`](Self::value)'s call of `GET`.
+    pub fn value_for_overwrite(&self) -> Result<Option<&[u8]>, CommandError> {
+        let Some(key) = self.key else {
+            return Ok(None);
+        };
+        if self.raw_type()? == raw::REDISMODULE_KEYTYPE_EMPTY {
+            return Ok(None);
+        }
+        let dma = unsafe { raw::RedisModule_StringDMA }.ok_or(MISSING_API)?;
+        let mut length: usize = 0;
+        let pointer = unsafe { dma(key.as_ptr(), &mut length, raw::REDISMODULE_READ as c_int) };
+        if pointer.is_null() {
+            return Err(CommandError::WrongType);
+        }
+        // As in `value`: `length` readable bytes while the key stays open and unmodified.
+        Ok(Some(unsafe {
+            std::slice::from_raw_parts(pointer.cast::<u8>(), length)
+        }))
+    }
+
     /// The value of this (existing, short) key as `GET` replies it, which reads without
     /// re-encoding. Calling `GET` is fine while the key is open, even for writing.
     fn copy_with_get(&self) -> Result<StringValue<'static>, CommandError> {

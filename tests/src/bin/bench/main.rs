@@ -8,11 +8,12 @@ mod lock;
 mod measure;
 mod nextid;
 mod probabilistic;
+mod throttle;
 
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|containers|lists|probabilistic|throttle|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -44,6 +45,7 @@ fn main() {
         "lists" => lists::run(&options),
         "lock" => lock::run(&options),
         "containers" => containers::run(&options),
+        "throttle" => throttle::run(&options),
         "async" => faces::run(&options),
         _ => exit_with(USAGE),
     }
