@@ -20,6 +20,7 @@ mod dict;
 mod hyperloglog;
 mod lists;
 mod nextid;
+mod rate_limiter;
 mod redlock;
 mod resp3;
 mod set;
