@@ -10,6 +10,7 @@
 //! store it: `GET` sees the same bytes).
 
 use super::Request;
+use crate::host::stats;
 use crate::host::write::{commit, Effect, Propagation};
 use crate::keys::counter_key::CounterKey;
 use pottery_core::catalog::THROTTLE;
@@ -41,6 +42,11 @@ pub fn throttle(ctx: &Context, request: &Request) -> Result<RedisValue, CommandE
     let outcome = call
         .gcra
         .decide(key.get_for_overwrite()?, now_ns()?, call.quantity)?;
+    if outcome.limited {
+        stats::THROTTLE_LIMITED.increment();
+    } else {
+        stats::THROTTLE_ALLOWED.increment();
+    }
     if let Some(tat) = outcome.store {
         let at = expiry_ms(tat);
         key.set_expiring_at(tat, at)?;
