@@ -93,23 +93,25 @@ pub struct Throttle {
 
 impl Throttle {
     fn from_reply(reply: &[i64]) -> Result<Throttle> {
-        let unexpected = Error::UnexpectedReply { command: THROTTLE };
+        let unexpected = || Error::UnexpectedReply { command: THROTTLE };
         let &[limited, limit, remaining, retry_after, reset_after] = reply else {
-            return Err(unexpected);
+            return Err(unexpected());
         };
-        let milliseconds = |value: i64| u64::try_from(value).map(Duration::from_millis).ok();
+        let unsigned = |value: i64| u64::try_from(value).ok();
+        let allowed = match limited {
+            0 => true,
+            1 => false,
+            _ => return Err(unexpected()),
+        };
         Ok(Throttle {
-            allowed: match limited {
-                0 => true,
-                1 => false,
-                _ => return Err(unexpected),
-            },
-            limit: u64::try_from(limit)
-                .map_err(|_| Error::UnexpectedReply { command: THROTTLE })?,
-            remaining: u64::try_from(remaining)
-                .map_err(|_| Error::UnexpectedReply { command: THROTTLE })?,
-            retry_after: milliseconds(retry_after),
-            reset_after: milliseconds(reset_after).ok_or(unexpected)?,
+            allowed,
+            limit: unsigned(limit).ok_or_else(unexpected)?,
+            remaining: unsigned(remaining).ok_or_else(unexpected)?,
+            // -1: allowed, or never.
+            retry_after: unsigned(retry_after).map(Duration::from_millis),
+            reset_after: unsigned(reset_after)
+                .map(Duration::from_millis)
+                .ok_or_else(unexpected)?,
         })
     }
 }
@@ -245,5 +247,48 @@ impl<F: Face> RateLimiter<F> {
                 .request::<Vec<i64>>(command)
                 .and_then(|reply| Throttle::from_reply(&reply))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_decode_in_milliseconds_and_odd_shapes_are_refused() {
+        assert_eq!(
+            Throttle::from_reply(&[0, 16, 15, -1, 2000]).unwrap(),
+            Throttle {
+                allowed: true,
+                limit: 16,
+                remaining: 15,
+                retry_after: None,
+                reset_after: Duration::from_secs(2),
+            }
+        );
+        let refused = Throttle::from_reply(&[1, 1, 0, 59_999, 60_000]).unwrap();
+        assert_eq!(refused.retry_after, Some(Duration::from_millis(59_999)));
+        for odd in [
+            &[0, 16, 15, -1][..],
+            &[2, 1, 0, -1, 0],
+            &[0, -1, 0, -1, 0],
+            &[0, 1, 0, -1, -5],
+        ] {
+            assert!(matches!(
+                Throttle::from_reply(odd),
+                Err(Error::UnexpectedReply { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn open_checks_what_the_client_can() {
+        let open = |count, period| {
+            RateLimiter::<Blocking>::open("redis://127.0.0.1:1/", "k", 0, count, period)
+        };
+        assert!(open(1, Duration::from_secs(1)).is_ok());
+        assert!(open(0, Duration::from_secs(1)).is_err());
+        assert!(open(1, Duration::from_millis(999)).is_err());
+        assert!(open(u64::MAX, Duration::from_secs(1)).is_err());
     }
 }
