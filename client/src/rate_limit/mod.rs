@@ -25,7 +25,8 @@ const THROTTLE: &str = "POTTERY.THROTTLE";
 /// server on the server's clock), so any number of processes share the limit exactly. The key
 /// holds one timestamp and expires once the limit is full again. It needs the pottery module:
 /// without it ([`Mode::WithoutModule`](crate::Mode), or a server without the module) calls
-/// fail with [`Error::ModuleRequired`] and write nothing.
+/// fail with [`Error::ModuleRequired`] and write nothing (a Lua fallback would compute the
+/// nanosecond timestamps in Lua's 53-bit doubles and could not share redis-cell's keys exactly).
 ///
 /// `RateLimiter` is the sync face ([`Blocking`]); [`aio::RateLimiter`](crate::aio::RateLimiter)
 /// has the same methods as futures (see [`Face`]).
