@@ -75,3 +75,6 @@ pub type RedisDeque<T> = crate::containers::RedisDeque<T, Tokio>;
 /// [`get`](crate::containers::RedisQueue::get) holds a dedicated connection, never the shared
 /// one, and may be dropped at any point.
 pub type RedisQueue<T> = crate::containers::RedisQueue<T, Tokio>;
+
+/// [`rate_limit::RateLimiter`](crate::rate_limit::RateLimiter) on the async face.
+pub type RateLimiter = crate::rate_limit::RateLimiter<Tokio>;

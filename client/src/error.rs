@@ -191,6 +191,24 @@ pub enum Error {
         index: i64,
     },
 
+    /// The operation needs the pottery module's commands, and the connector's
+    /// [`Mode`](crate::Mode) says not to use them (or, in `Auto`, the server has no module):
+    /// nothing was written.
+    #[error("{command} needs the pottery module, which this connector does not use")]
+    ModuleRequired {
+        /// The module command the operation needs.
+        command: &'static str,
+    },
+
+    /// [`RateLimiter::acquire`](crate::RateLimiter::acquire) gave up: the limit would not
+    /// allow the request before the call's timeout. `retry_after` is when it could pass, `None`
+    /// when never (the quantity exceeds the whole limit, max_burst + 1).
+    #[error("rate limited (retry after {retry_after:?})")]
+    RateLimited {
+        /// How long until the request could pass, from the last attempt.
+        retry_after: Option<Duration>,
+    },
+
     /// A [`ContextTimer`](crate::ContextTimer) was used out of order: started twice, stopped
     /// twice, or stopped or read before it was started (Python's `RuntimeError`).
     #[error("timer misuse: {0}")]

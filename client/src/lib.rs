@@ -29,6 +29,8 @@
 //! - [`RedisCache`]: memoizes function results in a Redis hash with a sliding TTL, computing
 //!   each missing value once per process (and across processes with a [`Redlock`]), and the
 //!   [`#[cached]`](cached) attribute that memoizes a function in one;
+//! - [`RateLimiter`]: a rate limit shared by every client of a key (redis-cell's GCRA, run
+//!   in the server by the pottery module's `POTTERY.THROTTLE`);
 //! - [`Error`] / [`Result`]: one error enum for the whole crate.
 //!
 //! # Connections and timeouts
@@ -62,6 +64,7 @@ mod error;
 mod face;
 mod nextid;
 pub mod probabilistic;
+pub mod rate_limit;
 mod redlock;
 mod timer;
 mod transport;
@@ -76,6 +79,7 @@ pub use crate::nextid::builder::NextIdBuilder;
 pub use crate::nextid::info::SequenceInfo;
 pub use crate::nextid::sync::NextId;
 pub use crate::probabilistic::BloomInfo;
+pub use crate::rate_limit::Throttle;
 pub use crate::redlock::builder::RedlockBuilder;
 pub use crate::redlock::info::{Hold, LockInfo};
 pub use crate::redlock::rounds::Holder;
@@ -346,3 +350,6 @@ pub type RedisQueue<T> = crate::containers::RedisQueue<T, Blocking>;
 /// ```
 #[doc(inline)]
 pub use pottery_macros::cached;
+
+/// [`rate_limit::RateLimiter`] on the sync face: every call waits and returns a [`Result`].
+pub type RateLimiter = crate::rate_limit::RateLimiter<Blocking>;

@@ -131,6 +131,7 @@ const TYPED_KEYS: &[&str] = &[
     "redlock:k",
     "redlock:k:fence",
     "nextid:k",
+    "k:tat",
 ];
 
 /// Runs the fuzzer against `server` and returns what it saw, or why it failed.
@@ -391,7 +392,10 @@ fn create_typed_keys(connection: &mut redis::Connection, rng: &mut StdRng) -> Re
         .arg("5")
         .cmd("SET")
         .arg("nextid:k")
-        .arg("7");
+        .arg("7")
+        // A rate limit's TAT an hour ahead, as POTTERY.THROTTLE and redis-cell store it.
+        .cmd("POTTERY.THROTTLE")
+        .arg(&["k:tat", "9", "1", "3600", "1"]);
     let items: Vec<String> = (0..300).map(|n| format!("item-{n}")).collect();
     pipeline
         .cmd("POTTERY.BF.RESERVE")

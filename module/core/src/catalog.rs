@@ -459,6 +459,24 @@ pub const HLL_CONTAINS: CommandSpec = CommandSpec {
     since: SINCE,
 };
 
+/// `POTTERY.THROTTLE key max_burst count period [quantity] [MS]`.
+pub const THROTTLE: CommandSpec = CommandSpec {
+    name: "pottery.throttle",
+    flags: "write deny-oom fast",
+    key_specs: UPDATED_KEY,
+    args: &[
+        Arg::key("key", 0),
+        Arg::integer("max_burst"),
+        Arg::integer("count"),
+        Arg::integer("period"),
+        Arg::integer("quantity").optional(),
+        Arg::keyword("MS").optional(),
+    ],
+    summary: "GCRA rate limit as redis-cell's CL.THROTTLE: takes quantity (default 1) of max_burst+1, refilled count per period seconds; replies [limited, limit, remaining, retry_after, reset_after] (seconds, or ms with MS).",
+    complexity: "O(1)",
+    since: SINCE,
+};
+
 /// Every command, in registration and help order.
 pub const COMMANDS: &[CommandSpec] = &[
     HELP,
@@ -488,6 +506,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     BF_SCANDUMP,
     BF_LOADCHUNK,
     HLL_CONTAINS,
+    THROTTLE,
 ];
 
 /// The reply of `POTTERY.HELP`: each command's syntax, then its summary indented, as Redis's
@@ -546,6 +565,7 @@ mod tests {
         assert_eq!(LIST_INSERT.arity(), 4);
         assert_eq!(LIST_POP.arity(), -2);
         assert_eq!(LIST_SETSLICE.arity(), -4);
+        assert_eq!(THROTTLE.arity(), -5);
     }
 
     #[test]
@@ -562,6 +582,7 @@ mod tests {
             "POTTERY.LIST.INSERT key index value",
             "POTTERY.LIST.POP key [index]",
             "POTTERY.LIST.SETSLICE key start stop [value [value ...]]",
+            "POTTERY.THROTTLE key max_burst count period [quantity] [MS]",
         ] {
             assert!(lines.contains(&syntax.to_string()), "{syntax}");
         }

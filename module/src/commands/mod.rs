@@ -12,6 +12,7 @@ pub mod hll;
 pub mod list;
 pub mod lock;
 pub mod nextid;
+pub mod throttle;
 
 use crate::host::dispatch::{command, Command};
 pub use crate::host::request::Request;
@@ -46,4 +47,5 @@ pub static COMMANDS: &[Command] = &[
     command!(catalog::BF_SCANDUMP, bloom::scandump),
     command!(catalog::BF_LOADCHUNK, bloom::loadchunk),
     command!(catalog::HLL_CONTAINS, hll::contains),
+    command!(catalog::THROTTLE, throttle::throttle),
 ];

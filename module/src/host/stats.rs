@@ -36,6 +36,9 @@ pub static CLAIMS_WON: Counter = Counter::new();
 pub static CLAIMS_LOST: Counter = Counter::new();
 /// IDs handed out by `POTTERY.NEXTID`.
 pub static NEXTID_INCREMENTS: Counter = Counter::new();
+/// `POTTERY.THROTTLE` requests allowed (peeks included) and limited.
+pub static THROTTLE_ALLOWED: Counter = Counter::new();
+pub static THROTTLE_LIMITED: Counter = Counter::new();
 
 /// Bytes of Bloom filter bit arrays held by this server (all keys, all sub-filters).
 static BLOOM_BYTES: AtomicI64 = AtomicI64::new(0);
@@ -68,6 +71,10 @@ pub extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_i
         (c"claims_lost", CLAIMS_LOST.get()),
         (c"nextid_increments", NEXTID_INCREMENTS.get()),
     ];
+    let throttle: [(&CStr, u64); 2] = [
+        (c"throttle_allowed", THROTTLE_ALLOWED.get()),
+        (c"throttle_limited", THROTTLE_LIMITED.get()),
+    ];
     let gauges: [(&CStr, i64); 2] = [
         (c"bloom_filters", BLOOM_FILTERS.load(Ordering::Relaxed)),
         (c"bloom_bytes", BLOOM_BYTES.load(Ordering::Relaxed)),
@@ -84,7 +91,7 @@ pub extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_i
         if section(ctx, c"".as_ptr().cast_mut()) != raw::Status::Ok as c_int {
             return;
         }
-        for (name, value) in unsigned {
+        for (name, value) in unsigned.into_iter().chain(throttle) {
             add_unsigned(ctx, name.as_ptr().cast_mut(), value);
         }
         for (name, value) in gauges {

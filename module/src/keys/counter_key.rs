@@ -27,11 +27,27 @@ impl<'a> CounterKey<'a> {
         }
     }
 
+    /// [`get`](Self::get) for a counter the command will most likely overwrite: read in place,
+    /// so a short value stored as an integer or embedded string becomes a raw string, which
+    /// the write would make it anyway (see `StringKey::value_for_overwrite`).
+    pub fn get_for_overwrite(&self) -> Result<Option<i64>, CommandError> {
+        match self.key.value_for_overwrite()? {
+            None => Ok(None),
+            Some(value) => parse_i64(value).map(Some).ok_or(CommandError::NotAnInteger),
+        }
+    }
+
     /// Stores `value` in place, keeping the key's TTL as `INCR` does.
     pub fn set(&self, value: i64) -> Result<(), CommandError> {
         let mut digits = [0u8; MAX_I64_DIGITS];
         self.key
             .overwrite(format_i64(value, &mut digits))
             .map_err(|_| CommandError::Internal("ERR could not write the counter"))
+    }
+
+    /// Stores `value` to expire at `at_ms` (Unix milliseconds).
+    pub fn set_expiring_at(&self, value: i64, at_ms: i64) -> Result<(), CommandError> {
+        self.set(value)?;
+        self.key.expire_at(at_ms)
     }
 }

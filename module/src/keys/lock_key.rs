@@ -76,12 +76,7 @@ impl<'a> LockKey<'a> {
 
     /// Sets the key to expire at `at_ms` (Unix time in milliseconds).
     pub fn expire_at(&self, at_ms: i64) -> Result<(), CommandError> {
-        let key = self.writable()?;
-        let set_abs_expire = unsafe { raw::RedisModule_SetAbsExpire }.ok_or(MISSING_API)?;
-        match unsafe { set_abs_expire(key.as_ptr(), at_ms) } {
-            status if status == raw::REDISMODULE_OK as c_int => Ok(()),
-            _ => Err(WRITE_FAILED),
-        }
+        self.key.expire_at(at_ms)
     }
 
     /// Deletes the key.

@@ -117,6 +117,28 @@ impl<'a> StringKey<'a> {
         })))
     }
 
+    /// The value read in place, `None` when the key is absent, for a key the command is about
+    /// to overwrite: a short value (integer or embedded encoding) is decoded to a raw string
+    /// first, as the write would do anyway, saving [`value`](Self::value)'s call of `GET`.
+    pub fn value_for_overwrite(&self) -> Result<Option<&[u8]>, CommandError> {
+        let Some(key) = self.key else {
+            return Ok(None);
+        };
+        if self.raw_type()? == raw::REDISMODULE_KEYTYPE_EMPTY {
+            return Ok(None);
+        }
+        let dma = unsafe { raw::RedisModule_StringDMA }.ok_or(MISSING_API)?;
+        let mut length: usize = 0;
+        let pointer = unsafe { dma(key.as_ptr(), &mut length, raw::REDISMODULE_READ as c_int) };
+        if pointer.is_null() {
+            return Err(CommandError::WrongType);
+        }
+        // As in `value`: `length` readable bytes while the key stays open and unmodified.
+        Ok(Some(unsafe {
+            std::slice::from_raw_parts(pointer.cast::<u8>(), length)
+        }))
+    }
+
     /// The value of this (existing, short) key as `GET` replies it, which reads without
     /// re-encoding. Calling `GET` is fine while the key is open, even for writing.
     fn copy_with_get(&self) -> Result<StringValue<'static>, CommandError> {
@@ -174,6 +196,21 @@ impl<'a> StringKey<'a> {
         unsafe { std::slice::from_raw_parts_mut(pointer.cast::<u8>(), length) }
             .copy_from_slice(bytes);
         Ok(())
+    }
+}
+
+impl StringKey<'_> {
+    /// Sets the key (opened for writing, and present) to expire at `at_ms`, Unix time in
+    /// milliseconds.
+    pub fn expire_at(&self, at_ms: i64) -> Result<(), CommandError> {
+        const EXPIRE_FAILED: CommandError =
+            CommandError::Internal("ERR could not set the key's expiry");
+        let key = self.key.ok_or(EXPIRE_FAILED)?;
+        let set_abs_expire = unsafe { raw::RedisModule_SetAbsExpire }.ok_or(MISSING_API)?;
+        match unsafe { set_abs_expire(key.as_ptr(), at_ms) } {
+            status if status == raw::REDISMODULE_OK as c_int => Ok(()),
+            _ => Err(EXPIRE_FAILED),
+        }
     }
 }
 

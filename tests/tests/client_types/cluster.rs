@@ -670,3 +670,23 @@ fn a_cluster_that_will_not_name_its_nodes_is_combined_in_the_client() {
     ));
     assert!(week.is_empty().unwrap());
 }
+
+#[test]
+fn rate_limiters_run_on_the_master_of_their_key() {
+    let cluster = cluster();
+    let day = Duration::from_secs(86_400);
+    let mut masters = HashSet::new();
+    for name in ["rate:a", "rate:b", "rate:c", "rate:d", "rate:e", "rate:f"] {
+        let limit =
+            pottery::RateLimiter::open(cluster.connector(), name, 1, 1, day).expect("valid");
+        let allowed: Vec<bool> = (0..3)
+            .map(|_| limit.try_acquire(1).expect("THROTTLE").allowed)
+            .collect();
+        assert_eq!(allowed, [true, true, false], "{name}");
+        let master = cluster.master_of_slot(cluster.slot(name));
+        let tat: Option<String> = master.cmd(&["GET", name]).unwrap();
+        assert!(tat.is_some(), "{name} is not on the master of its slot");
+        masters.insert(master.port());
+    }
+    assert!(masters.len() > 1, "every key landed on one master");
+}

@@ -22,6 +22,7 @@ mod list_scripts;
 mod lists;
 mod lists_without_module;
 mod nextid;
+mod rate_limiter;
 mod redlock;
 mod resp3;
 mod set;

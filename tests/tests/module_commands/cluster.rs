@@ -41,6 +41,10 @@ const SAMPLES: &[(&[&str], &[&str])] = &[
     (&["POTTERY.BF.SCANDUMP", "b", "0"], &["b"]),
     (&["POTTERY.BF.LOADCHUNK", "b", "1", "data"], &["b"]),
     (&["POTTERY.HLL.CONTAINS", "h", "a", "b"], &["h"]),
+    (
+        &["POTTERY.THROTTLE", "t", "15", "30", "60", "1", "MS"],
+        &["t"],
+    ),
 ];
 
 #[test]

@@ -1,6 +1,6 @@
 //! `INFO pottery` counts what the module did: locks granted and refused, claims won and lost,
-//! NextID increments, and the Bloom filters (and bytes of bit arrays) the server holds, through
-//! creation, growth, copies, reloads and deletion.
+//! NextID increments, throttled requests allowed and limited, and the Bloom filters (and bytes
+//! of bit arrays) the server holds, through creation, growth, copies, reloads and deletion.
 
 use pottery_tests::Server;
 
@@ -35,6 +35,8 @@ fn info_pottery_counts_what_the_module_did() {
         "pottery_claims_won",
         "pottery_claims_lost",
         "pottery_nextid_increments",
+        "pottery_throttle_allowed",
+        "pottery_throttle_limited",
         "pottery_bloom_filters",
         "pottery_bloom_bytes",
     ] {
@@ -57,6 +59,15 @@ fn info_pottery_counts_what_the_module_did() {
         .unwrap();
     assert_eq!(stat(&server, "pottery_locks_granted"), 2);
     assert_eq!(stat(&server, "pottery_locks_refused"), 2);
+
+    for (quantity, limited) in [("1", 0), ("0", 0), ("2", 1), ("1", 1)] {
+        let reply: Vec<i64> = server
+            .cmd(&["POTTERY.THROTTLE", "rate", "0", "1", "3600", quantity])
+            .unwrap();
+        assert_eq!(reply[0], limited);
+    }
+    assert_eq!(stat(&server, "pottery_throttle_allowed"), 2);
+    assert_eq!(stat(&server, "pottery_throttle_limited"), 2);
 
     let _: () = server
         .cmd(&["POTTERY.BF.RESERVE", "b", "0.01", "100"])

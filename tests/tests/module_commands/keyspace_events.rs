@@ -68,6 +68,7 @@ fn every_change_fires_its_event_and_no_change_fires_nothing() {
         (&["POTTERY.BF.ADD", "b", "i"], &["b"]),
         (&["POTTERY.BF.MADD", "b", "j", "k"], &["b"]),
         (&["POTTERY.BF.INSERT", "b", "ITEMS", "z"], &["b"]),
+        (&["POTTERY.THROTTLE", "rate", "0", "1", "3600"], &["rate"]),
     ];
     for (args, keys) in changes {
         run(&server, args);
@@ -112,6 +113,9 @@ fn every_change_fires_its_event_and_no_change_fires_nothing() {
         &["POTTERY.LOCK.HOLDER", "l2"],
         &["POTTERY.BF.EXISTS", "b", "i"],
         &["POTTERY.HLL.CONTAINS", "missing", "a"],
+        // A refused request and a peek.
+        &["POTTERY.THROTTLE", "rate", "0", "1", "3600"],
+        &["POTTERY.THROTTLE", "rate", "0", "1", "3600", "0"],
     ];
     for args in unchanged {
         run(&server, args);

@@ -37,6 +37,8 @@ fn every_write(server: &Server) {
         &["POTTERY.LOCK", "redlock:extended", "token-4", "1000"],
         &["POTTERY.EXTEND", "redlock:extended", "token-4", "900000"],
         &["POTTERY.FENCE.CHECK", "resource:fence", "17"],
+        // A rate limit: its TAT with an absolute expiry.
+        &["POTTERY.THROTTLE", "throttle", "9", "1", "3600", "3"],
         // Lists and deques.
         &[
             "POTTERY.DEQUE.PUSH",

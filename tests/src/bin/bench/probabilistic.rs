@@ -13,9 +13,19 @@ use std::process::Command;
 
 /// Requests per second of one `redis-benchmark` run: `-P 32 -c 50`, random 12-digit values.
 fn redis_benchmark(server: &Server, requests: usize, command: &[&str]) -> f64 {
+    redis_benchmark_over(server, requests, 1_000_000_000, command)
+}
+
+/// [`redis_benchmark`] with `__rand_int__` drawn from `0..range` (`-r range`).
+pub(crate) fn redis_benchmark_over(
+    server: &Server,
+    requests: usize,
+    range: u64,
+    command: &[&str],
+) -> f64 {
     let output = Command::new("redis-benchmark")
         .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
-        .args(["-P", "32", "-c", "50", "-r", "1000000000", "--csv"])
+        .args(["-P", "32", "-c", "50", "-r", &range.to_string(), "--csv"])
         .args(["-n", &requests.to_string()])
         .args(command)
         .output()
