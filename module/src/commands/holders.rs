@@ -1,0 +1,99 @@
+//! What the semaphore and read-write lock commands share: reading a hash of holders at the
+//! server's time, and applying, replicating and announcing what a command changed.
+//!
+//! The effect is replicated, not the command (which reads the clock): `HDEL` of the pruned and
+//! released holders, `HSET` of the written ones, `PEXPIREAT` of the key at the latest holder
+//! expiry; or `DEL` once no holder is left. A replica or an AOF reload thus holds the same
+//! fields and expires the key at the same instant as the master.
+
+use crate::host::write::{commit, Effect, Propagation};
+use crate::keys::hash_key::{Fields, HashKey};
+use crate::keys::lock_key::now_ms;
+use pottery_core::holders::Changes;
+use pottery_core::integer::{format_i64, MAX_I64_DIGITS};
+use pottery_core::CommandError;
+use redis_module::{Context, NotifyEvent, RedisString};
+
+/// The fields of `key` and the server's time, read together for one decision.
+pub fn read(key: &HashKey) -> Result<(Fields, i64), CommandError> {
+    Ok((key.fields()?, now_ms()?))
+}
+
+/// The fields as the byte pairs `pottery_core` loads.
+pub fn pairs(fields: &Fields) -> impl Iterator<Item = (&[u8], &[u8])> {
+    fields
+        .iter()
+        .map(|(field, value)| (field.as_slice(), value.as_slice()))
+}
+
+/// `now + ttl_ms`, checked (`ttl_ms` is at most 2^40, so only an absurd clock overflows).
+pub fn after(now: i64, ttl_ms: i64) -> Result<i64, CommandError> {
+    now.checked_add(ttl_ms).ok_or(CommandError::Internal(
+        "ERR the server clock is out of range",
+    ))
+}
+
+/// Writes `changes` (if any) to `key` at `name`, then replicates, signals and fires `event`.
+pub fn apply(
+    ctx: &Context,
+    key: &HashKey,
+    name: &RedisString,
+    changes: Option<Changes>,
+    event: &str,
+) -> Result<(), CommandError> {
+    let Some(changes) = changes else {
+        return Ok(());
+    };
+    key.apply(&changes)?;
+    let key_name = name.as_slice();
+    let Some(expire_at) = changes.expire_at else {
+        let delete_args: [&[u8]; 1] = [key_name];
+        let effects = [Effect {
+            command: "DEL",
+            args: &delete_args,
+        }];
+        commit(
+            ctx,
+            name,
+            NotifyEvent::GENERIC,
+            event,
+            Propagation::Effects(&effects),
+        );
+        return Ok(());
+    };
+    let mut removed_args: Vec<&[u8]> = Vec::with_capacity(changes.removed.len() + 1);
+    removed_args.push(key_name);
+    removed_args.extend(changes.removed.iter().map(Vec::as_slice));
+    let mut written_args: Vec<&[u8]> = Vec::with_capacity(changes.written.len() * 2 + 1);
+    written_args.push(key_name);
+    for (field, value) in &changes.written {
+        written_args.extend([field.as_slice(), value.as_slice()]);
+    }
+    let mut digits = [0u8; MAX_I64_DIGITS];
+    let expire_args: [&[u8]; 2] = [key_name, format_i64(expire_at, &mut digits)];
+    let mut effects = Vec::with_capacity(3);
+    if !changes.removed.is_empty() {
+        effects.push(Effect {
+            command: "HDEL",
+            args: &removed_args,
+        });
+    }
+    if !changes.written.is_empty() {
+        effects.push(Effect {
+            command: "HSET",
+            args: &written_args,
+        });
+    }
+    effects.push(Effect {
+        command: "PEXPIREAT",
+        args: &expire_args,
+    });
+    commit(
+        ctx,
+        name,
+        NotifyEvent::HASH,
+        event,
+        Propagation::Effects(&effects),
+    );
+    Ok(())
+}

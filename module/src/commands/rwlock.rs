@@ -1,0 +1,103 @@
+//! The read-write lock commands, `POTTERY.RWLOCK.*`: shared read holds, one exclusive write
+//! hold and writers' intents, each until its own absolute expiry, in a hash (see
+//! `pottery_core::rwlock` for the layout, the decisions and how writers avoid starvation).
+
+use super::holders::{after, apply, pairs, read as read_key};
+use super::Request;
+use crate::keys::hash_key::HashKey;
+use pottery_core::catalog::{RWLOCK_EXTEND, RWLOCK_READ, RWLOCK_RELEASE, RWLOCK_WRITE};
+use pottery_core::holders::holder as checked_holder;
+use pottery_core::lock::ttl_ms;
+use pottery_core::rwlock::{intent_ms, RwLock};
+use pottery_core::CommandError;
+use redis_module::{Context, RedisValue};
+
+/// `POTTERY.RWLOCK.READ key holder ttl_ms`: `1` held, `0` refused.
+pub fn read(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    let ttl = ttl_ms(parsed.next_bytes()?, RWLOCK_READ.name)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = read_key(&key)?;
+    let mut lock = RwLock::load(pairs(&fields), now)?;
+    let held = lock.read(holder, after(now, ttl)?)?;
+    apply(ctx, &key, name, lock.changes(), RWLOCK_READ.name)?;
+    Ok(RedisValue::Integer(i64::from(held)))
+}
+
+/// `POTTERY.RWLOCK.WRITE key holder ttl_ms intent_ms`: `1` held, `0` refused (intent left
+/// unless `intent_ms` is 0).
+pub fn write(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    let ttl = ttl_ms(parsed.next_bytes()?, RWLOCK_WRITE.name)?;
+    let intent = intent_ms(parsed.next_bytes()?)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = read_key(&key)?;
+    let mut lock = RwLock::load(pairs(&fields), now)?;
+    let intent_until = match intent {
+        0 => None,
+        ms => Some(after(now, ms)?),
+    };
+    let held = lock.write(holder, after(now, ttl)?, intent_until)?;
+    apply(ctx, &key, name, lock.changes(), RWLOCK_WRITE.name)?;
+    Ok(RedisValue::Integer(i64::from(held)))
+}
+
+/// `POTTERY.RWLOCK.RELEASE key holder`: `1` released, `0` held nothing.
+pub fn release(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = read_key(&key)?;
+    let mut lock = RwLock::load(pairs(&fields), now)?;
+    let released = lock.release(holder);
+    apply(ctx, &key, name, lock.changes(), RWLOCK_RELEASE.name)?;
+    Ok(RedisValue::Integer(i64::from(released)))
+}
+
+/// `POTTERY.RWLOCK.EXTEND key holder ttl_ms`: `1` extended, `0` not held.
+pub fn extend(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    let ttl = ttl_ms(parsed.next_bytes()?, RWLOCK_EXTEND.name)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = read_key(&key)?;
+    let mut lock = RwLock::load(pairs(&fields), now)?;
+    let extended = lock.extend(holder, after(now, ttl)?);
+    apply(ctx, &key, name, lock.changes(), RWLOCK_EXTEND.name)?;
+    Ok(RedisValue::Integer(i64::from(extended)))
+}
+
+/// `POTTERY.RWLOCK.INFO key`: `[[holder, read|write|wait, ms_left], ...]`.
+pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    request.args().finish()?;
+
+    let key = HashKey::open_readable(ctx, name)?;
+    let (fields, now) = read_key(&key)?;
+    let holders = RwLock::load(pairs(&fields), now)?
+        .info(now)
+        .into_iter()
+        .map(|(holder, kind, ms_left)| {
+            RedisValue::Array(vec![
+                RedisValue::StringBuffer(holder),
+                RedisValue::StringBuffer(kind.tag().to_vec()),
+                RedisValue::Integer(ms_left),
+            ])
+        })
+        .collect();
+    Ok(RedisValue::Array(holders))
+}

@@ -1,0 +1,103 @@
+//! The semaphore commands, `POTTERY.SEM.*`: permits held by named holders until their own
+//! absolute expiry, in a hash (see `pottery_core::semaphore` for the layout and decisions).
+
+use super::holders::{after, apply, pairs, read};
+use super::Request;
+use crate::keys::hash_key::HashKey;
+use pottery_core::catalog::{SEM_ACQUIRE, SEM_EXTEND, SEM_RELEASE};
+use pottery_core::holders::holder as checked_holder;
+use pottery_core::lock::ttl_ms;
+use pottery_core::semaphore::{limit as checked_limit, permits as checked_permits, Semaphore};
+use pottery_core::CommandError;
+use redis_module::{Context, RedisValue};
+
+/// `POTTERY.SEM.ACQUIRE key holder permits limit ttl_ms`: `1` held, `0` not enough free.
+pub fn acquire(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    let raw_permits = parsed.next_bytes()?;
+    let limit = checked_limit(parsed.next_bytes()?)?;
+    let permits = checked_permits(raw_permits, limit)?;
+    let ttl = ttl_ms(parsed.next_bytes()?, SEM_ACQUIRE.name)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = read(&key)?;
+    let mut semaphore = Semaphore::load(pairs(&fields), now)?;
+    let held = semaphore.acquire(holder, permits, limit, after(now, ttl)?)?;
+    apply(ctx, &key, name, semaphore.changes(), SEM_ACQUIRE.name)?;
+    Ok(RedisValue::Integer(i64::from(held)))
+}
+
+/// `POTTERY.SEM.RELEASE key holder`: `1` released, `0` held nothing.
+pub fn release(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = read(&key)?;
+    let mut semaphore = Semaphore::load(pairs(&fields), now)?;
+    let released = semaphore.release(holder);
+    apply(ctx, &key, name, semaphore.changes(), SEM_RELEASE.name)?;
+    Ok(RedisValue::Integer(i64::from(released)))
+}
+
+/// `POTTERY.SEM.EXTEND key holder ttl_ms`: `1` extended, `0` not held (never re-creates).
+pub fn extend(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    let ttl = ttl_ms(parsed.next_bytes()?, SEM_EXTEND.name)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = read(&key)?;
+    let mut semaphore = Semaphore::load(pairs(&fields), now)?;
+    let extended = semaphore.extend(holder, after(now, ttl)?);
+    apply(ctx, &key, name, semaphore.changes(), SEM_EXTEND.name)?;
+    Ok(RedisValue::Integer(i64::from(extended)))
+}
+
+/// `POTTERY.SEM.AVAILABLE key limit`: the free permits.
+pub fn available(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let limit = checked_limit(parsed.next_bytes()?)?;
+    parsed.finish()?;
+
+    let key = HashKey::open_readable(ctx, name)?;
+    let (fields, now) = read(&key)?;
+    let semaphore = Semaphore::load(pairs(&fields), now)?;
+    Ok(RedisValue::Integer(semaphore.available(limit)?))
+}
+
+/// `POTTERY.SEM.INFO key`: `[limit, used, [[holder, permits, ms_left], ...]]` or nil.
+pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    request.args().finish()?;
+
+    let key = HashKey::open_readable(ctx, name)?;
+    let (fields, now) = read(&key)?;
+    let Some(info) = Semaphore::load(pairs(&fields), now)?.info(now) else {
+        return Ok(RedisValue::Null);
+    };
+    let holders = info
+        .holders
+        .into_iter()
+        .map(|(holder, permits, ms_left)| {
+            RedisValue::Array(vec![
+                RedisValue::StringBuffer(holder),
+                RedisValue::Integer(permits),
+                RedisValue::Integer(ms_left),
+            ])
+        })
+        .collect();
+    Ok(RedisValue::Array(vec![
+        RedisValue::Integer(info.limit),
+        RedisValue::Integer(info.used),
+        RedisValue::Array(holders),
+    ]))
+}
