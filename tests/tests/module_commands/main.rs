@@ -18,3 +18,4 @@ mod lock;
 mod nextid;
 mod persistence;
 mod resp3;
+mod synchronizers;
