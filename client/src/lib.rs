@@ -17,6 +17,8 @@
 //!   of Redis masters (one master is fine too), built with [`NextId::builder`];
 //! - [`Redlock`] (and `aio::Redlock`): a distributed lock (Redlock) with guards that release on
 //!   drop, extension, opt-in auto-renewal and fencing tokens, built with [`Redlock::builder`];
+//! - [`Semaphore`] and [`RwLock`] (and their `aio` faces): a counting semaphore with expiring
+//!   permits and a read-write lock that does not starve writers, on one master with the module;
 //! - [`Master`]: how a master is given (what a [`Connector`] is made from, or a connector
 //!   itself; a whole Redis Cluster can be one master);
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
@@ -63,6 +65,7 @@ mod face;
 mod nextid;
 pub mod probabilistic;
 mod redlock;
+pub mod sync_primitives;
 mod timer;
 mod transport;
 
@@ -80,6 +83,9 @@ pub use crate::redlock::builder::RedlockBuilder;
 pub use crate::redlock::info::{Hold, LockInfo};
 pub use crate::redlock::rounds::Holder;
 pub use crate::redlock::sync::{LockGuard, Redlock};
+pub use crate::sync_primitives::{
+    RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit,
+};
 pub use crate::timer::{ContextTimer, TimerScope};
 pub use crate::transport::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::transport::master::Master;
