@@ -83,9 +83,6 @@ pub use crate::redlock::builder::RedlockBuilder;
 pub use crate::redlock::info::{Hold, LockInfo};
 pub use crate::redlock::rounds::Holder;
 pub use crate::redlock::sync::{LockGuard, Redlock};
-pub use crate::sync_primitives::{
-    RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit,
-};
 pub use crate::timer::{ContextTimer, TimerScope};
 pub use crate::transport::connector::{Connector, DEFAULT_CONTAINER_TIMEOUT};
 pub use crate::transport::master::Master;
@@ -105,6 +102,21 @@ pub type AsyncLockGuard = aio::LockGuard;
 #[cfg(feature = "tokio")]
 #[deprecated(since = "0.1.0", note = "use `pottery::aio::NextId`")]
 pub type AsyncNextId = aio::NextId;
+
+/// [`sync_primitives::Semaphore`] on the sync face: every call waits and returns a [`Result`].
+pub type Semaphore = crate::sync_primitives::Semaphore<Blocking>;
+
+/// [`sync_primitives::SemaphorePermit`] on the sync face: releases its permits when dropped.
+pub type SemaphorePermit = crate::sync_primitives::SemaphorePermit<Blocking>;
+
+/// [`sync_primitives::RwLock`] on the sync face: every call waits and returns a [`Result`].
+pub type RwLock = crate::sync_primitives::RwLock<Blocking>;
+
+/// [`sync_primitives::RwLockReadGuard`] on the sync face: releases its hold when dropped.
+pub type RwLockReadGuard = crate::sync_primitives::RwLockReadGuard<Blocking>;
+
+/// [`sync_primitives::RwLockWriteGuard`] on the sync face: releases its hold when dropped.
+pub type RwLockWriteGuard = crate::sync_primitives::RwLockWriteGuard<Blocking>;
 
 /// [`containers::RedisDict`] on the sync face: every call waits and returns a [`Result`].
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Blocking>;

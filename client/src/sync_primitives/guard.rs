@@ -34,15 +34,18 @@ pub trait HoldKind: sealed::Sealed + Send + Sync + 'static {
     const RELEASE: &'static str;
 }
 
-/// Permits of a [`Semaphore`](crate::Semaphore): the kind of a [`SemaphorePermit`](crate::SemaphorePermit).
+/// Permits of a [`Semaphore`](crate::Semaphore): the kind of a
+/// [`SemaphorePermit`](crate::SemaphorePermit).
 #[derive(Debug)]
 pub struct Permits;
 
-/// A shared hold of an [`RwLock`](crate::RwLock): the kind of an [`RwLockReadGuard`](crate::RwLockReadGuard).
+/// A shared hold of an [`RwLock`](crate::RwLock): the kind of an
+/// [`RwLockReadGuard`](crate::RwLockReadGuard).
 #[derive(Debug)]
 pub struct Read;
 
-/// The exclusive hold of an [`RwLock`](crate::RwLock): the kind of an [`RwLockWriteGuard`](crate::RwLockWriteGuard).
+/// The exclusive hold of an [`RwLock`](crate::RwLock): the kind of an
+/// [`RwLockWriteGuard`](crate::RwLockWriteGuard).
 #[derive(Debug)]
 pub struct Write;
 

@@ -114,7 +114,8 @@ impl<F: Face> RwLock<F> {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?.with_ttl(Duration::from_secs(3));
+    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?
+    ///     .with_ttl(Duration::from_secs(3));
     /// assert_eq!(lock.ttl(), Duration::from_secs(3));
     /// # Ok::<(), pottery::Error>(())
     /// ```
@@ -129,7 +130,8 @@ impl<F: Face> RwLock<F> {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?.with_acquire_timeout(Duration::from_secs(1));
+    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?
+    ///     .with_acquire_timeout(Duration::from_secs(1));
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
@@ -143,7 +145,8 @@ impl<F: Face> RwLock<F> {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?.with_retry_delay(Duration::from_millis(5));
+    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?
+    ///     .with_retry_delay(Duration::from_millis(5));
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn with_retry_delay(mut self, delay: Duration) -> Self {

@@ -131,7 +131,8 @@ impl<F: Face> Semaphore<F> {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// let jobs = pottery::Semaphore::open("redis://127.0.0.1:6379/", "jobs", 2)?.with_ttl(Duration::from_secs(60));
+    /// let jobs = pottery::Semaphore::open("redis://127.0.0.1:6379/", "jobs", 2)?
+    ///     .with_ttl(Duration::from_secs(60));
     /// assert_eq!(jobs.ttl(), Duration::from_secs(60));
     /// # Ok::<(), pottery::Error>(())
     /// ```

@@ -55,7 +55,8 @@ impl Kind {
 /// ```
 /// use pottery_core::rwlock::intent_ms;
 /// assert_eq!(intent_ms(b"0"), Ok(0));
-/// assert_eq!(intent_ms(b"-1").unwrap_err().to_string(), "ERR intent_ms: must be between 0 and 2^40");
+/// let error = intent_ms(b"-1").unwrap_err();
+/// assert_eq!(error.to_string(), "ERR intent_ms: must be between 0 and 2^40");
 /// ```
 pub fn intent_ms(raw: &[u8]) -> Result<i64, CommandError> {
     match parse_i64(raw) {

@@ -291,7 +291,10 @@ mod tests {
     proptest! {
         // Whatever holders ask for, in whatever order, the held permits never exceed the limit.
         #[test]
-        fn never_more_than_the_limit(limit in 1i64..10, asks in prop::collection::vec((0u8..6, 1i64..10, any::<bool>()), 0..60)) {
+        fn never_more_than_the_limit(
+            limit in 1i64..10,
+            asks in prop::collection::vec((0u8..6, 1i64..10, any::<bool>()), 0..60),
+        ) {
             let mut sem = empty();
             for (who, permits, release) in asks {
                 let holder = [who];
@@ -300,7 +303,9 @@ mod tests {
                 } else if permits <= limit {
                     let _ = sem.acquire(&holder, permits, limit, 1000);
                 }
-                let held: i64 = sem.info(0).map_or(0, |info| info.holders.iter().map(|h| h.1).sum());
+                let held: i64 = sem
+                    .info(0)
+                    .map_or(0, |info| info.holders.iter().map(|h| h.1).sum());
                 prop_assert!(held <= limit);
                 prop_assert_eq!(sem.available(limit).unwrap(), limit - held);
             }
