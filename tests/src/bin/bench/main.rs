@@ -8,11 +8,12 @@ mod lock;
 mod measure;
 mod nextid;
 mod probabilistic;
+mod synchronizers;
 
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|synchronizers|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -43,6 +44,7 @@ fn main() {
         "probabilistic" => probabilistic::run(&options),
         "lists" => lists::run(&options),
         "lock" => lock::run(&options),
+        "synchronizers" => synchronizers::run(&options),
         "containers" => containers::run(&options),
         "async" => faces::run(&options),
         _ => exit_with(USAGE),
