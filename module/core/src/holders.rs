@@ -227,6 +227,20 @@ impl Table {
     }
 }
 
+/// An object kept in the holders layout (a semaphore, a read-write lock), as the module loads
+/// it for one command and writes back what the command changed.
+pub trait Holders: Sized {
+    /// Reads the hash fields at time `now` (Unix ms); the object's `WRONGTYPE` reply for any
+    /// other hash.
+    fn load<'f>(
+        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
+        now: i64,
+    ) -> Result<Self, CommandError>;
+
+    /// What the command changed (pruning included), `None` if nothing.
+    fn changes(self) -> Option<Changes>;
+}
+
 /// Milliseconds left of a live hold (at least 1: a live hold expires after `now`).
 pub fn ms_left(entry: &Entry, now: i64) -> i64 {
     entry.expires_at.saturating_sub(now).max(1)

@@ -14,7 +14,7 @@
 //! is free wins. The price of this preference: a steady stream of writers can keep readers out.
 
 use crate::error::CommandError;
-use crate::holders::{ms_left, Changes, Table};
+use crate::holders::{ms_left, Changes, Holders, Table};
 use crate::integer::parse_i64;
 use crate::lock::MAX_TTL_MS;
 
@@ -76,23 +76,6 @@ pub struct RwLock {
 }
 
 impl RwLock {
-    /// Reads the hash fields at `now` (Unix ms); [`NOT_AN_RWLOCK`] for any other hash.
-    pub fn load<'f>(
-        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
-        now: i64,
-    ) -> Result<RwLock, CommandError> {
-        let table = Table::load(
-            fields,
-            now,
-            |tag| Kind::from_tag(tag).is_some(),
-            NOT_AN_RWLOCK,
-        )?;
-        if table.meta().is_some() {
-            return Err(NOT_AN_RWLOCK);
-        }
-        Ok(RwLock { table })
-    }
-
     fn kind_of(&self, holder: &[u8]) -> Option<Kind> {
         self.table
             .get(holder)
@@ -177,17 +160,35 @@ impl RwLock {
             })
             .collect()
     }
-
-    /// What the command changed (pruning included), `None` if nothing.
-    pub fn changes(self) -> Option<Changes> {
-        self.table.changes()
-    }
 }
 
 fn holds(problem: &'static str) -> CommandError {
     CommandError::Argument {
         argument: "holder",
         problem,
+    }
+}
+
+impl Holders for RwLock {
+    /// Reads the hash fields at `now` (Unix ms); [`NOT_AN_RWLOCK`] for any other hash.
+    fn load<'f>(
+        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
+        now: i64,
+    ) -> Result<RwLock, CommandError> {
+        let table = Table::load(
+            fields,
+            now,
+            |tag| Kind::from_tag(tag).is_some(),
+            NOT_AN_RWLOCK,
+        )?;
+        if table.meta().is_some() {
+            return Err(NOT_AN_RWLOCK);
+        }
+        Ok(RwLock { table })
+    }
+
+    fn changes(self) -> Option<Changes> {
+        self.table.changes()
     }
 }
 

@@ -6,7 +6,7 @@
 //! it does gets an error, so two programs cannot disagree about one semaphore silently.
 
 use crate::error::CommandError;
-use crate::holders::{ms_left, Changes, Table};
+use crate::holders::{ms_left, Changes, Holders, Table};
 use crate::integer::{format_i64, parse_i64, MAX_I64_DIGITS};
 
 /// The reply for a hash that is not a semaphore in this layout.
@@ -84,31 +84,6 @@ pub struct Info {
 }
 
 impl Semaphore {
-    /// Reads the hash fields at time `now` (Unix ms); [`NOT_A_SEMAPHORE`] for any other hash.
-    pub fn load<'f>(
-        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
-        now: i64,
-    ) -> Result<Semaphore, CommandError> {
-        let table = Table::load(
-            fields,
-            now,
-            |tag| permit_tag(tag).is_some(),
-            NOT_A_SEMAPHORE,
-        )?;
-        let limit = match table.meta() {
-            None if table.live().is_empty() => None,
-            None => return Err(NOT_A_SEMAPHORE),
-            Some(raw) => Some(parse_i64(raw).filter(|&l| l >= 1).ok_or(NOT_A_SEMAPHORE)?),
-        };
-        let used = table
-            .live()
-            .iter()
-            .filter_map(|entry| permit_tag(&entry.tag))
-            .map(i128::from)
-            .sum();
-        Ok(Semaphore { table, limit, used })
-    }
-
     fn check_limit(&self, limit: i64) -> Result<(), CommandError> {
         match self.limit {
             Some(stored) if stored != limit => Err(LIMIT_MISMATCH),
@@ -192,9 +167,35 @@ impl Semaphore {
             holders,
         })
     }
+}
 
-    /// What the command changed (pruning included), `None` if nothing.
-    pub fn changes(self) -> Option<Changes> {
+impl Holders for Semaphore {
+    /// Reads the hash fields at time `now` (Unix ms); [`NOT_A_SEMAPHORE`] for any other hash.
+    fn load<'f>(
+        fields: impl IntoIterator<Item = (&'f [u8], &'f [u8])>,
+        now: i64,
+    ) -> Result<Semaphore, CommandError> {
+        let table = Table::load(
+            fields,
+            now,
+            |tag| permit_tag(tag).is_some(),
+            NOT_A_SEMAPHORE,
+        )?;
+        let limit = match table.meta() {
+            None if table.live().is_empty() => None,
+            None => return Err(NOT_A_SEMAPHORE),
+            Some(raw) => Some(parse_i64(raw).filter(|&l| l >= 1).ok_or(NOT_A_SEMAPHORE)?),
+        };
+        let used = table
+            .live()
+            .iter()
+            .filter_map(|entry| permit_tag(&entry.tag))
+            .map(i128::from)
+            .sum();
+        Ok(Semaphore { table, limit, used })
+    }
+
+    fn changes(self) -> Option<Changes> {
         self.table.changes()
     }
 }

@@ -9,18 +9,40 @@
 use crate::host::write::{commit, Effect, Propagation};
 use crate::keys::hash_key::{Fields, HashKey};
 use crate::keys::lock_key::now_ms;
-use pottery_core::holders::Changes;
+use pottery_core::holders::{Changes, Holders};
 use pottery_core::integer::{format_i64, MAX_I64_DIGITS};
 use pottery_core::CommandError;
 use redis_module::{Context, NotifyEvent, RedisString};
 
-/// The fields of `key` and the server's time, read together for one decision.
-pub fn read(key: &HashKey) -> Result<(Fields, i64), CommandError> {
-    Ok((key.fields()?, now_ms()?))
+/// Runs one write command on the object at `name`: loads it at the server's time, lets
+/// `decide` change it (given that time), then applies, replicates and announces what changed.
+pub fn update<S: Holders, R>(
+    ctx: &Context,
+    name: &RedisString,
+    event: &str,
+    decide: impl FnOnce(&mut S, i64) -> Result<R, CommandError>,
+) -> Result<R, CommandError> {
+    let key = HashKey::open_writable(ctx, name)?;
+    let (fields, now) = (key.fields()?, now_ms()?);
+    let mut state = S::load(pairs(&fields), now)?;
+    let outcome = decide(&mut state, now)?;
+    apply(ctx, &key, name, state.changes(), event)?;
+    Ok(outcome)
 }
 
-/// The fields as the byte pairs `pottery_core` loads.
-pub fn pairs(fields: &Fields) -> impl Iterator<Item = (&[u8], &[u8])> {
+/// Runs one read-only command on the object at `name`, loaded at the server's time (expired
+/// holders are skipped, not pruned).
+pub fn inspect<S: Holders, R>(
+    ctx: &Context,
+    name: &RedisString,
+    look: impl FnOnce(&S, i64) -> Result<R, CommandError>,
+) -> Result<R, CommandError> {
+    let key = HashKey::open_readable(ctx, name)?;
+    let (fields, now) = (key.fields()?, now_ms()?);
+    look(&S::load(pairs(&fields), now)?, now)
+}
+
+fn pairs(fields: &Fields) -> impl Iterator<Item = (&[u8], &[u8])> {
     fields
         .iter()
         .map(|(field, value)| (field.as_slice(), value.as_slice()))
@@ -34,7 +56,7 @@ pub fn after(now: i64, ttl_ms: i64) -> Result<i64, CommandError> {
 }
 
 /// Writes `changes` (if any) to `key` at `name`, then replicates, signals and fires `event`.
-pub fn apply(
+fn apply(
     ctx: &Context,
     key: &HashKey,
     name: &RedisString,

@@ -2,9 +2,8 @@
 //! hold and writers' intents, each until its own absolute expiry, in a hash (see
 //! `pottery_core::rwlock` for the layout, the decisions and how writers avoid starvation).
 
-use super::holders::{after, apply, pairs, read as read_key};
+use super::holders::{after, inspect, update};
 use super::Request;
-use crate::keys::hash_key::HashKey;
 use pottery_core::catalog::{RWLOCK_EXTEND, RWLOCK_READ, RWLOCK_RELEASE, RWLOCK_WRITE};
 use pottery_core::holders::holder as checked_holder;
 use pottery_core::lock::ttl_ms;
@@ -20,11 +19,9 @@ pub fn read(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
     let ttl = ttl_ms(parsed.next_bytes()?, RWLOCK_READ.name)?;
     parsed.finish()?;
 
-    let key = HashKey::open_writable(ctx, name)?;
-    let (fields, now) = read_key(&key)?;
-    let mut lock = RwLock::load(pairs(&fields), now)?;
-    let held = lock.read(holder, after(now, ttl)?)?;
-    apply(ctx, &key, name, lock.changes(), RWLOCK_READ.name)?;
+    let held = update(ctx, name, RWLOCK_READ.name, |lock: &mut RwLock, now| {
+        lock.read(holder, after(now, ttl)?)
+    })?;
     Ok(RedisValue::Integer(i64::from(held)))
 }
 
@@ -38,15 +35,13 @@ pub fn write(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErro
     let intent = intent_ms(parsed.next_bytes()?)?;
     parsed.finish()?;
 
-    let key = HashKey::open_writable(ctx, name)?;
-    let (fields, now) = read_key(&key)?;
-    let mut lock = RwLock::load(pairs(&fields), now)?;
-    let intent_until = match intent {
-        0 => None,
-        ms => Some(after(now, ms)?),
-    };
-    let held = lock.write(holder, after(now, ttl)?, intent_until)?;
-    apply(ctx, &key, name, lock.changes(), RWLOCK_WRITE.name)?;
+    let held = update(ctx, name, RWLOCK_WRITE.name, |lock: &mut RwLock, now| {
+        let intent_until = match intent {
+            0 => None,
+            ms => Some(after(now, ms)?),
+        };
+        lock.write(holder, after(now, ttl)?, intent_until)
+    })?;
     Ok(RedisValue::Integer(i64::from(held)))
 }
 
@@ -57,11 +52,9 @@ pub fn release(ctx: &Context, request: &Request) -> Result<RedisValue, CommandEr
     let holder = checked_holder(parsed.next_bytes()?)?;
     parsed.finish()?;
 
-    let key = HashKey::open_writable(ctx, name)?;
-    let (fields, now) = read_key(&key)?;
-    let mut lock = RwLock::load(pairs(&fields), now)?;
-    let released = lock.release(holder);
-    apply(ctx, &key, name, lock.changes(), RWLOCK_RELEASE.name)?;
+    let released = update(ctx, name, RWLOCK_RELEASE.name, |lock: &mut RwLock, _| {
+        Ok(lock.release(holder))
+    })?;
     Ok(RedisValue::Integer(i64::from(released)))
 }
 
@@ -73,11 +66,9 @@ pub fn extend(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
     let ttl = ttl_ms(parsed.next_bytes()?, RWLOCK_EXTEND.name)?;
     parsed.finish()?;
 
-    let key = HashKey::open_writable(ctx, name)?;
-    let (fields, now) = read_key(&key)?;
-    let mut lock = RwLock::load(pairs(&fields), now)?;
-    let extended = lock.extend(holder, after(now, ttl)?);
-    apply(ctx, &key, name, lock.changes(), RWLOCK_EXTEND.name)?;
+    let extended = update(ctx, name, RWLOCK_EXTEND.name, |lock: &mut RwLock, now| {
+        Ok(lock.extend(holder, after(now, ttl)?))
+    })?;
     Ok(RedisValue::Integer(i64::from(extended)))
 }
 
@@ -86,10 +77,7 @@ pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
     let name = request.key(0)?;
     request.args().finish()?;
 
-    let key = HashKey::open_readable(ctx, name)?;
-    let (fields, now) = read_key(&key)?;
-    let holders = RwLock::load(pairs(&fields), now)?
-        .info(now)
+    let holders = inspect(ctx, name, |lock: &RwLock, now| Ok(lock.info(now)))?
         .into_iter()
         .map(|(holder, kind, ms_left)| {
             RedisValue::Array(vec![

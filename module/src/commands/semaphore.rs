@@ -1,9 +1,8 @@
 //! The semaphore commands, `POTTERY.SEM.*`: permits held by named holders until their own
 //! absolute expiry, in a hash (see `pottery_core::semaphore` for the layout and decisions).
 
-use super::holders::{after, apply, pairs, read};
+use super::holders::{after, inspect, update};
 use super::Request;
-use crate::keys::hash_key::HashKey;
 use pottery_core::catalog::{SEM_ACQUIRE, SEM_EXTEND, SEM_RELEASE};
 use pottery_core::holders::holder as checked_holder;
 use pottery_core::lock::ttl_ms;
@@ -22,11 +21,9 @@ pub fn acquire(ctx: &Context, request: &Request) -> Result<RedisValue, CommandEr
     let ttl = ttl_ms(parsed.next_bytes()?, SEM_ACQUIRE.name)?;
     parsed.finish()?;
 
-    let key = HashKey::open_writable(ctx, name)?;
-    let (fields, now) = read(&key)?;
-    let mut semaphore = Semaphore::load(pairs(&fields), now)?;
-    let held = semaphore.acquire(holder, permits, limit, after(now, ttl)?)?;
-    apply(ctx, &key, name, semaphore.changes(), SEM_ACQUIRE.name)?;
+    let held = update(ctx, name, SEM_ACQUIRE.name, |sem: &mut Semaphore, now| {
+        sem.acquire(holder, permits, limit, after(now, ttl)?)
+    })?;
     Ok(RedisValue::Integer(i64::from(held)))
 }
 
@@ -37,11 +34,9 @@ pub fn release(ctx: &Context, request: &Request) -> Result<RedisValue, CommandEr
     let holder = checked_holder(parsed.next_bytes()?)?;
     parsed.finish()?;
 
-    let key = HashKey::open_writable(ctx, name)?;
-    let (fields, now) = read(&key)?;
-    let mut semaphore = Semaphore::load(pairs(&fields), now)?;
-    let released = semaphore.release(holder);
-    apply(ctx, &key, name, semaphore.changes(), SEM_RELEASE.name)?;
+    let released = update(ctx, name, SEM_RELEASE.name, |sem: &mut Semaphore, _| {
+        Ok(sem.release(holder))
+    })?;
     Ok(RedisValue::Integer(i64::from(released)))
 }
 
@@ -53,11 +48,9 @@ pub fn extend(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
     let ttl = ttl_ms(parsed.next_bytes()?, SEM_EXTEND.name)?;
     parsed.finish()?;
 
-    let key = HashKey::open_writable(ctx, name)?;
-    let (fields, now) = read(&key)?;
-    let mut semaphore = Semaphore::load(pairs(&fields), now)?;
-    let extended = semaphore.extend(holder, after(now, ttl)?);
-    apply(ctx, &key, name, semaphore.changes(), SEM_EXTEND.name)?;
+    let extended = update(ctx, name, SEM_EXTEND.name, |sem: &mut Semaphore, now| {
+        Ok(sem.extend(holder, after(now, ttl)?))
+    })?;
     Ok(RedisValue::Integer(i64::from(extended)))
 }
 
@@ -68,10 +61,8 @@ pub fn available(ctx: &Context, request: &Request) -> Result<RedisValue, Command
     let limit = checked_limit(parsed.next_bytes()?)?;
     parsed.finish()?;
 
-    let key = HashKey::open_readable(ctx, name)?;
-    let (fields, now) = read(&key)?;
-    let semaphore = Semaphore::load(pairs(&fields), now)?;
-    Ok(RedisValue::Integer(semaphore.available(limit)?))
+    let free = inspect(ctx, name, |sem: &Semaphore, _| sem.available(limit))?;
+    Ok(RedisValue::Integer(free))
 }
 
 /// `POTTERY.SEM.INFO key`: `[limit, used, [[holder, permits, ms_left], ...]]` or nil.
@@ -79,9 +70,7 @@ pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
     let name = request.key(0)?;
     request.args().finish()?;
 
-    let key = HashKey::open_readable(ctx, name)?;
-    let (fields, now) = read(&key)?;
-    let Some(info) = Semaphore::load(pairs(&fields), now)?.info(now) else {
+    let Some(info) = inspect(ctx, name, |sem: &Semaphore, now| Ok(sem.info(now)))? else {
         return Ok(RedisValue::Null);
     };
     let holders = info

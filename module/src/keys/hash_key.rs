@@ -6,28 +6,19 @@
 //! so no command is called and no keyspace event fires but the command's own. Every raw call
 //! is checked for presence instead of unwrapped.
 
+use super::open_key::OpenKey;
 use super::string_key::MISSING_API;
 use pottery_core::holders::Changes;
 use pottery_core::CommandError;
 use redis_module::{raw, Context, RedisString};
 use std::os::raw::{c_int, c_void};
-use std::ptr::NonNull;
 
 const WRITE_FAILED: CommandError = CommandError::Internal("ERR could not write the hash key");
 
 /// A key that must be a hash or absent, closed on drop.
 pub struct HashKey<'a> {
     ctx: &'a Context,
-    /// `None` for an absent key opened read-only, for which Redis gives no handle.
-    key: Option<NonNull<raw::RedisModuleKey>>,
-}
-
-impl Drop for HashKey<'_> {
-    fn drop(&mut self) {
-        if let (Some(key), Some(close)) = (self.key, unsafe { raw::RedisModule_CloseKey }) {
-            unsafe { close(key.as_ptr()) };
-        }
-    }
+    key: OpenKey,
 }
 
 /// The fields of a hash as (field, value) byte pairs, sorted by field.
@@ -39,7 +30,9 @@ impl<'a> HashKey<'a> {
         ctx: &'a Context,
         name: &'a RedisString,
     ) -> Result<HashKey<'a>, CommandError> {
-        Self::open(ctx, name, raw::KeyMode::READ | raw::KeyMode::WRITE)
+        let mode = raw::KeyMode::READ | raw::KeyMode::WRITE;
+        let key = OpenKey::open(ctx, name, mode, raw::REDISMODULE_KEYTYPE_HASH)?;
+        Ok(HashKey { ctx, key })
     }
 
     /// Opens `name` for reading only; `WRONGTYPE` unless it is a hash or absent.
@@ -47,40 +40,16 @@ impl<'a> HashKey<'a> {
         ctx: &'a Context,
         name: &'a RedisString,
     ) -> Result<HashKey<'a>, CommandError> {
-        Self::open(ctx, name, raw::KeyMode::READ)
-    }
-
-    fn open(
-        ctx: &'a Context,
-        name: &'a RedisString,
-        mode: raw::KeyMode,
-    ) -> Result<HashKey<'a>, CommandError> {
-        let open = unsafe { raw::RedisModule_OpenKey }.ok_or(MISSING_API)?;
-        let pointer = unsafe { open(ctx.ctx, name.inner, mode.bits()) };
-        let opened = HashKey {
-            ctx,
-            key: NonNull::new(pointer.cast::<raw::RedisModuleKey>()),
-        };
-        match opened.raw_type()? {
-            raw::REDISMODULE_KEYTYPE_EMPTY | raw::REDISMODULE_KEYTYPE_HASH => Ok(opened),
-            _ => Err(CommandError::WrongType),
-        }
-    }
-
-    fn raw_type(&self) -> Result<isize, CommandError> {
-        let Some(key) = self.key else {
-            return Ok(raw::REDISMODULE_KEYTYPE_EMPTY);
-        };
-        let key_type = unsafe { raw::RedisModule_KeyType }.ok_or(MISSING_API)?;
-        Ok(isize::try_from(unsafe { key_type(key.as_ptr()) }).unwrap_or(isize::MAX))
+        let key = OpenKey::open(ctx, name, raw::KeyMode::READ, raw::REDISMODULE_KEYTYPE_HASH)?;
+        Ok(HashKey { ctx, key })
     }
 
     /// Every field and value (empty for an absent key), sorted by field.
     pub fn fields(&self) -> Result<Fields, CommandError> {
-        let Some(key) = self.key else {
+        let Some(key) = self.key.handle() else {
             return Ok(Vec::new());
         };
-        if self.raw_type()? == raw::REDISMODULE_KEYTYPE_EMPTY {
+        if self.key.raw_type()? == raw::REDISMODULE_KEYTYPE_EMPTY {
             return Ok(Vec::new());
         }
         let create = unsafe { raw::RedisModule_ScanCursorCreate }.ok_or(MISSING_API)?;
@@ -104,7 +73,7 @@ impl<'a> HashKey<'a> {
     /// Applies `changes`: deletes and writes fields and sets the absolute expiry, or deletes
     /// the key once no holder is left.
     pub fn apply(&self, changes: &Changes) -> Result<(), CommandError> {
-        let key = self.key.ok_or(WRITE_FAILED)?;
+        let key = self.key.handle().ok_or(WRITE_FAILED)?;
         let Some(expire_at) = changes.expire_at else {
             let delete = unsafe { raw::RedisModule_DeleteKey }.ok_or(MISSING_API)?;
             return match unsafe { delete(key.as_ptr()) } {

@@ -12,4 +12,5 @@ pub mod counter_key;
 pub mod hash_key;
 pub mod list_key;
 pub mod lock_key;
+pub mod open_key;
 pub mod string_key;
