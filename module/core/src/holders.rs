@@ -237,6 +237,12 @@ pub trait Holders: Sized {
         now: i64,
     ) -> Result<Self, CommandError>;
 
+    /// `RELEASE`: ends `holder`'s hold (or withdraws whatever it registered); whether it held.
+    fn release(&mut self, holder: &[u8]) -> bool;
+
+    /// `EXTEND`: moves the expiry of `holder`'s live hold; never re-creates one.
+    fn extend(&mut self, holder: &[u8], expires_at: i64) -> bool;
+
     /// What the command changed (pruning included), `None` if nothing.
     fn changes(self) -> Option<Changes>;
 }

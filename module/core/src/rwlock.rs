@@ -129,26 +129,6 @@ impl RwLock {
         Ok(true)
     }
 
-    /// `POTTERY.RWLOCK.RELEASE`: ends `holder`'s hold or withdraws its intent; whether it
-    /// held the lock (an intent is no hold).
-    pub fn release(&mut self, holder: &[u8]) -> bool {
-        let held = matches!(self.kind_of(holder), Some(Kind::Read | Kind::Write));
-        self.table.remove(holder);
-        held
-    }
-
-    /// `POTTERY.RWLOCK.EXTEND`: moves the expiry of `holder`'s live hold (never re-creates
-    /// one, never extends an intent).
-    pub fn extend(&mut self, holder: &[u8], expires_at: i64) -> bool {
-        match self.kind_of(holder) {
-            Some(kind @ (Kind::Read | Kind::Write)) => {
-                self.table.put(holder, kind.tag(), expires_at);
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// `POTTERY.RWLOCK.INFO` at `now`: each live holder with its kind and milliseconds left.
     pub fn info(&self, now: i64) -> Vec<(Vec<u8>, Kind, i64)> {
         self.table
@@ -185,6 +165,26 @@ impl Holders for RwLock {
             return Err(NOT_AN_RWLOCK);
         }
         Ok(RwLock { table })
+    }
+
+    /// `POTTERY.RWLOCK.RELEASE`: ends `holder`'s hold or withdraws its intent; whether it
+    /// held the lock (an intent is no hold).
+    fn release(&mut self, holder: &[u8]) -> bool {
+        let held = matches!(self.kind_of(holder), Some(Kind::Read | Kind::Write));
+        self.table.remove(holder);
+        held
+    }
+
+    /// `POTTERY.RWLOCK.EXTEND`: moves the expiry of `holder`'s live hold (never re-creates
+    /// one, never extends an intent).
+    fn extend(&mut self, holder: &[u8], expires_at: i64) -> bool {
+        match self.kind_of(holder) {
+            Some(kind @ (Kind::Read | Kind::Write)) => {
+                self.table.put(holder, kind.tag(), expires_at);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn changes(self) -> Option<Changes> {

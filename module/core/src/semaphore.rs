@@ -125,23 +125,6 @@ impl Semaphore {
         Ok(true)
     }
 
-    /// `POTTERY.SEM.RELEASE`: whether `holder` held permits (now freed).
-    pub fn release(&mut self, holder: &[u8]) -> bool {
-        let permits = self.table.get(holder).and_then(|e| permit_tag(&e.tag));
-        let released = self.table.remove(holder);
-        self.used -= i128::from(permits.unwrap_or(0));
-        released
-    }
-
-    /// `POTTERY.SEM.EXTEND`: moves the expiry of `holder`'s live hold; never re-creates one.
-    pub fn extend(&mut self, holder: &[u8], expires_at: i64) -> bool {
-        let Some(tag) = self.table.get(holder).map(|entry| entry.tag.clone()) else {
-            return false;
-        };
-        self.table.put(holder, &tag, expires_at);
-        true
-    }
-
     /// `POTTERY.SEM.AVAILABLE`: free permits of a semaphore of `limit`.
     pub fn available(&self, limit: i64) -> Result<i64, CommandError> {
         self.check_limit(limit)?;
@@ -193,6 +176,23 @@ impl Holders for Semaphore {
             .map(i128::from)
             .sum();
         Ok(Semaphore { table, limit, used })
+    }
+
+    /// `POTTERY.SEM.RELEASE`: whether `holder` held permits (now freed).
+    fn release(&mut self, holder: &[u8]) -> bool {
+        let permits = self.table.get(holder).and_then(|e| permit_tag(&e.tag));
+        let released = self.table.remove(holder);
+        self.used -= i128::from(permits.unwrap_or(0));
+        released
+    }
+
+    /// `POTTERY.SEM.EXTEND`: moves the expiry of `holder`'s live hold; never re-creates one.
+    fn extend(&mut self, holder: &[u8], expires_at: i64) -> bool {
+        let Some(tag) = self.table.get(holder).map(|entry| entry.tag.clone()) else {
+            return false;
+        };
+        self.table.put(holder, &tag, expires_at);
+        true
     }
 
     fn changes(self) -> Option<Changes> {

@@ -6,13 +6,15 @@
 //! expiry; or `DEL` once no holder is left. A replica or an AOF reload thus holds the same
 //! fields and expires the key at the same instant as the master.
 
+use super::Request;
 use crate::host::write::{commit, Effect, Propagation};
 use crate::keys::hash_key::{Fields, HashKey};
 use crate::keys::lock_key::now_ms;
-use pottery_core::holders::{Changes, Holders};
+use pottery_core::holders::{holder as checked_holder, Changes, Holders};
 use pottery_core::integer::{format_i64, MAX_I64_DIGITS};
+use pottery_core::lock::ttl_ms;
 use pottery_core::CommandError;
-use redis_module::{Context, NotifyEvent, RedisString};
+use redis_module::{Context, NotifyEvent, RedisString, RedisValue};
 
 /// Runs one write command on the object at `name`: loads it at the server's time, lets
 /// `decide` change it (given that time), then applies, replicates and announces what changed.
@@ -40,6 +42,35 @@ pub fn inspect<S: Holders, R>(
     let key = HashKey::open_readable(ctx, name)?;
     let (fields, now) = (key.fields()?, now_ms()?);
     look(&S::load(pairs(&fields), now)?, now)
+}
+
+/// `<RELEASE> key holder` for any object in the holders layout: `1` released, `0` held
+/// nothing.
+pub fn release<S: Holders>(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    parsed.finish()?;
+
+    let released = update(ctx, name, request.command(), |state: &mut S, _| {
+        Ok(state.release(holder))
+    })?;
+    Ok(RedisValue::Integer(i64::from(released)))
+}
+
+/// `<EXTEND> key holder ttl_ms` for any object in the holders layout: `1` extended, `0` not
+/// held (never re-creates a hold).
+pub fn extend<S: Holders>(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
+    let name = request.key(0)?;
+    let mut parsed = request.args();
+    let holder = checked_holder(parsed.next_bytes()?)?;
+    let ttl = ttl_ms(parsed.next_bytes()?, request.command())?;
+    parsed.finish()?;
+
+    let extended = update(ctx, name, request.command(), |state: &mut S, now| {
+        Ok(state.extend(holder, after(now, ttl)?))
+    })?;
+    Ok(RedisValue::Integer(i64::from(extended)))
 }
 
 fn pairs(fields: &Fields) -> impl Iterator<Item = (&[u8], &[u8])> {

@@ -19,6 +19,8 @@ pub mod semaphore;
 use crate::host::dispatch::{command, Command};
 pub use crate::host::request::Request;
 use pottery_core::catalog;
+use pottery_core::rwlock::RwLock;
+use pottery_core::semaphore::Semaphore;
 
 /// Every command, in the catalog's order.
 pub static COMMANDS: &[Command] = &[
@@ -39,14 +41,14 @@ pub static COMMANDS: &[Command] = &[
     command!(catalog::LOCK_HOLDER, lock::lock_holder),
     command!(catalog::FENCE_CHECK, lock::fence_check_command),
     command!(catalog::SEM_ACQUIRE, semaphore::acquire),
-    command!(catalog::SEM_RELEASE, semaphore::release),
-    command!(catalog::SEM_EXTEND, semaphore::extend),
+    command!(catalog::SEM_RELEASE, holders::release::<Semaphore>),
+    command!(catalog::SEM_EXTEND, holders::extend::<Semaphore>),
     command!(catalog::SEM_AVAILABLE, semaphore::available),
     command!(catalog::SEM_INFO, semaphore::info),
     command!(catalog::RWLOCK_READ, rwlock::read),
     command!(catalog::RWLOCK_WRITE, rwlock::write),
-    command!(catalog::RWLOCK_RELEASE, rwlock::release),
-    command!(catalog::RWLOCK_EXTEND, rwlock::extend),
+    command!(catalog::RWLOCK_RELEASE, holders::release::<RwLock>),
+    command!(catalog::RWLOCK_EXTEND, holders::extend::<RwLock>),
     command!(catalog::RWLOCK_INFO, rwlock::info),
     command!(catalog::BF_RESERVE, bloom::reserve),
     command!(catalog::BF_ADD, bloom::add),

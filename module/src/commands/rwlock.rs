@@ -1,10 +1,11 @@
 //! The read-write lock commands, `POTTERY.RWLOCK.*`: shared read holds, one exclusive write
 //! hold and writers' intents, each until its own absolute expiry, in a hash (see
 //! `pottery_core::rwlock` for the layout, the decisions and how writers avoid starvation).
+//! RELEASE and EXTEND are the generic handlers of `super::holders`.
 
 use super::holders::{after, inspect, update};
 use super::Request;
-use pottery_core::catalog::{RWLOCK_EXTEND, RWLOCK_READ, RWLOCK_RELEASE, RWLOCK_WRITE};
+use pottery_core::catalog::{RWLOCK_READ, RWLOCK_WRITE};
 use pottery_core::holders::holder as checked_holder;
 use pottery_core::lock::ttl_ms;
 use pottery_core::rwlock::{intent_ms, RwLock};
@@ -43,33 +44,6 @@ pub fn write(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErro
         lock.write(holder, after(now, ttl)?, intent_until)
     })?;
     Ok(RedisValue::Integer(i64::from(held)))
-}
-
-/// `POTTERY.RWLOCK.RELEASE key holder`: `1` released, `0` held nothing.
-pub fn release(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
-    let name = request.key(0)?;
-    let mut parsed = request.args();
-    let holder = checked_holder(parsed.next_bytes()?)?;
-    parsed.finish()?;
-
-    let released = update(ctx, name, RWLOCK_RELEASE.name, |lock: &mut RwLock, _| {
-        Ok(lock.release(holder))
-    })?;
-    Ok(RedisValue::Integer(i64::from(released)))
-}
-
-/// `POTTERY.RWLOCK.EXTEND key holder ttl_ms`: `1` extended, `0` not held.
-pub fn extend(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
-    let name = request.key(0)?;
-    let mut parsed = request.args();
-    let holder = checked_holder(parsed.next_bytes()?)?;
-    let ttl = ttl_ms(parsed.next_bytes()?, RWLOCK_EXTEND.name)?;
-    parsed.finish()?;
-
-    let extended = update(ctx, name, RWLOCK_EXTEND.name, |lock: &mut RwLock, now| {
-        Ok(lock.extend(holder, after(now, ttl)?))
-    })?;
-    Ok(RedisValue::Integer(i64::from(extended)))
 }
 
 /// `POTTERY.RWLOCK.INFO key`: `[[holder, read|write|wait, ms_left], ...]`.

@@ -1,9 +1,10 @@
 //! The semaphore commands, `POTTERY.SEM.*`: permits held by named holders until their own
 //! absolute expiry, in a hash (see `pottery_core::semaphore` for the layout and decisions).
+//! RELEASE and EXTEND are the generic handlers of `super::holders`.
 
 use super::holders::{after, inspect, update};
 use super::Request;
-use pottery_core::catalog::{SEM_ACQUIRE, SEM_EXTEND, SEM_RELEASE};
+use pottery_core::catalog::SEM_ACQUIRE;
 use pottery_core::holders::holder as checked_holder;
 use pottery_core::lock::ttl_ms;
 use pottery_core::semaphore::{limit as checked_limit, permits as checked_permits, Semaphore};
@@ -25,33 +26,6 @@ pub fn acquire(ctx: &Context, request: &Request) -> Result<RedisValue, CommandEr
         sem.acquire(holder, permits, limit, after(now, ttl)?)
     })?;
     Ok(RedisValue::Integer(i64::from(held)))
-}
-
-/// `POTTERY.SEM.RELEASE key holder`: `1` released, `0` held nothing.
-pub fn release(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
-    let name = request.key(0)?;
-    let mut parsed = request.args();
-    let holder = checked_holder(parsed.next_bytes()?)?;
-    parsed.finish()?;
-
-    let released = update(ctx, name, SEM_RELEASE.name, |sem: &mut Semaphore, _| {
-        Ok(sem.release(holder))
-    })?;
-    Ok(RedisValue::Integer(i64::from(released)))
-}
-
-/// `POTTERY.SEM.EXTEND key holder ttl_ms`: `1` extended, `0` not held (never re-creates).
-pub fn extend(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
-    let name = request.key(0)?;
-    let mut parsed = request.args();
-    let holder = checked_holder(parsed.next_bytes()?)?;
-    let ttl = ttl_ms(parsed.next_bytes()?, SEM_EXTEND.name)?;
-    parsed.finish()?;
-
-    let extended = update(ctx, name, SEM_EXTEND.name, |sem: &mut Semaphore, now| {
-        Ok(sem.extend(holder, after(now, ttl)?))
-    })?;
-    Ok(RedisValue::Integer(i64::from(extended)))
 }
 
 /// `POTTERY.SEM.AVAILABLE key limit`: the free permits.
