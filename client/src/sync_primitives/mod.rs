@@ -74,3 +74,81 @@ impl Timing {
         (until > Instant::now()).then_some(until)
     }
 }
+
+/// The settings methods a semaphore and a read-write lock share (`with_ttl`,
+/// `with_acquire_timeout`, `with_retry_delay`, `key`, `ttl`), on a type with `handle` and
+/// `timing` fields; `$open` is an expression opening one, for the examples.
+macro_rules! timing_methods {
+    ($open:literal) => {
+        /// Sets the TTL of each hold (10 s by default; whole milliseconds, at least 1 ms).
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        #[doc = concat!("let held = ", $open, "?.with_ttl(Duration::from_secs(60));")]
+        /// assert_eq!(held.ttl(), Duration::from_secs(60));
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn with_ttl(mut self, ttl: std::time::Duration) -> Self {
+            self.timing.ttl = ttl;
+            self
+        }
+
+        /// Sets how long the waiting calls wait (10 s by default).
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        #[doc = concat!("let held = ", $open, "?.with_acquire_timeout(Duration::from_secs(1));")]
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn with_acquire_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.timing.acquire_timeout = timeout;
+            self
+        }
+
+        /// Sets the largest random pause between two attempts while waiting (50 ms by
+        /// default).
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        #[doc = concat!("let held = ", $open, "?.with_retry_delay(Duration::from_millis(5));")]
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn with_retry_delay(mut self, delay: std::time::Duration) -> Self {
+            self.timing.retry_delay = delay;
+            self
+        }
+
+        /// The Redis key.
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        #[doc = concat!("let held = ", $open, "?;")]
+        /// assert_eq!(held.key(), "jobs");
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn key(&self) -> &str {
+            self.handle.name()
+        }
+
+        /// The TTL of each hold.
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        #[doc = concat!("let held = ", $open, "?;")]
+        /// assert_eq!(held.ttl(), std::time::Duration::from_secs(10));
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn ttl(&self) -> std::time::Duration {
+            self.timing.ttl
+        }
+    };
+}
+pub(crate) use timing_methods;

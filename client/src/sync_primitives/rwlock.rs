@@ -12,7 +12,7 @@ use crate::face::{Blocking, Face};
 use crate::sync_primitives::guard::{granted, release, HoldGuard, HoldKind, Read, Write};
 use crate::sync_primitives::polling::{poll, Attempt};
 use crate::sync_primitives::semaphore::module_handle;
-use crate::sync_primitives::Timing;
+use crate::sync_primitives::{timing_methods, Timing};
 use crate::transport::connector::Connector;
 use crate::transport::key::{uuid4, KeyHandle};
 
@@ -108,77 +108,7 @@ impl<F: Face> RwLock<F> {
         })
     }
 
-    /// Sets the TTL of each hold (10 s by default; whole milliseconds, at least 1 ms).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?
-    ///     .with_ttl(Duration::from_secs(3));
-    /// assert_eq!(lock.ttl(), Duration::from_secs(3));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn with_ttl(mut self, ttl: Duration) -> Self {
-        self.timing.ttl = ttl;
-        self
-    }
-
-    /// Sets how long [`read`](Self::read) and [`write`](Self::write) wait (10 s by default).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?
-    ///     .with_acquire_timeout(Duration::from_secs(1));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.timing.acquire_timeout = timeout;
-        self
-    }
-
-    /// Sets the largest random pause between two attempts while waiting (50 ms by default).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?
-    ///     .with_retry_delay(Duration::from_millis(5));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn with_retry_delay(mut self, delay: Duration) -> Self {
-        self.timing.retry_delay = delay;
-        self
-    }
-
-    /// The Redis key.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?;
-    /// assert_eq!(lock.key(), "l");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn key(&self) -> &str {
-        self.handle.name()
-    }
-
-    /// The TTL of each hold.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let lock = pottery::RwLock::open("redis://127.0.0.1:6379/", "l")?;
-    /// assert_eq!(lock.ttl(), std::time::Duration::from_secs(10));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn ttl(&self) -> Duration {
-        self.timing.ttl
-    }
+    timing_methods!("pottery::RwLock::open(\"redis://127.0.0.1:6379/\", \"jobs\")");
 
     /// One attempt at a shared hold: `None` while a writer holds the lock or waits for it.
     ///

@@ -11,7 +11,7 @@ use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
 use crate::sync_primitives::guard::{granted, HoldGuard, Permits};
 use crate::sync_primitives::polling::{poll, Attempt};
-use crate::sync_primitives::Timing;
+use crate::sync_primitives::{timing_methods, Timing};
 use crate::transport::connector::Connector;
 use crate::transport::key::{uuid4, KeyHandle};
 use crate::transport::mode::Mode;
@@ -125,64 +125,7 @@ impl<F: Face> Semaphore<F> {
         })
     }
 
-    /// Sets the TTL of each hold (10 s by default; whole milliseconds, at least 1 ms).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let jobs = pottery::Semaphore::open("redis://127.0.0.1:6379/", "jobs", 2)?
-    ///     .with_ttl(Duration::from_secs(60));
-    /// assert_eq!(jobs.ttl(), Duration::from_secs(60));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn with_ttl(mut self, ttl: Duration) -> Self {
-        self.timing.ttl = ttl;
-        self
-    }
-
-    /// Sets how long [`acquire`](Self::acquire) waits (10 s by default).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let jobs = pottery::Semaphore::open("redis://127.0.0.1:6379/", "jobs", 2)?
-    ///     .with_acquire_timeout(Duration::from_secs(1));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.timing.acquire_timeout = timeout;
-        self
-    }
-
-    /// Sets the largest random pause between two attempts while waiting (50 ms by default).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let jobs = pottery::Semaphore::open("redis://127.0.0.1:6379/", "jobs", 2)?
-    ///     .with_retry_delay(Duration::from_millis(5));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn with_retry_delay(mut self, delay: Duration) -> Self {
-        self.timing.retry_delay = delay;
-        self
-    }
-
-    /// The Redis key.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let jobs = pottery::Semaphore::open("redis://127.0.0.1:6379/", "jobs", 2)?;
-    /// assert_eq!(jobs.key(), "jobs");
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn key(&self) -> &str {
-        self.handle.name()
-    }
+    timing_methods!("pottery::Semaphore::open(\"redis://127.0.0.1:6379/\", \"jobs\", 2)");
 
     /// The number of permits.
     ///
@@ -195,19 +138,6 @@ impl<F: Face> Semaphore<F> {
     /// ```
     pub fn limit(&self) -> u64 {
         self.limit
-    }
-
-    /// The TTL of each hold.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// let jobs = pottery::Semaphore::open("redis://127.0.0.1:6379/", "jobs", 2)?;
-    /// assert_eq!(jobs.ttl(), std::time::Duration::from_secs(10));
-    /// # Ok::<(), pottery::Error>(())
-    /// ```
-    pub fn ttl(&self) -> Duration {
-        self.timing.ttl
     }
 
     /// One attempt to take `permits` permits: `None` if fewer are free.
