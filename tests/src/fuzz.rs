@@ -130,6 +130,8 @@ const TYPED_KEYS: &[&str] = &[
     "k:missing",
     "redlock:k",
     "redlock:k:fence",
+    "k:sem",
+    "k:rwlock",
     "nextid:k",
 ];
 
@@ -391,7 +393,14 @@ fn create_typed_keys(connection: &mut redis::Connection, rng: &mut StdRng) -> Re
         .arg("5")
         .cmd("SET")
         .arg("nextid:k")
-        .arg("7");
+        .arg("7")
+        // A semaphore (limit 3) and a read-write lock with a reader and a waiting writer.
+        .cmd("POTTERY.SEM.ACQUIRE")
+        .arg(&["k:sem", "holder", "2", "3", "600000"])
+        .cmd("POTTERY.RWLOCK.READ")
+        .arg(&["k:rwlock", "reader", "600000"])
+        .cmd("POTTERY.RWLOCK.WRITE")
+        .arg(&["k:rwlock", "writer", "600000", "600000"]);
     let items: Vec<String> = (0..300).map(|n| format!("item-{n}")).collect();
     pipeline
         .cmd("POTTERY.BF.RESERVE")
