@@ -149,6 +149,11 @@ impl Table {
         }
     }
 
+    /// Whether the hash has the metadata field at all, live holders or not.
+    pub fn has_meta_field(&self) -> bool {
+        self.meta.is_some()
+    }
+
     /// Stores `meta` if the object has none yet (or only an expired one).
     pub fn set_meta_if_absent(&mut self, meta: &[u8]) {
         if self.meta().is_none() {

@@ -161,7 +161,8 @@ impl Holders for RwLock {
             |tag| Kind::from_tag(tag).is_some(),
             NOT_AN_RWLOCK,
         )?;
-        if table.meta().is_some() {
+        // A semaphore's limit field, even beside expired holders only: not a lock.
+        if table.has_meta_field() {
             return Err(NOT_AN_RWLOCK);
         }
         Ok(RwLock { table })
@@ -266,6 +267,7 @@ mod tests {
         for fields in [
             vec![(&b"a"[..], &b"2:100"[..])],
             vec![(b"a", b"read:100"), (b"", b"1")],
+            vec![(b"", b"1")],
         ] {
             assert_eq!(
                 RwLock::load(fields.iter().copied(), 0).unwrap_err(),

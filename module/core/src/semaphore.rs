@@ -116,10 +116,11 @@ impl Semaphore {
             return Ok(false);
         }
         let mut digits = [0u8; MAX_I64_DIGITS];
-        self.table
-            .put(holder, format_i64(permits, &mut digits), expires_at);
+        // Before the holder is added: with no live holder, a stored limit is stale and replaced.
         self.table
             .set_meta_if_absent(format_i64(limit, &mut digits));
+        self.table
+            .put(holder, format_i64(permits, &mut digits), expires_at);
         self.limit = Some(limit);
         self.used += i128::from(permits);
         Ok(true)
@@ -258,6 +259,17 @@ mod tests {
         let gone = Semaphore::load(fields.iter().copied(), 200).unwrap();
         assert_eq!(gone.available(7), Ok(7), "no live holder: any limit goes");
         assert_eq!(gone.info(200), None);
+    }
+
+    #[test]
+    fn a_stale_limit_of_expired_holders_is_replaced() {
+        let fields: [(&[u8], &[u8]); 2] = [(b"a", b"1:100"), (b"", b"5")];
+        let mut sem = Semaphore::load(fields.iter().copied(), 200).unwrap();
+        assert_eq!(sem.acquire(b"b", 1, 3, 900), Ok(true));
+        assert_eq!(sem.available(3), Ok(2));
+        let changes = sem.changes().unwrap();
+        assert!(changes.written.contains(&(b"".to_vec(), b"3".to_vec())));
+        assert_eq!(changes.removed, vec![b"a".to_vec()]);
     }
 
     #[test]
