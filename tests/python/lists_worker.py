@@ -16,8 +16,8 @@ benchmarks.
         "length": n, "popped": element or null}: the list afterwards, its length (the reply of
         every command but POP) and the popped element (POP's reply).
     python lists_worker.py bench --port P --op OP --size N --count C --iterated I --runs R
-        OP is push, len, index, insert, iterate (elements of an I-element list), rotate or
-        append (to a deque bounded at N); prints "rate <operations per second>" once per run,
+        OP is push, len, index, insert, pop (at N // 2), iterate (elements of an I-element
+        list), rotate or append (to a deque bounded at N); prints "rate <operations per second>" once per run,
         after a warm-up.
 
 CASES must stay equal to `cases()` in tests/tests/interop/lists.rs.
@@ -150,6 +150,11 @@ def bench(args):
     deque = RedisDeque(redis=r, key="bench:py")
     capped = RedisDeque(redis=r, key="bench:py", maxlen=size)
 
+    def prepare():
+        # pop removes count elements per run: they are put back first, untimed.
+        if args.op == "pop":
+            items.extend(range(args.count))
+
     def run_once():
         if args.op == "push":
             for i in range(args.count):
@@ -163,6 +168,9 @@ def bench(args):
         elif args.op == "insert":
             for i in range(args.count):
                 items.insert(size // 2, i)
+        elif args.op == "pop":
+            for _ in range(args.count):
+                items.pop(size // 2)
         elif args.op == "iterate":
             for _ in iterated:
                 pass
@@ -175,8 +183,10 @@ def bench(args):
         else:
             raise SystemExit(f"unknown op {args.op}")
 
+    prepare()
     run_once()  # warm-up
     for _ in range(args.runs):
+        prepare()
         started = time.perf_counter()
         run_once()
         elapsed = time.perf_counter() - started

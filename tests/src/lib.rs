@@ -42,6 +42,7 @@
 mod cluster;
 mod faces;
 pub mod fuzz;
+mod list_scripts;
 mod ports;
 mod process;
 mod replication;
@@ -51,6 +52,7 @@ use std::path::{Path, PathBuf};
 
 pub use cluster::start_cluster;
 pub use faces::{block_on, Wait};
+pub use list_scripts::{eval_list_script, list_script, LIST_COMMANDS};
 pub use ports::{free_port, reserve_port, PortReservation};
 pub use process::pid_alive;
 pub use replication::wait_for_replication;

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::to_json;
-use crate::containers::list::{encode_all, ListIter, RedisList};
+use crate::containers::list::{encode_all, integers, ListIter, RedisList, PUSH, ROTATE};
 use crate::error::{Error, Result};
 use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
@@ -22,7 +22,8 @@ use crate::transport::connector::Connector;
 /// pottery): give the same bound to every handle of one key. Pushes on a bounded deque and
 /// rotations run inside Redis through the pottery module (`POTTERY.DEQUE.PUSH` pushes and
 /// trims in one step; `POTTERY.DEQUE.ROTATE` moves at most half the elements, without
-/// transferring any), so each method is one atomic round trip.
+/// transferring any), or where the module is not used (see [`Mode`](crate::Mode)) through Lua
+/// scripts that do the same, so each method is one atomic round trip.
 ///
 /// Clones share the key and the connector (and the bound). A deque made without a key name
 /// owns a random key (`pottery:<uuid4>`) deleted when its last clone is dropped.
@@ -232,7 +233,7 @@ where
 
     /// Pushes encoded values at one end (`LEFT`: one by one at the front, Python's
     /// `extendleft`), trimming the other end to the bound.
-    fn push_encoded(&self, end: &str, encoded: &[Vec<u8>]) -> Operation<()> {
+    fn push_encoded(&self, end: &str, encoded: Vec<Vec<u8>>) -> Operation<()> {
         if encoded.is_empty() {
             return Operation::done(Ok(()));
         }
@@ -240,13 +241,13 @@ where
             // Unbounded: plain LPUSH/RPUSH, which need no module.
             None => self
                 .list
-                .push_all(if end == "LEFT" { "LPUSH" } else { "RPUSH" }, encoded),
+                .push_all(if end == "LEFT" { "LPUSH" } else { "RPUSH" }, &encoded),
             Some(maxlen) => {
                 let maxlen = i64::try_from(maxlen).unwrap_or(i64::MAX);
-                let handle = self.list.handle();
-                let mut command = handle.command("POTTERY.DEQUE.PUSH");
-                command.arg(end).arg(maxlen).arg(encoded);
-                handle.request::<usize>(command).map(drop)
+                let mut args = vec![end.as_bytes().to_vec()];
+                args.extend(integers(&[maxlen]));
+                args.extend(encoded);
+                PUSH.request::<usize>(self.list.handle(), args).map(drop)
             }
         }
     }
@@ -268,7 +269,7 @@ where
         Q: Serialize + ?Sized,
     {
         F::run(Operation::build(|| {
-            Ok(self.push_encoded("RIGHT", &[to_json(value)?]))
+            Ok(self.push_encoded("RIGHT", vec![to_json(value)?]))
         }))
     }
 
@@ -289,7 +290,7 @@ where
         Q: Serialize + ?Sized,
     {
         F::run(Operation::build(|| {
-            Ok(self.push_encoded("LEFT", &[to_json(value)?]))
+            Ok(self.push_encoded("LEFT", vec![to_json(value)?]))
         }))
     }
 
@@ -308,7 +309,7 @@ where
         I: IntoIterator<Item = T>,
     {
         F::run(Operation::build(|| {
-            Ok(self.push_encoded("RIGHT", &encode_all(items)?))
+            Ok(self.push_encoded("RIGHT", encode_all(items)?))
         }))
     }
 
@@ -328,7 +329,7 @@ where
         I: IntoIterator<Item = T>,
     {
         F::run(Operation::build(|| {
-            Ok(self.push_encoded("LEFT", &encode_all(items)?))
+            Ok(self.push_encoded("LEFT", encode_all(items)?))
         }))
     }
 
@@ -399,8 +400,8 @@ where
 
     /// Python's `deque.rotate(n)`: `n` steps to the right (the back element comes to the
     /// front), to the left when negative; any `n` works, `|n|` beyond the length included
-    /// (pottery 3.0.1 gets those wrong). One `POTTERY.DEQUE.ROTATE`: inside Redis, moving at
-    /// most half the elements. Returns the length.
+    /// (pottery 3.0.1 gets those wrong). One `POTTERY.DEQUE.ROTATE` (or its script): inside
+    /// Redis, moving at most half the elements. Returns the length.
     ///
     /// # Example
     ///
@@ -447,12 +448,7 @@ where
 
     /// `POTTERY.DEQUE.ROTATE` by `n` steps, unless `n` could not be made.
     fn rotation(&self, n: Result<i64>) -> Operation<usize> {
-        Operation::build(|| {
-            let handle = self.list.handle();
-            let mut command = handle.command("POTTERY.DEQUE.ROTATE");
-            command.arg(n?);
-            Ok(handle.request(command))
-        })
+        Operation::build(|| Ok(ROTATE.request(self.list.handle(), integers(&[n?]))))
     }
 
     /// The number of elements.

@@ -13,8 +13,10 @@ use crate::transport::connector::Route;
 /// Today the types that can do without the module are
 /// [`HyperLogLog::contains`](crate::HyperLogLog::contains) (it then reads the HyperLogLog and
 /// decides in the client with the module's own register code, writing nothing) and
-/// [`PotteryBloomFilter`](crate::PotteryBloomFilter) (which never needs it); the others still
-/// need the module.
+/// [`PotteryBloomFilter`](crate::PotteryBloomFilter) (which never needs it), and
+/// [`RedisList`](crate::RedisList) and [`RedisDeque`](crate::RedisDeque), whose operations that
+/// run in the module (`insert`, `remove`, `set_slice`, `rotate`, bounded pushes) then run Lua
+/// scripts with the same semantics, replies and stored data; the others still need the module.
 ///
 /// # Example
 ///

@@ -40,13 +40,24 @@ impl Script {
         handle: &Arc<KeyHandle>,
         others: &[&str],
     ) -> Operation<T> {
+        self.call_with_args(handle, others, &[] as &[&[u8]])
+    }
+
+    /// [`call`](Self::call) with `ARGV` = `args`.
+    pub(crate) fn call_with_args<T: FromRedisValue + Send + 'static>(
+        &'static self,
+        handle: &Arc<KeyHandle>,
+        others: &[&str],
+        args: &[impl redis::ToRedisArgs],
+    ) -> Operation<T> {
         let invocation = |command: &str, body: &str| {
             let mut invocation = redis::cmd(command);
             invocation
                 .arg(body)
                 .arg(1 + others.len())
                 .arg(handle.name())
-                .arg(others);
+                .arg(others)
+                .arg(args);
             invocation
         };
         let eval = invocation("EVAL", self.source);

@@ -13,7 +13,7 @@ use std::fmt::Debug;
 use std::process::Command;
 
 /// Runs `lists_worker.py <mode> --port <port> [extra...]` and returns its stdout lines.
-fn worker(server: &Server, mode: &str, extra: &[&str]) -> Vec<String> {
+pub(crate) fn worker(server: &Server, mode: &str, extra: &[&str]) -> Vec<String> {
     let output = Command::new(python())
         .arg(workspace_root().join("tests/python/lists_worker.py"))
         .args([mode, "--port", &server.port().to_string()])
@@ -209,17 +209,22 @@ where
 
 #[test]
 fn python_and_rust_read_each_others_lists_and_store_the_same_bytes() {
-    let server = Server::start();
-    assert_eq!(worker(&server, "write", &[]), ["written"]);
+    share_lists(&Server::start());
+}
+
+/// Rust reads every case Python wrote on `server` and writes its own, Python reads Rust's, and
+/// the bytes match.
+pub(crate) fn share_lists(server: &Server) {
+    assert_eq!(worker(server, "write", &[]), ["written"]);
     let cases = cases();
     for case in &cases {
-        (case.check)(&server, case.name);
+        (case.check)(server, case.name);
     }
     let sorted: RedisList<String> = RedisList::open(server.url(), "rs:sorted").unwrap();
     sorted.extend(strings().into_iter().rev()).unwrap();
     sorted.sort().unwrap();
 
-    let lines = worker(&server, "read", &[]);
+    let lines = worker(server, "read", &[]);
     for case in &cases {
         for kind in ["list", "deque"] {
             let line = format!("equal {kind} {} True", case.name);
@@ -237,15 +242,19 @@ fn python_and_rust_read_each_others_lists_and_store_the_same_bytes() {
 
 #[test]
 fn python_operations_on_rust_data_agree_with_ours() {
-    // Python rotates and pops what Rust pushed; Rust sees Python's result, and vice versa.
-    let server = Server::start();
+    operations_agree(&Server::start());
+}
+
+/// Python rotates what Rust pushed (bounded) on `server`; Rust sees Python's result, and
+/// vice versa.
+pub(crate) fn operations_agree(server: &Server) {
     let deque = RedisDeque::open(server.url(), "w").unwrap().with_maxlen(10);
     deque.extend(1..=5).unwrap();
     // pottery's rotate(1) with nothing in between commits.
     let no_intrusion = ["--", "PING"];
     assert_eq!(
         worker(
-            &server,
+            server,
             "watch",
             &[&["--key", "w"][..], &no_intrusion].concat()
         ),
@@ -288,28 +297,28 @@ fn a_pottery_watch_aborts_when_our_module_changes_the_key() {
 
 /// One random case for `lists_worker.py semantics`; each operation reads the fields it needs.
 #[derive(Debug, Clone, Serialize)]
-struct SemanticsCase {
-    start: Vec<String>,
-    op: &'static str,
-    index: i64,
-    value: String,
-    start_index: i64,
-    stop_index: i64,
-    values: Vec<String>,
-    n: i64,
-    maxlen: i64,
-    left: bool,
+pub(crate) struct SemanticsCase {
+    pub(crate) start: Vec<String>,
+    pub(crate) op: &'static str,
+    pub(crate) index: i64,
+    pub(crate) value: String,
+    pub(crate) start_index: i64,
+    pub(crate) stop_index: i64,
+    pub(crate) values: Vec<String>,
+    pub(crate) n: i64,
+    pub(crate) maxlen: i64,
+    pub(crate) left: bool,
 }
 
 /// What CPython did with a case.
 #[derive(Debug, serde::Deserialize)]
-struct PythonOutcome {
-    after: Vec<String>,
-    length: i64,
-    popped: Option<String>,
+pub(crate) struct PythonOutcome {
+    pub(crate) after: Vec<String>,
+    pub(crate) length: i64,
+    pub(crate) popped: Option<String>,
 }
 
-fn random_case(rng: &mut impl rand::Rng) -> SemanticsCase {
+pub(crate) fn random_case(rng: &mut impl rand::Rng) -> SemanticsCase {
     use rand::Rng;
     let element = |rng: &mut dyn rand::RngCore| {
         ["", "a", "b", "é", "🦀", "\"q\""][rng.random_range(0..6)].to_owned()
@@ -350,12 +359,9 @@ fn random_case(rng: &mut impl rand::Rng) -> SemanticsCase {
     }
 }
 
-#[test]
-fn module_commands_do_exactly_what_cpython_does() {
+/// What CPython does with each case (`lists_worker.py semantics` on `server`).
+pub(crate) fn python_outcomes(server: &Server, cases: &[SemanticsCase]) -> Vec<PythonOutcome> {
     use std::io::Write;
-    let server = Server::start();
-    let mut rng = rand::rng();
-    let cases: Vec<SemanticsCase> = (0..400).map(|_| random_case(&mut rng)).collect();
     let mut child = Command::new(python())
         .arg(workspace_root().join("tests/python/lists_worker.py"))
         .args(["semantics", "--port", &server.port().to_string()])
@@ -365,7 +371,7 @@ fn module_commands_do_exactly_what_cpython_does() {
         .expect("Python runs");
     {
         let mut stdin = child.stdin.take().expect("stdin");
-        for case in &cases {
+        for case in cases {
             stdin
                 .write_all(&pottery::codec::to_json(case).unwrap())
                 .unwrap();
@@ -379,7 +385,15 @@ fn module_commands_do_exactly_what_cpython_does() {
         .map(|line| pottery::codec::from_json(line.as_bytes()).expect("a JSON outcome"))
         .collect();
     assert_eq!(outcomes.len(), cases.len());
+    outcomes
+}
 
+#[test]
+fn module_commands_do_exactly_what_cpython_does() {
+    let server = Server::start();
+    let mut rng = rand::rng();
+    let cases: Vec<SemanticsCase> = (0..400).map(|_| random_case(&mut rng)).collect();
+    let outcomes = python_outcomes(&server, &cases);
     let mut connection = server.connection();
     for (case, python) in cases.iter().zip(&outcomes) {
         let _: () = redis::cmd("DEL").arg("k").query(&mut connection).unwrap();

@@ -6,5 +6,6 @@
 mod bloom;
 mod containers;
 mod lists;
+mod lists_without_module;
 mod nextid;
 mod redlock;

@@ -4,6 +4,7 @@
 mod bounds;
 mod faces;
 mod operations;
+mod server_op;
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -24,6 +25,8 @@ use crate::transport::key::KeyHandle;
 
 pub(crate) use self::bounds::lrange_bounds;
 pub(crate) use self::operations::encode_all;
+pub(crate) use self::server_op::{integers, PUSH, ROTATE};
+use self::server_op::{INSERT, POP, SET_SLICE};
 
 /// Elements per `RPUSH` when writing many (iteration pages are [`Scan`]'s, of the same size).
 pub(crate) const LIST_BATCH: usize = 1000;
@@ -69,8 +72,10 @@ pub type ListIter<T, F = Blocking> = Scan<T, F>;
 /// range (as `list.insert` does), [`get`](Self::get) and [`remove`](Self::remove) give `None`
 /// for one out of range, and [`slice`](Self::slice)/[`set_slice`](Self::set_slice) take Python's
 /// `start:stop` (stop exclusive, clamped). Every method is one round trip and atomic: index
-/// operations run inside Redis through the pottery module (`POTTERY.LIST.*`), so concurrent
-/// writers never lose an insert; only `sort`/`sort_by` read the list and write it back.
+/// operations run inside Redis through the pottery module (`POTTERY.LIST.*`), or where the
+/// module is not used (see [`Mode`](crate::Mode)) through Lua scripts that do the same, so
+/// concurrent writers never lose an insert; only `sort`/`sort_by` read the list and write it
+/// back.
 ///
 /// Methods take `&self`: calls from several threads or tasks through one handle run at once on
 /// the connections of its [`Connector`], which every container made from it shares; clones
@@ -358,9 +363,9 @@ where
         Q: Serialize + ?Sized,
     {
         F::run(Operation::build(|| {
-            let mut command = self.handle.command("POTTERY.LIST.INSERT");
-            command.arg(index).arg(to_json(value)?);
-            Ok(self.handle.request(command))
+            let mut args = integers(&[index]);
+            args.push(to_json(value)?);
+            Ok(INSERT.request(&self.handle, args))
         }))
     }
 
@@ -378,9 +383,10 @@ where
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn remove(&self, index: i64) -> F::Output<Option<T>> {
-        let mut command = self.handle.command("POTTERY.LIST.POP");
-        command.arg(index);
-        F::run(self.handle.request(command).and_then(decode_optional))
+        F::run(
+            POP.request(&self.handle, integers(&[index]))
+                .and_then(decode_optional),
+        )
     }
 
     /// Whether some element equals `value` (`LPOS`, comparing the stored JSON).
@@ -455,12 +461,9 @@ where
         Q: Serialize,
     {
         F::run(Operation::build(|| {
-            let mut command = self.handle.command("POTTERY.LIST.SETSLICE");
-            command.arg(start).arg(stop);
-            for value in values {
-                command.arg(to_json(value)?);
-            }
-            Ok(self.handle.request(command))
+            let mut args = integers(&[start, stop]);
+            args.extend(encode_all(values)?);
+            Ok(SET_SLICE.request(&self.handle, args))
         }))
     }
 

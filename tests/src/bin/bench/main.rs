@@ -6,6 +6,7 @@ mod faces;
 mod lists;
 mod lock;
 mod measure;
+mod modes_lists;
 mod nextid;
 mod probabilistic;
 mod synchronizers;
@@ -13,7 +14,7 @@ mod synchronizers;
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|synchronizers|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|synchronizers|containers|lists|modes-lists|probabilistic|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -43,6 +44,7 @@ fn main() {
         "nextid" => nextid::run(&options),
         "probabilistic" => probabilistic::run(&options),
         "lists" => lists::run(&options),
+        "modes-lists" => modes_lists::run(&options),
         "lock" => lock::run(&options),
         "synchronizers" => synchronizers::run(&options),
         "containers" => containers::run(&options),
