@@ -83,7 +83,9 @@ impl ValidityCell for Cell {
 /// Proof of a hold: [`SemaphorePermit`](crate::SemaphorePermit),
 /// [`RwLockReadGuard`](crate::RwLockReadGuard) or [`RwLockWriteGuard`](crate::RwLockWriteGuard)
 /// (and their [`aio`](crate::aio) faces). Derefs to [`Hold`] as Redlock's guards do:
-/// `guard.token()`, `guard.validity()`, `guard.is_lost()`.
+/// `guard.token()`, `guard.validity()`, `guard.is_lost()` (these holds have no fencing token:
+/// `fencing_token()` is `None`). There is no background renewal: call
+/// [`extend`](Self::extend) within the validity.
 ///
 /// The sync guard releases when dropped (bounded by the connector's timeout); the async guard's
 /// drop spawns a best-effort release on the current tokio runtime, so call
