@@ -19,3 +19,4 @@ mod nextid;
 mod persistence;
 mod resp3;
 mod synchronizers;
+mod synchronizers_rwlock;
