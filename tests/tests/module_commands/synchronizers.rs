@@ -1,6 +1,7 @@
-//! `POTTERY.SEM.*` (and, for the replica, `POTTERY.RWLOCK.*`) on real servers: replies, the hash layout,
-//! expiry (of holders and of the key), idempotent retries, writer intents, bad arguments,
-//! WRONGTYPE and the effects a replica receives.
+//! `POTTERY.SEM.*` on real servers: replies, the hash layout, expiry (of holders and of the
+//! key), idempotent retries, bad arguments, WRONGTYPE, 16 clients under a limit, and the
+//! effects a replica receives for both synchronizers (`synchronizers_rwlock` has the rest of
+//! `POTTERY.RWLOCK.*`).
 
 use pottery_tests::{wait_for_replication, Server};
 use redis::Value;
