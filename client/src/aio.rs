@@ -38,6 +38,24 @@ pub use crate::face::tokio::{Pending, Tokio};
 pub use crate::nextid::tokio::NextId;
 pub use crate::redlock::tokio::{LockGuard, Redlock};
 
+/// [`sync_primitives::Semaphore`](crate::sync_primitives::Semaphore) on the async face.
+pub type Semaphore = crate::sync_primitives::Semaphore<Tokio>;
+
+/// [`SemaphorePermit`](crate::sync_primitives::SemaphorePermit) on the async face: call `release().await`;
+/// dropping it spawns a best-effort release.
+pub type SemaphorePermit = crate::sync_primitives::SemaphorePermit<Tokio>;
+
+/// [`sync_primitives::RwLock`](crate::sync_primitives::RwLock) on the async face.
+pub type RwLock = crate::sync_primitives::RwLock<Tokio>;
+
+/// [`RwLockReadGuard`](crate::sync_primitives::RwLockReadGuard) on the async face: call
+/// `release().await`.
+pub type RwLockReadGuard = crate::sync_primitives::RwLockReadGuard<Tokio>;
+
+/// [`RwLockWriteGuard`](crate::sync_primitives::RwLockWriteGuard) on the async face: call
+/// `release().await`.
+pub type RwLockWriteGuard = crate::sync_primitives::RwLockWriteGuard<Tokio>;
+
 /// [`containers::RedisDict`](crate::containers::RedisDict) on the async face.
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Tokio>;
 

@@ -17,6 +17,8 @@
 //!   of Redis masters (one master is fine too), built with [`NextId::builder`];
 //! - [`Redlock`] (and `aio::Redlock`): a distributed lock (Redlock) with guards that release on
 //!   drop, extension, opt-in auto-renewal and fencing tokens, built with [`Redlock::builder`];
+//! - [`Semaphore`] and [`RwLock`] (and their `aio` faces): a counting semaphore with expiring
+//!   permits and a read-write lock that does not starve writers, on one master with the module;
 //! - [`Master`]: how a master is given (what a [`Connector`] is made from, or a connector
 //!   itself; a whole Redis Cluster can be one master);
 //! - [`RedisList`], [`RedisDeque`], [`RedisQueue`]: a `Vec`, a `VecDeque` (Python's `deque`,
@@ -66,6 +68,7 @@ mod nextid;
 pub mod probabilistic;
 pub mod rate_limit;
 mod redlock;
+pub mod sync_primitives;
 mod timer;
 mod transport;
 
@@ -103,6 +106,21 @@ pub type AsyncLockGuard = aio::LockGuard;
 #[cfg(feature = "tokio")]
 #[deprecated(since = "0.1.0", note = "use `pottery::aio::NextId`")]
 pub type AsyncNextId = aio::NextId;
+
+/// [`sync_primitives::Semaphore`] on the sync face: every call waits and returns a [`Result`].
+pub type Semaphore = crate::sync_primitives::Semaphore<Blocking>;
+
+/// [`sync_primitives::SemaphorePermit`] on the sync face: releases its permits when dropped.
+pub type SemaphorePermit = crate::sync_primitives::SemaphorePermit<Blocking>;
+
+/// [`sync_primitives::RwLock`] on the sync face: every call waits and returns a [`Result`].
+pub type RwLock = crate::sync_primitives::RwLock<Blocking>;
+
+/// [`sync_primitives::RwLockReadGuard`] on the sync face: releases its hold when dropped.
+pub type RwLockReadGuard = crate::sync_primitives::RwLockReadGuard<Blocking>;
+
+/// [`sync_primitives::RwLockWriteGuard`] on the sync face: releases its hold when dropped.
+pub type RwLockWriteGuard = crate::sync_primitives::RwLockWriteGuard<Blocking>;
 
 /// [`containers::RedisDict`] on the sync face: every call waits and returns a [`Result`].
 pub type RedisDict<K, V> = crate::containers::RedisDict<K, V, Blocking>;

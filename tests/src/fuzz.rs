@@ -130,6 +130,8 @@ const TYPED_KEYS: &[&str] = &[
     "k:missing",
     "redlock:k",
     "redlock:k:fence",
+    "k:sem",
+    "k:rwlock",
     "nextid:k",
     "k:tat",
 ];
@@ -395,7 +397,14 @@ fn create_typed_keys(connection: &mut redis::Connection, rng: &mut StdRng) -> Re
         .arg("7")
         // A rate limit's TAT an hour ahead, as POTTERY.THROTTLE and redis-cell store it.
         .cmd("POTTERY.THROTTLE")
-        .arg(&["k:tat", "9", "1", "3600", "1"]);
+        .arg(&["k:tat", "9", "1", "3600", "1"])
+        // A semaphore (limit 3) and a read-write lock with a reader and a waiting writer.
+        .cmd("POTTERY.SEM.ACQUIRE")
+        .arg(&["k:sem", "holder", "2", "3", "600000"])
+        .cmd("POTTERY.RWLOCK.READ")
+        .arg(&["k:rwlock", "reader", "600000"])
+        .cmd("POTTERY.RWLOCK.WRITE")
+        .arg(&["k:rwlock", "writer", "600000", "600000"]);
     let items: Vec<String> = (0..300).map(|n| format!("item-{n}")).collect();
     pipeline
         .cmd("POTTERY.BF.RESERVE")

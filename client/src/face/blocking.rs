@@ -21,6 +21,10 @@ impl Face for Blocking {
                     request,
                     then,
                 } => step = then(route.send_blocking(&request)).step,
+                Step::Pause { duration, then } => {
+                    std::thread::sleep(duration);
+                    step = then().step;
+                }
             }
         }
     }

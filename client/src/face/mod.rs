@@ -58,3 +58,18 @@ pub trait Face: Sealed + Send + Sync + Sized + 'static {
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Blocking;
+
+/// Runs `operation` with nobody waiting for its result (cleanup when a handle or a guard is
+/// dropped): spawned on the current tokio runtime for an async face, else run on this thread
+/// (bounded by the connector's timeouts).
+pub(crate) fn run_detached<T: Send + 'static>(operation: Operation<T>, asynchronous: bool) {
+    #[cfg(feature = "tokio")]
+    if asynchronous {
+        if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
+            runtime.spawn(self::tokio::Tokio::run(operation));
+            return;
+        }
+    }
+    let _ = asynchronous;
+    let _ = Blocking::run(operation);
+}

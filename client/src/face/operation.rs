@@ -7,6 +7,8 @@
 //! the server and the replies back, in a loop of a few lines each, the way the `redis` crate
 //! builds a `Cmd` once and runs it with `query` or `query_async`.
 
+use std::time::Duration;
+
 use redis::{FromRedisValue, Value};
 
 use crate::error::{Error, Result};
@@ -22,6 +24,9 @@ pub(crate) enum Request {
 /// What an operation does next with the reply to its request.
 type Continuation<T> = Box<dyn FnOnce(Result<Value>) -> Operation<T> + Send>;
 
+/// What an operation does after a pause.
+type Resumption<T> = Box<dyn FnOnce() -> Operation<T> + Send>;
+
 /// One client call, sans I/O: either finished, or waiting for the reply to a request.
 ///
 /// Made by the container methods and run by a face; users only see it in the signature of
@@ -36,6 +41,12 @@ pub(crate) enum Step<T> {
         route: Route,
         request: Request,
         then: Continuation<T>,
+    },
+    /// Waiting before the next request (polling with jitter): the sync face sleeps, the async
+    /// face awaits a timer.
+    Pause {
+        duration: Duration,
+        then: Resumption<T>,
     },
 }
 
@@ -63,6 +74,19 @@ impl<T: Send + 'static> Operation<T> {
             step: Step::Send {
                 route,
                 request,
+                then: Box::new(then),
+            },
+        }
+    }
+
+    /// Waits `duration`, then goes on with the operation `then` makes.
+    pub(crate) fn pause(
+        duration: Duration,
+        then: impl FnOnce() -> Operation<T> + Send + 'static,
+    ) -> Self {
+        Self {
+            step: Step::Pause {
+                duration,
                 then: Box::new(then),
             },
         }
@@ -102,6 +126,7 @@ impl<T: Send + 'static> Operation<T> {
                 request,
                 then,
             } => Operation::send(route, request, move |reply| then(reply).then(next)),
+            Step::Pause { duration, then } => Operation::pause(duration, move || then().then(next)),
         }
     }
 

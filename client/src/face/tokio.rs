@@ -44,6 +44,10 @@ impl Face for Tokio {
                         request,
                         then,
                     } => step = then(route.send_async(&request).await).step,
+                    Step::Pause { duration, then } => {
+                        ::tokio::time::sleep(duration).await;
+                        step = then().step;
+                    }
                 }
             }
         }))

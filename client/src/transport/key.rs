@@ -14,7 +14,7 @@ use redis::FromRedisValue;
 
 use crate::error::{Error, Result};
 use crate::face::operation::{Operation, Request};
-use crate::face::{Blocking, Face};
+use crate::face::Face;
 use crate::transport::cluster_identity::NodeIds;
 use crate::transport::connector::{Connector, Route};
 
@@ -105,6 +105,14 @@ impl KeyHandle {
         &self.name
     }
 
+    /// Whether the handle's calls are futures.
+    pub(crate) fn asynchronous(&self) -> bool {
+        #[cfg(feature = "tokio")]
+        return self.asynchronous;
+        #[cfg(not(feature = "tokio"))]
+        false
+    }
+
     pub(crate) fn connector(&self) -> &Connector {
         &self.connector
     }
@@ -167,14 +175,7 @@ impl Drop for KeyHandle {
         }
         // Best effort: a server that is gone cannot keep the key either way.
         let unlink = self.request::<()>(self.command("UNLINK"));
-        #[cfg(feature = "tokio")]
-        if self.asynchronous {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(crate::face::tokio::Tokio::run(unlink));
-                return;
-            }
-        }
-        let _ = Blocking::run(unlink);
+        crate::face::run_detached(unlink, self.asynchronous());
     }
 }
 
@@ -327,6 +328,7 @@ fn node_ids(handle: &Arc<KeyHandle>) -> Operation<Option<Arc<NodeIds>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::face::Blocking;
 
     #[test]
     fn random_keys_are_prefixed_uuid4s() {

@@ -5,6 +5,9 @@
 
 use crate::spec::{Arg, CommandSpec, KeyFlag, KeySpec};
 
+mod synchronizers;
+pub use synchronizers::*;
+
 /// The module's version as `MODULE LIST` reports it: major * 10000 + minor * 100 + patch.
 pub const MODULE_VERSION: i32 = 100;
 
@@ -495,6 +498,16 @@ pub const COMMANDS: &[CommandSpec] = &[
     LOCKED,
     LOCK_HOLDER,
     FENCE_CHECK,
+    SEM_ACQUIRE,
+    SEM_RELEASE,
+    SEM_EXTEND,
+    SEM_AVAILABLE,
+    SEM_INFO,
+    RWLOCK_READ,
+    RWLOCK_WRITE,
+    RWLOCK_RELEASE,
+    RWLOCK_EXTEND,
+    RWLOCK_INFO,
     BF_RESERVE,
     BF_ADD,
     BF_MADD,
@@ -559,6 +572,16 @@ mod tests {
         assert_eq!(LOCKED.arity(), 3);
         assert_eq!(LOCK_HOLDER.arity(), 2);
         assert_eq!(FENCE_CHECK.arity(), 3);
+        assert_eq!(SEM_ACQUIRE.arity(), 6);
+        assert_eq!(SEM_RELEASE.arity(), 3);
+        assert_eq!(SEM_EXTEND.arity(), 4);
+        assert_eq!(SEM_AVAILABLE.arity(), 3);
+        assert_eq!(SEM_INFO.arity(), 2);
+        assert_eq!(RWLOCK_READ.arity(), 4);
+        assert_eq!(RWLOCK_WRITE.arity(), 5);
+        assert_eq!(RWLOCK_RELEASE.arity(), 3);
+        assert_eq!(RWLOCK_EXTEND.arity(), 4);
+        assert_eq!(RWLOCK_INFO.arity(), 2);
         assert_eq!(LOCK_FENCED.key_range(), (1, 2, 1));
         assert_eq!(DEQUE_ROTATE.arity(), 3);
         assert_eq!(DEQUE_PUSH.arity(), -5);

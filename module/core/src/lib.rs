@@ -12,6 +12,8 @@
 //! - [`bloom`] sizes, hashes and grows Bloom filters; [`bloom_dump`] is their serialized form.
 //! - [`hll`] answers HyperLogLog membership from Redis's register layout; [`murmur`] is the
 //!   MurmurHash64A both use.
+//! - [`semaphore`] and [`rwlock`] decide the semaphore and read-write lock commands over the
+//!   expiring holders of [`holders`].
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
 //! - [`throttle`] is the GCRA rate limiter of `POTTERY.THROTTLE` (redis-cell's semantics).
 //! - [`list`] is Python `list`/`deque` semantics (indexes, slices, rotation, maxlen) over any
@@ -23,12 +25,15 @@ pub mod bloom_dump;
 pub mod catalog;
 pub mod error;
 pub mod hll;
+pub mod holders;
 pub mod integer;
 pub mod list;
 pub mod load_args;
 pub mod lock;
 pub mod murmur;
 pub mod nextid;
+pub mod rwlock;
+pub mod semaphore;
 pub mod spec;
 pub mod throttle;
 

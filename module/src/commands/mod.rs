@@ -9,14 +9,19 @@
 pub mod bloom;
 pub mod help;
 pub mod hll;
+pub mod holders;
 pub mod list;
 pub mod lock;
 pub mod nextid;
+pub mod rwlock;
+pub mod semaphore;
 pub mod throttle;
 
 use crate::host::dispatch::{command, Command};
 pub use crate::host::request::Request;
 use pottery_core::catalog;
+use pottery_core::rwlock::RwLock;
+use pottery_core::semaphore::Semaphore;
 
 /// Every command, in the catalog's order.
 pub static COMMANDS: &[Command] = &[
@@ -36,6 +41,16 @@ pub static COMMANDS: &[Command] = &[
     command!(catalog::LOCKED, lock::locked),
     command!(catalog::LOCK_HOLDER, lock::lock_holder),
     command!(catalog::FENCE_CHECK, lock::fence_check_command),
+    command!(catalog::SEM_ACQUIRE, semaphore::acquire),
+    command!(catalog::SEM_RELEASE, holders::release::<Semaphore>),
+    command!(catalog::SEM_EXTEND, holders::extend::<Semaphore>),
+    command!(catalog::SEM_AVAILABLE, semaphore::available),
+    command!(catalog::SEM_INFO, semaphore::info),
+    command!(catalog::RWLOCK_READ, rwlock::read),
+    command!(catalog::RWLOCK_WRITE, rwlock::write),
+    command!(catalog::RWLOCK_RELEASE, holders::release::<RwLock>),
+    command!(catalog::RWLOCK_EXTEND, holders::extend::<RwLock>),
+    command!(catalog::RWLOCK_INFO, rwlock::info),
     command!(catalog::BF_RESERVE, bloom::reserve),
     command!(catalog::BF_ADD, bloom::add),
     command!(catalog::BF_MADD, bloom::madd),

@@ -21,6 +21,12 @@ impl<'a> Request<'a> {
         Request { spec, argv }
     }
 
+    /// The command's registered (lowercase) name, such as `pottery.sem.release`: its keyspace
+    /// event and the name its errors quote.
+    pub fn command(&self) -> &'static str {
+        self.spec.name
+    }
+
     /// The command's key number `number` (0 for the first), where its key spec puts it.
     ///
     /// Redis checks the arity before calling us, so the error is only a panic-free fallback.

@@ -10,6 +10,7 @@
 //! so this wraps the raw key API. Every raw call is checked for presence instead of unwrapped:
 //! a missing API entry becomes an error reply, never a panic inside Redis.
 
+use super::open_key::OpenKey;
 use pottery_core::CommandError;
 use redis_module::{raw, Context, RedisString};
 use std::ops::Deref;
@@ -31,16 +32,7 @@ const READ_FAILED: CommandError = CommandError::Internal("ERR could not read the
 pub struct StringKey<'a> {
     ctx: &'a Context,
     name: &'a RedisString,
-    /// `None` for an absent key opened read-only, for which Redis gives no handle.
-    key: Option<NonNull<raw::RedisModuleKey>>,
-}
-
-impl Drop for StringKey<'_> {
-    fn drop(&mut self) {
-        if let (Some(key), Some(close)) = (self.key, unsafe { raw::RedisModule_CloseKey }) {
-            unsafe { close(key.as_ptr()) };
-        }
-    }
+    key: OpenKey,
 }
 
 impl<'a> StringKey<'a> {
@@ -65,36 +57,22 @@ impl<'a> StringKey<'a> {
         name: &'a RedisString,
         mode: raw::KeyMode,
     ) -> Result<StringKey<'a>, CommandError> {
-        let open = unsafe { raw::RedisModule_OpenKey }.ok_or(MISSING_API)?;
-        let pointer = unsafe { open(ctx.ctx, name.inner, mode.bits()) };
-        let opened = StringKey {
-            ctx,
-            name,
-            key: NonNull::new(pointer.cast::<raw::RedisModuleKey>()),
-        };
-        match opened.raw_type()? {
-            raw::REDISMODULE_KEYTYPE_EMPTY | raw::REDISMODULE_KEYTYPE_STRING => Ok(opened),
-            _ => Err(CommandError::WrongType),
-        }
+        let key = OpenKey::open(ctx, name, mode, raw::REDISMODULE_KEYTYPE_STRING)?;
+        Ok(StringKey { ctx, name, key })
     }
 
     fn raw_type(&self) -> Result<isize, CommandError> {
-        let Some(key) = self.key else {
-            return Ok(raw::REDISMODULE_KEYTYPE_EMPTY);
-        };
-        let key_type = unsafe { raw::RedisModule_KeyType }.ok_or(MISSING_API)?;
-        // The key type constants are small numbers; anything else is "not a string".
-        Ok(isize::try_from(unsafe { key_type(key.as_ptr()) }).unwrap_or(isize::MAX))
+        self.key.raw_type()
     }
 
     /// The raw handle, `None` for an absent key opened read-only. Valid while `self` lives.
     pub fn handle(&self) -> Option<NonNull<raw::RedisModuleKey>> {
-        self.key
+        self.key.handle()
     }
 
     /// The value, `None` when the key is absent; its encoding stays as it was.
     pub fn value(&self) -> Result<Option<StringValue<'_>>, CommandError> {
-        let Some(key) = self.key else {
+        let Some(key) = self.key.handle() else {
             return Ok(None);
         };
         if self.raw_type()? == raw::REDISMODULE_KEYTYPE_EMPTY {
@@ -121,7 +99,7 @@ impl<'a> StringKey<'a> {
     /// to overwrite: a short value (integer or embedded encoding) is decoded to a raw string
     /// first, as the write would do anyway, saving [`value`](Self::value)'s call of `GET`.
     pub fn value_for_overwrite(&self) -> Result<Option<&[u8]>, CommandError> {
-        let Some(key) = self.key else {
+        let Some(key) = self.key.handle() else {
             return Ok(None);
         };
         if self.raw_type()? == raw::REDISMODULE_KEYTYPE_EMPTY {
@@ -180,7 +158,7 @@ impl<'a> StringKey<'a> {
     /// creates the key when absent.
     pub fn overwrite(&self, bytes: &[u8]) -> Result<(), CommandError> {
         const WRITE_FAILED: CommandError = CommandError::Internal("ERR could not write the value");
-        let key = self.key.ok_or(WRITE_FAILED)?;
+        let key = self.key.handle().ok_or(WRITE_FAILED)?;
         let truncate = unsafe { raw::RedisModule_StringTruncate }.ok_or(MISSING_API)?;
         let dma = unsafe { raw::RedisModule_StringDMA }.ok_or(MISSING_API)?;
         if unsafe { truncate(key.as_ptr(), bytes.len()) } != raw::REDISMODULE_OK as c_int {
@@ -205,7 +183,7 @@ impl StringKey<'_> {
     pub fn expire_at(&self, at_ms: i64) -> Result<(), CommandError> {
         const EXPIRE_FAILED: CommandError =
             CommandError::Internal("ERR could not set the key's expiry");
-        let key = self.key.ok_or(EXPIRE_FAILED)?;
+        let key = self.key.handle().ok_or(EXPIRE_FAILED)?;
         let set_abs_expire = unsafe { raw::RedisModule_SetAbsExpire }.ok_or(MISSING_API)?;
         match unsafe { set_abs_expire(key.as_ptr(), at_ms) } {
             status if status == raw::REDISMODULE_OK as c_int => Ok(()),

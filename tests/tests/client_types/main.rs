@@ -27,3 +27,4 @@ mod redlock;
 mod resp3;
 mod set;
 mod sync_fanout;
+mod synchronizers;

@@ -45,6 +45,16 @@ const SAMPLES: &[(&[&str], &[&str])] = &[
         &["POTTERY.THROTTLE", "t", "15", "30", "60", "1", "MS"],
         &["t"],
     ),
+    (&["POTTERY.SEM.ACQUIRE", "s", "h", "1", "2", "100"], &["s"]),
+    (&["POTTERY.SEM.RELEASE", "s", "h"], &["s"]),
+    (&["POTTERY.SEM.EXTEND", "s", "h", "100"], &["s"]),
+    (&["POTTERY.SEM.AVAILABLE", "s", "2"], &["s"]),
+    (&["POTTERY.SEM.INFO", "s"], &["s"]),
+    (&["POTTERY.RWLOCK.READ", "w", "h", "100"], &["w"]),
+    (&["POTTERY.RWLOCK.WRITE", "w", "h", "100", "10"], &["w"]),
+    (&["POTTERY.RWLOCK.RELEASE", "w", "h"], &["w"]),
+    (&["POTTERY.RWLOCK.EXTEND", "w", "h", "100"], &["w"]),
+    (&["POTTERY.RWLOCK.INFO", "w"], &["w"]),
 ];
 
 #[test]

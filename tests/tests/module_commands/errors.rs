@@ -88,6 +88,9 @@ fn create_fixture(server: &Server) {
         &["RPUSH", "list", "a", "b", "c"],
         &["SET", "maxed", "9223372036854775807"],
         &["POTTERY.LOCK", "held", "other", "600000"],
+        &["POTTERY.SEM.ACQUIRE", "sem", "other", "1", "2", "600000"],
+        &["POTTERY.RWLOCK.READ", "rw", "other", "600000"],
+        &["POTTERY.RWLOCK.WRITE", "wl", "other", "600000", "0"],
         &["POTTERY.BF.RESERVE", "bf", "0.01", "1", "NONSCALING"],
         &["POTTERY.BF.ADD", "bf", "first"],
         &["POTTERY.BF.RESERVE", "chain", "0.01", "1", "EXPANSION", "1"],
@@ -178,7 +181,15 @@ fn every_example_replies_the_error_the_readme_shows() {
         server.cmd::<i64>(&["POTTERY.BF.CARD", "bf"][..]).unwrap(),
         1
     );
-    for absent in ["new", "door", "ids", "resource", "door:fence", "held:fence"] {
+    for absent in [
+        "new",
+        "door",
+        "ids",
+        "resource",
+        "door:fence",
+        "held:fence",
+        "slots",
+    ] {
         assert_eq!(
             server.cmd::<i64>(&["EXISTS", absent][..]).unwrap(),
             0,

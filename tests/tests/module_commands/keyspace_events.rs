@@ -69,6 +69,24 @@ fn every_change_fires_its_event_and_no_change_fires_nothing() {
         (&["POTTERY.BF.MADD", "b", "j", "k"], &["b"]),
         (&["POTTERY.BF.INSERT", "b", "ITEMS", "z"], &["b"]),
         (&["POTTERY.THROTTLE", "rate", "0", "1", "3600"], &["rate"]),
+        (
+            &["POTTERY.SEM.ACQUIRE", "s", "h", "1", "2", "60000"],
+            &["s"],
+        ),
+        (
+            &["POTTERY.SEM.ACQUIRE", "s", "h", "1", "2", "70000"],
+            &["s"],
+        ),
+        (&["POTTERY.SEM.EXTEND", "s", "h", "80000"], &["s"]),
+        (&["POTTERY.SEM.RELEASE", "s", "h"], &["s"]),
+        (&["POTTERY.RWLOCK.READ", "rw", "r", "60000"], &["rw"]),
+        (
+            &["POTTERY.RWLOCK.WRITE", "rw", "w", "60000", "5000"],
+            &["rw"],
+        ),
+        (&["POTTERY.RWLOCK.EXTEND", "rw", "r", "60000"], &["rw"]),
+        (&["POTTERY.RWLOCK.RELEASE", "rw", "w"], &["rw"]),
+        (&["POTTERY.RWLOCK.RELEASE", "rw", "r"], &["rw"]),
     ];
     for (args, keys) in changes {
         run(&server, args);
@@ -94,6 +112,14 @@ fn every_change_fires_its_event_and_no_change_fires_nothing() {
         BTreeSet::from([("pottery.bf.loadchunk".to_string(), "b2".to_string())])
     );
 
+    // A full semaphore and a write-held lock, for the refusals below.
+    run(
+        &server,
+        &["POTTERY.SEM.ACQUIRE", "s2", "a", "2", "2", "60000"],
+    );
+    run(&server, &["POTTERY.RWLOCK.WRITE", "s3", "w", "60000", "0"]);
+    events(&mut subscriber, &server);
+
     let unchanged: &[&[&str]] = &[
         &["POTTERY.NEXTID.CLAIM", "n", "5"],
         &["POTTERY.LOCK", "l2", "other", "1000"],
@@ -116,6 +142,17 @@ fn every_change_fires_its_event_and_no_change_fires_nothing() {
         // A refused request and a peek.
         &["POTTERY.THROTTLE", "rate", "0", "1", "3600"],
         &["POTTERY.THROTTLE", "rate", "0", "1", "3600", "0"],
+        &["POTTERY.SEM.ACQUIRE", "s2", "b", "1", "2", "60000"],
+        &["POTTERY.SEM.RELEASE", "s2", "b"],
+        &["POTTERY.SEM.EXTEND", "s2", "b", "1000"],
+        &["POTTERY.SEM.RELEASE", "missing", "b"],
+        &["POTTERY.SEM.AVAILABLE", "s2", "2"],
+        &["POTTERY.SEM.INFO", "s2"],
+        &["POTTERY.RWLOCK.READ", "s3", "r", "60000"],
+        &["POTTERY.RWLOCK.WRITE", "s3", "w2", "60000", "0"],
+        &["POTTERY.RWLOCK.EXTEND", "s3", "r", "1000"],
+        &["POTTERY.RWLOCK.RELEASE", "missing", "r"],
+        &["POTTERY.RWLOCK.INFO", "s3"],
     ];
     for args in unchanged {
         run(&server, args);

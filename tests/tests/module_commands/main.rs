@@ -18,4 +18,6 @@ mod lock;
 mod nextid;
 mod persistence;
 mod resp3;
+mod synchronizers;
+mod synchronizers_rwlock;
 mod throttle;

@@ -39,6 +39,21 @@ fn every_write(server: &Server) {
         &["POTTERY.FENCE.CHECK", "resource:fence", "17"],
         // A rate limit: its TAT with an absolute expiry.
         &["POTTERY.THROTTLE", "throttle", "9", "1", "3600", "3"],
+        // Semaphores and read-write locks: holders' absolute expiries in the hash, the key's
+        // PEXPIREAT at the latest one; a short hold expires and is pruned by the next write.
+        &["POTTERY.SEM.ACQUIRE", "sem", "h1", "2", "5", "600000"],
+        &["POTTERY.SEM.ACQUIRE", "sem", "h2", "1", "5", "700000"],
+        &["POTTERY.SEM.ACQUIRE", "sem", "short", "1", "5", "1"],
+        &["POTTERY.SEM.ACQUIRE", "sem", "h1", "2", "5", "800000"],
+        &["POTTERY.SEM.EXTEND", "sem", "h2", "900000"],
+        &["POTTERY.SEM.ACQUIRE", "sem:gone", "h", "1", "1", "600000"],
+        &["POTTERY.SEM.RELEASE", "sem:gone", "h"],
+        &["POTTERY.RWLOCK.READ", "rw:read", "r1", "600000"],
+        &["POTTERY.RWLOCK.READ", "rw:read", "r2", "650000"],
+        &["POTTERY.RWLOCK.WRITE", "rw:read", "w", "600000", "500000"],
+        &["POTTERY.RWLOCK.RELEASE", "rw:read", "r2"],
+        &["POTTERY.RWLOCK.WRITE", "rw:write", "w", "600000", "0"],
+        &["POTTERY.RWLOCK.EXTEND", "rw:write", "w", "900000"],
         // Lists and deques.
         &[
             "POTTERY.DEQUE.PUSH",

@@ -9,12 +9,13 @@ mod measure;
 mod modes_lists;
 mod nextid;
 mod probabilistic;
+mod synchronizers;
 mod throttle;
 
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|modes-lists|probabilistic|throttle|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|synchronizers|containers|lists|modes-lists|probabilistic|throttle|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -46,6 +47,7 @@ fn main() {
         "lists" => lists::run(&options),
         "modes-lists" => modes_lists::run(&options),
         "lock" => lock::run(&options),
+        "synchronizers" => synchronizers::run(&options),
         "containers" => containers::run(&options),
         "throttle" => throttle::run(&options),
         "async" => faces::run(&options),
