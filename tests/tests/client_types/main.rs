@@ -22,5 +22,6 @@ mod lists;
 mod nextid;
 mod redlock;
 mod resp3;
+mod script_mode;
 mod set;
 mod sync_fanout;
