@@ -123,9 +123,10 @@ impl AsyncMaster {
         self.id.index
     }
 
-    /// Whether scripted commands go to this master as the module's commands.
-    pub(crate) fn sends_module_commands(&self) -> bool {
-        self.mode.encoding() == Encoding::Module
+    /// Whether this round's request may go to this master as a script (so the round makes
+    /// the script forms).
+    pub(crate) fn may_send_scripts(&self) -> bool {
+        self.mode.may_send_scripts(self.connection.is_some())
     }
 
     /// Sends `request` in this master's encoding and waits for its reply, in the module
@@ -144,12 +145,11 @@ impl AsyncMaster {
                 let info = self.send(&probe(), round_end).await?;
                 self.mode.learn(&info);
                 // Still unknown (the server refused COMMAND): the script whole is right anyway.
-                encoding = match self.mode.encoding() {
-                    Encoding::Script if request.by_hash.args_iter().next().is_none() => {
-                        Encoding::Probe
-                    }
-                    known => known,
-                };
+                encoding = self.mode.encoding();
+            }
+            if encoding != Encoding::Module && request.whole.args_iter().next().is_none() {
+                // No scripts made: only when every master was known to have the module.
+                encoding = Encoding::Module;
             }
         }
         let command = match encoding {

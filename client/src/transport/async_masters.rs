@@ -42,10 +42,7 @@ impl AsyncMasters {
             this.command.clear();
             match machine.step(&mut this.command) {
                 Step::Round(reach) => {
-                    let scripts = this
-                        .masters
-                        .iter()
-                        .any(|master| !master.sends_module_commands());
+                    let scripts = this.masters.iter().any(AsyncMaster::may_send_scripts);
                     let request = Request::new(&this.command, scripts);
                     let record = |_, reply| machine.record(reply);
                     round(&mut this.masters, this.timeout, &request, reach, record).await;

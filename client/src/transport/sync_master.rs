@@ -196,9 +196,10 @@ impl SyncMaster {
         self.link.is_some()
     }
 
-    /// Whether scripted commands go to this master as the module's commands.
-    pub(crate) fn sends_module_commands(&self) -> bool {
-        self.mode.encoding() == Encoding::Module
+    /// Whether this round's request may go to this master as a script (so the round packs
+    /// the script forms).
+    pub(crate) fn may_send_scripts(&self) -> bool {
+        self.mode.may_send_scripts(self.link.is_some())
     }
 
     pub(crate) fn is_awaiting(&self) -> bool {
@@ -271,7 +272,12 @@ impl SyncMaster {
         if self.link.is_none() {
             self.connect(round_end)?;
         }
-        let encoding = self.encoding(request);
+        let mut encoding = self.encoding(request);
+        if encoding != Encoding::Module && request.whole.is_empty() {
+            // The round packed no scripts: only when every master was known to have the
+            // module (see `may_send_scripts`).
+            encoding = Encoding::Module;
+        }
         self.used_script = encoding != Encoding::Module;
         self.by_hash = encoding == Encoding::Script;
         let probe = encoding == Encoding::Probe && self.probe_in.is_none();

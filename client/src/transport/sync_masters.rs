@@ -55,10 +55,7 @@ impl SyncMasters {
             this.command.clear();
             match machine.step(&mut this.command) {
                 Step::Round(reach) => {
-                    let scripts = this
-                        .masters
-                        .iter()
-                        .any(|master| !master.sends_module_commands());
+                    let scripts = this.masters.iter().any(SyncMaster::may_send_scripts);
                     let mut request = std::mem::take(&mut this.request);
                     request.pack(&this.command, scripts);
                     // A script sent by hash is not carried out until its master's reply says

@@ -23,5 +23,6 @@ mod nextid;
 mod redlock;
 mod resp3;
 mod script_mode;
+mod script_parity;
 mod set;
 mod sync_fanout;

@@ -3,7 +3,7 @@
 return run(function()
   local token = token_arg(ARGV[1])
   local ttl = ttl_arg(ARGV[2], 'pottery.lock.fenced')
-  if KEYS[1] == KEYS[2] then error({err = 'ERR fencekey: must differ from key'}) end
+  if KEYS[1] == KEYS[2] then fail('ERR fencekey: must differ from key') end
   -- Read (and so validate) the counter before writing anything.
   local current = counter(KEYS[2])
   local holder = get(KEYS[1])
@@ -13,7 +13,7 @@ return run(function()
   if not counted then
     if compare(current, '0') < 0 then current = '0' end
     if current == '9223372036854775807' then
-      error({err = 'ERR increment or decrement would overflow'})
+      fail('ERR increment or decrement would overflow')
     end
     next_value = plus_one(current)
   end

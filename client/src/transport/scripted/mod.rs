@@ -237,6 +237,15 @@ impl MasterMode {
         }
     }
 
+    /// Whether a master in this mode may send scripts in its next request, connected or not:
+    /// in `Auto` a master that must (re)connect first asks again, sending a script.
+    pub(crate) fn may_send_scripts(&self, connected: bool) -> bool {
+        match self.encoding() {
+            Encoding::Module => !connected && self.mode == crate::Mode::Auto,
+            Encoding::Script | Encoding::Probe => true,
+        }
+    }
+
     /// A new connection: ask again.
     pub(crate) fn reconnected(&mut self) {
         self.found = None;

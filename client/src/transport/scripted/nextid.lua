@@ -2,7 +2,7 @@
 return run(function()
   local current = counter(KEYS[1])
   if current == '9223372036854775807' then
-    error({err = 'ERR increment or decrement would overflow'})
+    fail('ERR increment or decrement would overflow')
   end
   -- INCR is exact on the server; its reply would come back as a double, so read the text.
   redis.call('INCR', KEYS[1])

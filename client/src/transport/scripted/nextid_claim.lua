@@ -5,9 +5,9 @@ return run(function()
   if #ARGV == 3 and string.upper(ARGV[2]) == 'FROM' then
     first = int_arg(ARGV[3])
   elseif #ARGV ~= 1 then
-    error({err = 'ERR syntax error'})
+    fail('ERR syntax error')
   end
-  if compare(first, value) > 0 then error({err = 'ERR first: must not exceed value'}) end
+  if compare(first, value) > 0 then fail('ERR first: must not exceed value') end
   local current = counter(KEYS[1])
   if compare(first, current) <= 0 then return {0, current} end
   redis.call('SET', KEYS[1], value, 'KEEPTTL')

@@ -3,6 +3,14 @@
 -- above 2^53, so every comparison below works on the digits.
 local NOT_AN_INTEGER = 'ERR value is not an integer or out of range'
 
+-- A refusal: the error reply's text, raised with a marker of ours and replied by run (Redis
+-- rewrites raised error texts, adding the script's name).
+local FAILED, failure = {}, nil
+local function fail(text)
+  failure = text
+  error(FAILED)
+end
+
 -- Whether s is a signed 64-bit integer written as Redis writes it (no sign on 0, no leading
 -- zeros, no spaces).
 local function is_int64(s)
@@ -51,13 +59,13 @@ end
 
 -- An argument that must be a canonical integer (the module's "value is not an integer").
 local function int_arg(s)
-  if not is_int64(s) then error({err = NOT_AN_INTEGER}) end
+  if not is_int64(s) then fail(NOT_AN_INTEGER) end
   return s
 end
 
 -- A lock token: any non-empty string.
 local function token_arg(s)
-  if s == '' then error({err = 'ERR token: must not be empty'}) end
+  if s == '' then fail('ERR token: must not be empty') end
   return s
 end
 
@@ -65,7 +73,7 @@ end
 local function ttl_arg(s, command)
   int_arg(s)
   if compare(s, '1') < 0 or compare(s, '1099511627776') > 0 then
-    error({err = "ERR invalid expire time in '" .. command .. "' command"})
+    fail("ERR invalid expire time in '" .. command .. "' command")
   end
   return s
 end
@@ -73,7 +81,7 @@ end
 -- The string at key, or nil; WRONGTYPE and the like are the script's error, word for word.
 local function get(key)
   local value = redis.pcall('GET', key)
-  if type(value) == 'table' and value.err then error(value) end
+  if type(value) == 'table' and value.err then fail(value.err) end
   return value or nil
 end
 
@@ -82,16 +90,15 @@ end
 local function counter(key)
   local value = get(key)
   if value == nil then return '0' end
-  if not is_int64(value) then error({err = NOT_AN_INTEGER}) end
+  if not is_int64(value) then fail(NOT_AN_INTEGER) end
   return value
 end
 
--- Runs a script's body: an error raised as {err = text} becomes the reply, word for word (a
--- raised error would get the script's name appended).
+-- Runs a script's body: a fail(text) becomes the error reply text, word for word.
 local function run(body)
   local ok, reply = pcall(body)
   if ok then return reply end
-  if type(reply) == 'table' and reply.err then return reply end
+  if reply == FAILED then return redis.error_reply(failure) end
   error(reply)
 end
 
