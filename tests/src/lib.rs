@@ -49,7 +49,7 @@ mod server;
 
 use std::path::{Path, PathBuf};
 
-pub use cluster::start_cluster;
+pub use cluster::{start_cluster, start_cluster_of};
 pub use faces::{block_on, Wait};
 pub use ports::{free_port, reserve_port, PortReservation};
 pub use process::pid_alive;

@@ -284,3 +284,95 @@ fn the_async_face_runs_the_scripts_too() {
         assert_eq!(master.command_calls("command|info"), 2);
     }
 }
+
+#[test]
+fn script_writes_reach_the_aof_and_a_replica_with_absolute_expiry() {
+    let master = Server::builder().without_module().aof(true).start();
+    let replica = Server::builder().without_module().start();
+    replica.replicate_from(&master);
+    let lock = lock_builder(std::slice::from_ref(&master), "durable")
+        .fencing(true)
+        .build()
+        .unwrap();
+    let mut guard = lock.acquire().unwrap();
+    guard.extend().unwrap();
+    pottery_tests::wait_for_replication(&master, &replica);
+    let token: String = replica.cmd(&["GET", "redlock:durable"]).unwrap();
+    assert_eq!(token, guard.token());
+    let pttl: i64 = replica.cmd(&["PTTL", "redlock:durable"]).unwrap();
+    assert!(pttl > 0 && pttl <= 10_000, "replica PTTL {pttl}");
+    let fence: String = replica.cmd(&["GET", "redlock:durable:fence"]).unwrap();
+    assert_eq!(fence, "1");
+    let aof_dir = master.data_dir().join("appendonlydir");
+    let aof: String = std::fs::read_dir(&aof_dir)
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".incr.aof"))
+        .map(|entry| String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned())
+        .collect();
+    // Relative TTLs never land in the AOF: SET ... PXAT and PEXPIREAT only.
+    assert!(aof.contains("PXAT"), "{aof}");
+    assert!(aof.contains("PEXPIREAT"), "{aof}");
+    assert!(
+        !aof.contains("\r\nPX\r\n") && !aof.contains("\r\nPEXPIRE\r\n"),
+        "{aof}"
+    );
+    guard.release().unwrap();
+    pottery_tests::wait_for_replication(&master, &replica);
+    assert!(!replica.cmd::<bool>(&["EXISTS", "redlock:durable"]).unwrap());
+}
+
+#[test]
+fn scripts_run_through_a_cluster_without_the_module_on_both_faces() {
+    let nodes = pottery_tests::start_cluster_of(&Server::builder().without_module(), 3);
+    let client =
+        redis::cluster::ClusterClient::new(nodes.iter().map(Server::url).collect::<Vec<_>>())
+            .unwrap();
+    // Fencing needs the lock and its counter in one slot: a hash tag in the name.
+    let lock = Redlock::builder()
+        .name("{printer}")
+        .master(&client)
+        .fencing(true)
+        .master_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let mut ids = NextId::builder()
+        .name("orders")
+        .master(&client)
+        .master_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    for expected in 1..=3 {
+        let guard = lock.acquire().unwrap();
+        assert_eq!(guard.fencing_token(), Some(expected));
+        assert_eq!(ids.next_id().unwrap(), expected);
+        guard.release().unwrap();
+    }
+    // Without a hash tag the two keys are in different slots: refused as with the module.
+    let untagged = Redlock::builder()
+        .name("printer")
+        .master(&client)
+        .fencing(true)
+        .acquire_timeout(Duration::ZERO)
+        .build()
+        .unwrap();
+    assert!(untagged.try_acquire().is_err());
+    block_on(async {
+        let lock = Redlock::builder()
+            .name("{printer}")
+            .master(&client)
+            .fencing(true)
+            .master_timeout(Duration::from_secs(1))
+            .build_async()
+            .await
+            .unwrap();
+        let guard = lock.acquire().await.unwrap();
+        assert_eq!(guard.fencing_token(), Some(4));
+        guard.release().await.unwrap();
+    });
+    let probes: u64 = nodes
+        .iter()
+        .map(|node| node.command_calls("command|info"))
+        .sum();
+    assert!(probes >= 1, "Auto mode asked");
+}
