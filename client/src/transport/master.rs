@@ -52,6 +52,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 ///   is refused when the builder's `build` runs, except an async one for async types (the
 ///   multiplexed connection is shared).
 ///
+/// Each master is sent the pottery module's commands or, for servers without the module
+/// (most hosted Redis services), Lua scripts that do the same: see [`Master::with_mode`] and
+/// [`Mode`].
+///
 /// Those that can reconnect are connected on first use and reconnected after failures, with
 /// the per-master timeout as connect timeout and a short backoff after a failure
 /// ([`Unavailable::Backoff`]).

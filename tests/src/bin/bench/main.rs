@@ -6,13 +6,14 @@ mod faces;
 mod lists;
 mod lock;
 mod measure;
+mod modes;
 mod nextid;
 mod probabilistic;
 
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|containers|lists|probabilistic|async|modes [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -45,6 +46,7 @@ fn main() {
         "lock" => lock::run(&options),
         "containers" => containers::run(&options),
         "async" => faces::run(&options),
+        "modes" => modes::run(&options),
         _ => exit_with(USAGE),
     }
 }
