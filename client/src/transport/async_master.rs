@@ -139,23 +139,24 @@ impl AsyncMaster {
         round_end: tokio::time::Instant,
     ) -> Result<Value> {
         let mut encoding = Encoding::Module;
-        if request.scripted.is_some() {
-            encoding = self.mode.encoding();
+        if let Some(scripted) = request.scripted {
+            encoding = self.mode.encoding_for(scripted);
             if encoding == Encoding::Probe {
                 let info = self.send(&probe(), round_end).await?;
                 self.mode.learn(&info);
                 // Still unknown (the server refused COMMAND): the script whole is right anyway.
-                encoding = self.mode.encoding();
+                encoding = self.mode.encoding_for(scripted);
             }
             if encoding != Encoding::Module && request.whole.args_iter().next().is_none() {
                 // No scripts made: only when every master was known to have the module.
                 encoding = Encoding::Module;
             }
+            self.mode.sending(scripted, encoding);
         }
         let command = match encoding {
             Encoding::Module => request.module,
             Encoding::Script => &request.by_hash,
-            Encoding::Probe => &request.whole,
+            Encoding::Probe | Encoding::Whole => &request.whole,
         };
         let mut reply = self.send(command, round_end).await;
         let noscript = match &reply {

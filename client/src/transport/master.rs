@@ -397,6 +397,27 @@ mod tests {
     }
 
     #[test]
+    fn a_master_takes_the_connectors_mode_and_the_builders_overrides_it() {
+        let connector = Connector::from("redis://127.0.0.1:1/").with_mode(Mode::WithoutModule);
+        assert_eq!(Master::from(&connector).mode(), Mode::WithoutModule);
+        let masters = vec![
+            Master::from(&connector),
+            Master::from("redis://127.0.0.1:2/"),
+        ];
+        let kept: Vec<Mode> = with_builder_mode(masters, None)
+            .iter()
+            .map(Master::mode)
+            .collect();
+        assert_eq!(kept, [Mode::WithoutModule, Mode::Auto]);
+        let masters = vec![
+            Master::from(&connector),
+            Master::from("redis://127.0.0.1:2/"),
+        ];
+        let set = with_builder_mode(masters, Some(Mode::Module));
+        assert!(set.iter().all(|master| master.mode() == Mode::Module));
+    }
+
+    #[test]
     fn debug_never_shows_the_url() {
         let master = Master::from("redis://user:secret@127.0.0.1/");
         assert!(!format!("{master:?}").contains("secret"));

@@ -20,11 +20,13 @@ use crate::transport::connector::Route;
 /// Redlock and NextId take the mode per master: from their builders' `mode`, from
 /// [`Master::with_mode`](crate::Master::with_mode), or from the [`Connector`] a master was made
 /// of. Without the module, each module command they send is replaced by a Lua script with the
-/// same semantics, keys, data and replies (`EVALSHA`, sent whole after a `NOSCRIPT`); fence and
-/// NextId counters stay exact 64-bit integers. In `Auto` each master asks once per connection:
+/// same semantics, keys, data and replies (`EVAL` the first time on a connection, then
+/// `EVALSHA`, and `EVAL` again after a `NOSCRIPT`); fence and NextId counters stay exact 64-bit
+/// integers. In `Auto` each master asks once per connection:
 /// the sync types pipeline `COMMAND INFO` with that first request, sent as a script (right
 /// either way), so no round trip is spent on finding out; the async types ask first (one round
-/// trip per connection). [`Mode::Module`] on a server without the module is
+/// trip per connection, repeated if a round decided without that master dropped the question
+/// before its answer). [`Mode::Module`] on a server without the module is
 /// [`Error::ModuleNotLoaded`](crate::Error::ModuleNotLoaded).
 ///
 /// # Example

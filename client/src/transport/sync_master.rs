@@ -257,10 +257,16 @@ impl SyncMaster {
     /// How this master sends `request` this round: the module command, the script by hash,
     /// or (mode unknown) the script whole, after the probe unless one is under way.
     fn encoding(&self, request: &Request) -> Encoding {
-        if request.is_scripted() {
-            self.mode.encoding()
-        } else {
-            Encoding::Module
+        match request.scripted {
+            Some(scripted) => self.mode.encoding_for(scripted),
+            None => Encoding::Module,
+        }
+    }
+
+    /// Notes that `request` goes out with `encoding` (a script sent whole is cached).
+    fn sending(&mut self, request: &Request, encoding: Encoding) {
+        if let Some(scripted) = request.scripted {
+            self.mode.sending(scripted, encoding);
         }
     }
 
@@ -280,11 +286,12 @@ impl SyncMaster {
         }
         self.used_script = encoding != Encoding::Module;
         self.by_hash = encoding == Encoding::Script;
+        self.sending(request, encoding);
         let probe = encoding == Encoding::Probe && self.probe_in.is_none();
         let packed: &[u8] = match encoding {
             Encoding::Module => &request.module,
             Encoding::Script => &request.by_hash,
-            Encoding::Probe => &request.whole,
+            Encoding::Probe | Encoding::Whole => &request.whole,
         };
         let parts: [&[u8]; 2] = if probe {
             [PROBE, packed]
@@ -379,6 +386,7 @@ impl SyncMaster {
         self.awaiting = false;
         let encoding = self.encoding(request);
         self.used_script = encoding != Encoding::Module;
+        self.sending(request, encoding);
         let Some(Link::Cluster(connection)) = self.link.as_mut() else {
             return Err(self.id.unavailable(Unavailable::ConnectionBroken));
         };
@@ -393,7 +401,7 @@ impl SyncMaster {
             reply = connection.req_packed_command(match encoding {
                 Encoding::Module => &request.module,
                 Encoding::Script => &request.by_hash,
-                Encoding::Probe => &request.whole,
+                Encoding::Probe | Encoding::Whole => &request.whole,
             });
         }
         let noscript = match &reply {

@@ -34,6 +34,8 @@ pub(crate) struct Scripted {
     keys: usize,
     /// Whether the reply carries counters that the script replies as text.
     counters: bool,
+    /// This script's bit in [`MasterMode`]'s record of the scripts a connection has seen.
+    bit: u16,
     script: Script,
 }
 
@@ -42,60 +44,70 @@ static SCRIPTED: [Scripted; 10] = [
         command: "POTTERY.LOCK",
         keys: 1,
         counters: false,
+        bit: 1 << 0,
         script: lua!("lock.lua"),
     },
     Scripted {
         command: "POTTERY.LOCK.FENCED",
         keys: 2,
         counters: true,
+        bit: 1 << 1,
         script: lua!("lock_fenced.lua"),
     },
     Scripted {
         command: "POTTERY.LOCK.FENCE",
         keys: 2,
         counters: true,
+        bit: 1 << 2,
         script: lua!("lock_fence.lua"),
     },
     Scripted {
         command: "POTTERY.UNLOCK",
         keys: 1,
         counters: false,
+        bit: 1 << 3,
         script: lua!("unlock.lua"),
     },
     Scripted {
         command: "POTTERY.EXTEND",
         keys: 1,
         counters: false,
+        bit: 1 << 4,
         script: lua!("extend.lua"),
     },
     Scripted {
         command: "POTTERY.LOCKED",
         keys: 1,
         counters: false,
+        bit: 1 << 5,
         script: lua!("locked.lua"),
     },
     Scripted {
         command: "POTTERY.LOCK.HOLDER",
         keys: 1,
         counters: false,
+        bit: 1 << 6,
         script: lua!("lock_holder.lua"),
     },
     Scripted {
         command: "POTTERY.FENCE.CHECK",
         keys: 1,
         counters: false,
+        bit: 1 << 7,
         script: lua!("fence_check.lua"),
     },
     Scripted {
         command: "POTTERY.NEXTID",
         keys: 1,
         counters: true,
+        bit: 1 << 8,
         script: lua!("nextid.lua"),
     },
     Scripted {
         command: "POTTERY.NEXTID.CLAIM",
         keys: 1,
         counters: true,
+        bit: 1 << 9,
         script: lua!("nextid_claim.lua"),
     },
 ];
@@ -203,6 +215,8 @@ pub(crate) fn probe() -> redis::Cmd {
 pub(crate) struct MasterMode {
     mode: crate::Mode,
     found: Option<bool>,
+    /// The scripts sent whole on this connection ([`Scripted::bit`]).
+    loaded: u16,
 }
 
 /// How a master sends a scripted command this round.
@@ -214,11 +228,18 @@ pub(crate) enum Encoding {
     Script,
     /// Not known yet: the probe, then `EVAL` (right either way, and it caches the script).
     Probe,
+    /// `EVAL`: the first time this connection sends the script (which caches it there), so
+    /// that a `NOSCRIPT` and its round trip are only ever the answer to a `SCRIPT FLUSH`.
+    Whole,
 }
 
 impl MasterMode {
     pub(crate) fn new(mode: crate::Mode) -> Self {
-        Self { mode, found: None }
+        Self {
+            mode,
+            found: None,
+            loaded: 0,
+        }
     }
 
     pub(crate) fn encoding(&self) -> Encoding {
@@ -237,18 +258,35 @@ impl MasterMode {
         }
     }
 
+    /// How a master sends `scripted` this round: as [`encoding`](Self::encoding) says, and
+    /// a script not sent on this connection yet goes whole.
+    pub(crate) fn encoding_for(&self, scripted: &Scripted) -> Encoding {
+        match self.encoding() {
+            Encoding::Script if self.loaded & scripted.bit == 0 => Encoding::Whole,
+            encoding => encoding,
+        }
+    }
+
+    /// `scripted` goes whole on this connection now: later requests send it by hash.
+    pub(crate) fn sending(&mut self, scripted: &Scripted, encoding: Encoding) {
+        if matches!(encoding, Encoding::Probe | Encoding::Whole) {
+            self.loaded |= scripted.bit;
+        }
+    }
+
     /// Whether a master in this mode may send scripts in its next request, connected or not:
     /// in `Auto` a master that must (re)connect first asks again, sending a script.
     pub(crate) fn may_send_scripts(&self, connected: bool) -> bool {
         match self.encoding() {
             Encoding::Module => !connected && self.mode == crate::Mode::Auto,
-            Encoding::Script | Encoding::Probe => true,
+            Encoding::Script | Encoding::Probe | Encoding::Whole => true,
         }
     }
 
     /// A new connection: ask again.
     pub(crate) fn reconnected(&mut self) {
         self.found = None;
+        self.loaded = 0;
     }
 }
 
@@ -343,7 +381,16 @@ mod tests {
         assert_eq!(auto.encoding(), Encoding::Module);
         let module = MasterMode::new(crate::Mode::Module);
         assert_eq!(module.encoding(), Encoding::Module);
-        let without = MasterMode::new(crate::Mode::WithoutModule);
+        let mut without = MasterMode::new(crate::Mode::WithoutModule);
         assert_eq!(without.encoding(), Encoding::Script);
+        let (lock, unlock) = (&SCRIPTED[0], &SCRIPTED[3]);
+        assert_eq!(without.encoding_for(lock), Encoding::Whole);
+        without.sending(lock, Encoding::Whole);
+        assert_eq!(without.encoding_for(lock), Encoding::Script);
+        assert_eq!(without.encoding_for(unlock), Encoding::Whole);
+        without.reconnected();
+        assert_eq!(without.encoding_for(lock), Encoding::Whole);
+        let bits: u16 = SCRIPTED.iter().map(|scripted| scripted.bit).sum();
+        assert_eq!(bits, (1 << SCRIPTED.len()) - 1, "one bit each");
     }
 }
