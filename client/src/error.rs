@@ -183,6 +183,15 @@ pub enum Error {
         command: &'static str,
     },
 
+    /// A server without the pottery module was sent one of its commands because the mode
+    /// said to use it ([`Mode::Module`](crate::Mode::Module)). Use [`Mode::Auto`](crate::Mode::Auto)
+    /// or [`Mode::WithoutModule`](crate::Mode::WithoutModule) for such servers.
+    #[error("the server does not have the pottery module ({command} is unknown there); use Mode::Auto or Mode::WithoutModule")]
+    ModuleNotLoaded {
+        /// The module command the server did not know.
+        command: &'static str,
+    },
+
     /// A list has no element at this index (Python's `IndexError`), for operations that
     /// cannot answer `None` instead, such as [`RedisList::set`](crate::containers::RedisList::set).
     #[error("list index {index} out of range")]

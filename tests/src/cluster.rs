@@ -13,11 +13,17 @@ use std::time::{Duration, Instant};
 /// let client = redis::cluster::ClusterClient::new(urls).unwrap();
 /// ```
 pub fn start_cluster(masters: usize) -> Vec<Server> {
+    start_cluster_of(&Server::builder(), masters)
+}
+
+/// As [`start_cluster`], with servers made by `builder` (for example
+/// [`without_module`](crate::ServerBuilder::without_module)); cluster mode is turned on.
+pub fn start_cluster_of(builder: &crate::ServerBuilder, masters: usize) -> Vec<Server> {
     assert!(
         masters >= 3,
         "redis-cli --cluster create needs at least 3 masters"
     );
-    let nodes = Server::builder().cluster_enabled().start_many(masters);
+    let nodes = builder.clone().cluster_enabled().start_many(masters);
     let addresses: Vec<String> = nodes.iter().map(Server::addr).collect();
     let output = Command::new("redis-cli")
         .args(["--cluster", "create"])

@@ -50,7 +50,7 @@ mod server;
 
 use std::path::{Path, PathBuf};
 
-pub use cluster::start_cluster;
+pub use cluster::{start_cluster, start_cluster_of};
 pub use faces::{block_on, Wait};
 pub use list_scripts::{eval_list_script, list_script, LIST_COMMANDS};
 pub use ports::{free_port, reserve_port, PortReservation};

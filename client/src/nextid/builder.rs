@@ -7,7 +7,8 @@ use rand::Rng;
 
 use crate::error::{Error, Result};
 use crate::nextid::sync::NextId;
-use crate::transport::master::Master;
+use crate::transport::master::{with_builder_mode, Master};
+use crate::transport::mode::Mode;
 use crate::transport::sync_masters::SyncMasters;
 
 /// Default per-master timeout.
@@ -50,6 +51,7 @@ pub struct NextIdBuilder {
     master_timeout: Duration,
     deadline: Duration,
     retry_delay: Duration,
+    mode: Option<Mode>,
 }
 
 impl fmt::Debug for NextIdBuilder {
@@ -73,6 +75,7 @@ impl Default for NextIdBuilder {
             master_timeout: DEFAULT_MASTER_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             retry_delay: DEFAULT_RETRY_DELAY,
+            mode: None,
         }
     }
 }
@@ -194,6 +197,30 @@ impl NextIdBuilder {
         self
     }
 
+    /// Whether every master is sent the pottery module's commands or their Lua scripts, for
+    /// servers that cannot load the module (most hosted Redis services); see [`Mode`]. Unset,
+    /// each master keeps its own ([`Master::with_mode`](crate::Master::with_mode);
+    /// [`Mode::Auto`] by default, the connector's mode for a master made from a
+    /// [`Connector`](crate::Connector)). The scripts keep the module's keys, data and
+    /// atomicity, so masters of both kinds (and Python pottery's NextId) share the same
+    /// counters.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use pottery::Mode;
+    ///
+    /// let ids = pottery::NextId::builder()
+    ///     .master("redis://cache.example:6379/")
+    ///     .mode(Mode::WithoutModule)
+    ///     .build()?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
     /// Builds a sync [`NextId`]. Fails with [`Error::InvalidArgument`] without masters, with a
     /// zero master timeout, or with an async connection among the masters, and with
     /// [`Error::Redis`] for a URL that does not parse. Opens no connection.
@@ -253,7 +280,7 @@ impl NextIdBuilder {
                 retry_delay: self.retry_delay,
             },
         };
-        Ok((settings, self.masters))
+        Ok((settings, with_builder_mode(self.masters, self.mode)))
     }
 }
 

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use crate::error::{Error, Result};
-use crate::transport::master::Master;
+use crate::transport::master::{with_builder_mode, Master};
+use crate::transport::mode::Mode;
 
 pub(crate) const LOCK: &str = "POTTERY.LOCK";
 pub(crate) const LOCK_FENCED: &str = "POTTERY.LOCK.FENCED";
@@ -60,6 +61,7 @@ pub struct RedlockBuilder {
     pub(crate) auto_renew: bool,
     pub(crate) fencing: bool,
     pub(crate) on_lost: Option<OnLost>,
+    pub(crate) mode: Option<Mode>,
 }
 
 impl fmt::Debug for RedlockBuilder {
@@ -90,6 +92,7 @@ impl Default for RedlockBuilder {
             auto_renew: false,
             fencing: false,
             on_lost: None,
+            mode: None,
         }
     }
 }
@@ -324,6 +327,31 @@ impl RedlockBuilder {
         self
     }
 
+    /// Whether every master is sent the pottery module's commands or their Lua scripts, for
+    /// servers that cannot load the module (most hosted Redis services); see [`Mode`]. Unset,
+    /// each master keeps its own ([`Master::with_mode`](crate::Master::with_mode);
+    /// [`Mode::Auto`] by default, the connector's mode for a master made from a
+    /// [`Connector`](crate::Connector)). The scripts keep the module's keys, data and
+    /// atomicity, so masters of both kinds (and Python pottery's Redlock) work on the
+    /// same locks.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use pottery::Mode;
+    ///
+    /// let lock = pottery::Redlock::builder()
+    ///     .name("printer")
+    ///     .master("redis://cache.example:6379/")
+    ///     .mode(Mode::WithoutModule)
+    ///     .build()?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
     /// Builds a sync [`Redlock`](crate::Redlock). [`Error::InvalidArgument`] for an empty name,
     /// no masters, a zero master timeout, a TTL outside 1 ms..=2^40 ms or an async connection
     /// among the masters; [`Error::Redis`] for a URL that does not parse. Opens no connection.
@@ -386,7 +414,7 @@ impl RedlockBuilder {
             fencing: self.fencing,
             on_lost: self.on_lost,
         };
-        Ok((settings, self.masters))
+        Ok((settings, with_builder_mode(self.masters, self.mode)))
     }
 }
 

@@ -11,6 +11,7 @@ use redis::{AsyncConnectionConfig, Client, Value};
 use crate::error::{Error, Result, Unavailable};
 use crate::transport::async_socket::AsyncConnection;
 use crate::transport::master::{Backoff, Identity, Resolved};
+use crate::transport::scripted::{self, is_noscript, probe, Encoding, MasterMode, Scripted};
 use crate::transport::socket::Endpoint;
 
 /// The `redis` crate's error for a reply that did not come in time.
@@ -47,11 +48,47 @@ pub(crate) struct AsyncMaster {
     /// ever reached through `&mut self`, with `get_mut`, which never locks.
     connecting: Option<std::sync::Mutex<Connecting>>,
     backoff: Backoff,
+    /// Whether the module's commands or their scripts are sent.
+    mode: MasterMode,
+}
+
+/// A round's command, and for a module command its script by hash and whole when some master
+/// sends scripts (see [`crate::transport::scripted`]).
+pub(crate) struct Request<'a> {
+    module: &'a redis::Cmd,
+    scripted: Option<&'static Scripted>,
+    by_hash: redis::Cmd,
+    whole: redis::Cmd,
+}
+
+impl<'a> Request<'a> {
+    /// The encodings of `command`; its script forms only when `scripts`.
+    pub(crate) fn new(command: &'a redis::Cmd, scripts: bool) -> Self {
+        let scripted = scripted::scripted(command);
+        let (by_hash, whole) = match scripted {
+            Some(scripted) if scripts => (
+                scripted.invocation(command, true),
+                scripted.invocation(command, false),
+            ),
+            _ => (redis::Cmd::new(), redis::Cmd::new()),
+        };
+        Self {
+            module: command,
+            scripted,
+            by_hash,
+            whole,
+        }
+    }
 }
 
 impl AsyncMaster {
     /// The connection slot of master number `index`: connected on first use unless given open.
-    pub(crate) fn new(resolved: Resolved, index: usize, timeout: Duration) -> Result<Self> {
+    pub(crate) fn new(
+        resolved: Resolved,
+        index: usize,
+        timeout: Duration,
+        mode: MasterMode,
+    ) -> Result<Self> {
         let (reopen, connection) = match resolved {
             Resolved::Reconnectable(client) => {
                 let reopen = match Endpoint::for_info(client.get_connection_info()) {
@@ -78,6 +115,7 @@ impl AsyncMaster {
             connection,
             connecting: None,
             backoff: Backoff::default(),
+            mode,
         })
     }
 
@@ -85,10 +123,57 @@ impl AsyncMaster {
         self.id.index
     }
 
+    /// Whether this round's request may go to this master as a script (so the round makes
+    /// the script forms).
+    pub(crate) fn may_send_scripts(&self) -> bool {
+        self.mode.may_send_scripts(self.connection.is_some())
+    }
+
+    /// Sends `request` in this master's encoding and waits for its reply, in the module
+    /// command's shape, until `round_end`. A master that does not know yet whether it has the
+    /// module asks first (once per connection); a `NOSCRIPT` reply to the script by hash sends
+    /// it whole.
+    pub(crate) async fn request(
+        &mut self,
+        request: &Request<'_>,
+        round_end: tokio::time::Instant,
+    ) -> Result<Value> {
+        let mut encoding = Encoding::Module;
+        if let Some(scripted) = request.scripted {
+            encoding = self.mode.encoding_for(scripted);
+            if encoding == Encoding::Probe {
+                let info = self.send(&probe(), round_end).await?;
+                self.mode.learn(&info);
+                // Still unknown (the server refused COMMAND): the script whole is right anyway.
+                encoding = self.mode.encoding_for(scripted);
+            }
+            if encoding != Encoding::Module && request.whole.args_iter().next().is_none() {
+                // No scripts made: only when every master was known to have the module.
+                encoding = Encoding::Module;
+            }
+            self.mode.sending(scripted, encoding);
+        }
+        let command = match encoding {
+            Encoding::Module => request.module,
+            Encoding::Script => &request.by_hash,
+            Encoding::Probe | Encoding::Whole => &request.whole,
+        };
+        let mut reply = self.send(command, round_end).await;
+        let noscript = match &reply {
+            Ok(value) => is_noscript(value),
+            Err(Error::Redis(error)) => error.code() == Some("NOSCRIPT"),
+            Err(_) => false,
+        };
+        if encoding == Encoding::Script && noscript {
+            reply = self.send(&request.whole, round_end).await;
+        }
+        scripted::finish(request.scripted, encoding != Encoding::Module, reply)
+    }
+
     /// Sends `command` and waits for its reply until `round_end` (dropping this future mid-way
     /// leaves the connection usable). Pottery's own connection bounds the wait itself; the
     /// redis crate's connections get a timer.
-    pub(crate) async fn request(
+    async fn send(
         &mut self,
         command: &redis::Cmd,
         round_end: tokio::time::Instant,
@@ -185,6 +270,7 @@ impl AsyncMaster {
             Ok(connection) => {
                 // The backoff is reset by the first reply: a paused server still accepts.
                 self.connection = Some(connection);
+                self.mode.reconnected();
                 Ok(())
             }
             Err(error) => {

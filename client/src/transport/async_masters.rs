@@ -10,7 +10,7 @@ use redis::Value;
 use tokio::sync::Mutex;
 
 use crate::error::Result;
-use crate::transport::async_master::AsyncMaster;
+use crate::transport::async_master::{AsyncMaster, Request};
 use crate::transport::master::Master;
 use crate::transport::quorum::{resolve, Machine, Reach, Step};
 
@@ -42,15 +42,10 @@ impl AsyncMasters {
             this.command.clear();
             match machine.step(&mut this.command) {
                 Step::Round(reach) => {
+                    let scripts = this.masters.iter().any(AsyncMaster::may_send_scripts);
+                    let request = Request::new(&this.command, scripts);
                     let record = |_, reply| machine.record(reply);
-                    round(
-                        &mut this.masters,
-                        this.timeout,
-                        &this.command,
-                        reach,
-                        record,
-                    )
-                    .await;
+                    round(&mut this.masters, this.timeout, &request, reach, record).await;
                 }
                 Step::Sleep(pause) => {
                     drop(guard);
@@ -66,7 +61,7 @@ impl AsyncMasters {
     }
 }
 
-/// Sends `command` to every master concurrently and hands each reply to `on_reply(master
+/// Sends `request` to every master concurrently (each in its encoding) and hands each reply to `on_reply(master
 /// index, reply)` in the order they arrive, until it returns `Break` (unless every master must
 /// be reached) or the per-master timeout is over (masters still silent then get
 /// [`Error::Timeout`](crate::Error::Timeout)). Dropping the requests still running is fine for a multiplexed
@@ -74,20 +69,20 @@ impl AsyncMasters {
 async fn round(
     masters: &mut [AsyncMaster],
     timeout: Duration,
-    command: &redis::Cmd,
+    request: &Request<'_>,
     reach: Reach,
     mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
 ) {
     let round_end = tokio::time::Instant::now() + timeout;
     if let [master] = masters {
         // One master: nothing to wait for together.
-        let reply = master.request(command, round_end).await;
+        let reply = master.request(request, round_end).await;
         let _ = on_reply(master.index(), reply);
         return;
     }
     let mut replies: FuturesUnordered<_> = masters
         .iter_mut()
-        .map(|master| async move { (master.index(), master.request(command, round_end).await) })
+        .map(|master| async move { (master.index(), master.request(request, round_end).await) })
         .collect();
     while let Some((index, reply)) = replies.next().await {
         if on_reply(index, reply).is_break() && reach == Reach::Decided {

@@ -25,6 +25,8 @@ use crate::error::{Error, Result, Unavailable};
 #[cfg(feature = "tokio")]
 use crate::transport::async_master::AsyncMaster;
 use crate::transport::connector::{Connector, Origin};
+use crate::transport::mode::Mode;
+use crate::transport::scripted::MasterMode;
 use crate::transport::source::{from_sources, Source};
 use crate::transport::sync_master::SyncMaster;
 
@@ -49,6 +51,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 ///   master's own. A connector given an open connection has nothing to open another from; it
 ///   is refused when the builder's `build` runs, except an async one for async types (the
 ///   multiplexed connection is shared).
+///
+/// Each master is sent the pottery module's commands or, for servers without the module
+/// (most hosted Redis services), Lua scripts that do the same: see [`Master::with_mode`] and
+/// [`Mode`].
 ///
 /// Those that can reconnect are connected on first use and reconnected after failures, with
 /// the per-master timeout as connect timeout and a short backoff after a failure
@@ -114,11 +120,45 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// ```
 pub struct Master {
     source: Source,
+    mode: Mode,
 }
 
 impl Master {
     fn from_source(source: Source) -> Self {
-        Self { source }
+        Self {
+            source,
+            mode: Mode::Auto,
+        }
+    }
+
+    /// Sets whether this master is sent the pottery module's commands or their Lua scripts
+    /// (see [`Mode`]; [`Mode::Auto`] by default, or the connector's mode for a master made
+    /// from a [`Connector`]). A builder's `mode` overrides it for all its masters.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use pottery::{Master, Mode};
+    ///
+    /// let hosted = Master::from("redis://cache.example:6379/").with_mode(Mode::WithoutModule);
+    /// let lock = pottery::Redlock::builder().name("printer").master(hosted).build()?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether this master is sent the module's commands or their scripts (see [`Mode`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let master = pottery::Master::from("redis://127.0.0.1:6379/");
+    /// assert_eq!(master.mode(), pottery::Mode::Auto);
+    /// ```
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 }
 
@@ -128,6 +168,7 @@ impl fmt::Debug for Master {
         formatter
             .debug_struct("Master")
             .field("kind", &self.source.kind())
+            .field("mode", &self.mode)
             .finish()
     }
 }
@@ -143,13 +184,27 @@ impl From<&Connector> for Master {
             Some(Origin::Invalid(error)) => Source::Invalid(error.clone()),
             None => connector.given_source(),
         };
-        Self { source }
+        Self {
+            source,
+            mode: connector.mode(),
+        }
     }
 }
 
 impl From<Connector> for Master {
     fn from(connector: Connector) -> Self {
         Self::from(&connector)
+    }
+}
+
+/// The masters with the builder's mode, when it set one (see [`Master::with_mode`]).
+pub(crate) fn with_builder_mode(masters: Vec<Master>, mode: Option<Mode>) -> Vec<Master> {
+    match mode {
+        Some(mode) => masters
+            .into_iter()
+            .map(|master| master.with_mode(mode))
+            .collect(),
+        None => masters,
     }
 }
 
@@ -187,7 +242,8 @@ pub(crate) enum Resolved {
 impl Master {
     /// Parses URLs and opens nothing.
     pub(crate) fn resolve(self) -> Result<Resolved> {
-        Ok(match self.source {
+        let Self { source, .. } = self;
+        Ok(match source {
             Source::Url(url) => Resolved::Reconnectable(without_lib_name(
                 Client::open(url.as_str())?.get_connection_info(),
             )?),
@@ -206,13 +262,15 @@ impl Master {
 
     /// Turns the specification into the sync connection slot of master number `index`.
     pub(crate) fn into_sync(self, index: usize, timeout: Duration) -> Result<SyncMaster> {
-        SyncMaster::new(self.resolve()?, index, timeout)
+        let mode = MasterMode::new(self.mode);
+        SyncMaster::new(self.resolve()?, index, timeout, mode)
     }
 
     /// Turns the specification into the async connection slot of master number `index`.
     #[cfg(feature = "tokio")]
     pub(crate) fn into_async(self, index: usize, timeout: Duration) -> Result<AsyncMaster> {
-        AsyncMaster::new(self.resolve()?, index, timeout)
+        let mode = MasterMode::new(self.mode);
+        AsyncMaster::new(self.resolve()?, index, timeout, mode)
     }
 }
 
@@ -283,6 +341,7 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::sync_master::Request;
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_resets() {
@@ -317,7 +376,10 @@ mod tests {
     fn a_connector_lends_its_origin_to_a_master() {
         let connector = Connector::from("redis://127.0.0.1:1/");
         let master = Master::from(&connector);
-        assert_eq!(format!("{master:?}"), r#"Master { kind: "client" }"#);
+        assert_eq!(
+            format!("{master:?}"),
+            r#"Master { kind: "client", mode: Auto }"#
+        );
         assert!(master.into_sync(0, Duration::from_millis(10)).is_ok());
         let cluster = Connector::cluster(["redis://127.0.0.1:1/"]);
         let Ok(cluster) = cluster else {
@@ -325,13 +387,34 @@ mod tests {
         };
         assert_eq!(
             format!("{:?}", Master::from(cluster)),
-            r#"Master { kind: "cluster client" }"#
+            r#"Master { kind: "cluster client", mode: Auto }"#
         );
         let invalid = Master::from(Connector::from("not a url"));
         assert!(matches!(
             invalid.into_sync(0, Duration::from_millis(10)),
             Err(Error::Redis(_))
         ));
+    }
+
+    #[test]
+    fn a_master_takes_the_connectors_mode_and_the_builders_overrides_it() {
+        let connector = Connector::from("redis://127.0.0.1:1/").with_mode(Mode::WithoutModule);
+        assert_eq!(Master::from(&connector).mode(), Mode::WithoutModule);
+        let masters = vec![
+            Master::from(&connector),
+            Master::from("redis://127.0.0.1:2/"),
+        ];
+        let kept: Vec<Mode> = with_builder_mode(masters, None)
+            .iter()
+            .map(Master::mode)
+            .collect();
+        assert_eq!(kept, [Mode::WithoutModule, Mode::Auto]);
+        let masters = vec![
+            Master::from(&connector),
+            Master::from("redis://127.0.0.1:2/"),
+        ];
+        let set = with_builder_mode(masters, Some(Mode::Module));
+        assert!(set.iter().all(|master| master.mode() == Mode::Module));
     }
 
     #[test]
@@ -344,7 +427,7 @@ mod tests {
         let master = Master::from(&cluster);
         assert_eq!(
             format!("{master:?}"),
-            r#"Master { kind: "cluster client" }"#
+            r#"Master { kind: "cluster client", mode: Auto }"#
         );
     }
 
@@ -359,9 +442,11 @@ mod tests {
         assert!(!master.is_connected());
         // Nothing listens on port 1: the connect fails and the master backs off.
         let round_end = Instant::now() + Duration::from_millis(50);
-        assert!(master.send(b"*1\r\n$4\r\nPING\r\n", round_end).is_err());
+        assert!(master
+            .send(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), round_end)
+            .is_err());
         assert!(matches!(
-            master.send(b"*1\r\n$4\r\nPING\r\n", round_end),
+            master.send(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), round_end),
             Err(Error::MasterUnavailable {
                 reason: Unavailable::Backoff,
                 ..
@@ -380,11 +465,11 @@ mod tests {
         };
         let round_end = Instant::now() + Duration::from_millis(50);
         assert!(matches!(
-            master.send(b"*1\r\n$4\r\nPING\r\n", round_end),
+            master.send(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), round_end),
             Err(Error::Redis(_))
         ));
         assert!(matches!(
-            master.send(b"*1\r\n$4\r\nPING\r\n", round_end),
+            master.send(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), round_end),
             Err(Error::MasterUnavailable {
                 master: 0,
                 reason: Unavailable::Backoff

@@ -18,6 +18,7 @@ pub(crate) mod pool;
 pub(crate) mod quorum;
 pub(crate) mod resp;
 pub(crate) mod script;
+pub(crate) mod scripted;
 pub(crate) mod session;
 pub(crate) mod socket;
 pub(crate) mod source;

@@ -12,11 +12,24 @@ use crate::transport::connector::Route;
 ///
 /// Today the types that can do without the module are
 /// [`HyperLogLog::contains`](crate::HyperLogLog::contains) (it then reads the HyperLogLog and
-/// decides in the client with the module's own register code, writing nothing) and
-/// [`PotteryBloomFilter`](crate::PotteryBloomFilter) (which never needs it), and
+/// decides in the client with the module's own register code, writing nothing),
+/// [`PotteryBloomFilter`](crate::PotteryBloomFilter) (which never needs it),
+/// [`Redlock`](crate::Redlock) and [`NextId`](crate::NextId) (both faces), and
 /// [`RedisList`](crate::RedisList) and [`RedisDeque`](crate::RedisDeque), whose operations that
 /// run in the module (`insert`, `remove`, `set_slice`, `rotate`, bounded pushes) then run Lua
 /// scripts with the same semantics, replies and stored data; the others still need the module.
+///
+/// Redlock and NextId take the mode per master: from their builders' `mode`, from
+/// [`Master::with_mode`](crate::Master::with_mode), or from the [`Connector`] a master was made
+/// of. Without the module, each module command they send is replaced by a Lua script with the
+/// same semantics, keys, data and replies (`EVAL` the first time on a connection, then
+/// `EVALSHA`, and `EVAL` again after a `NOSCRIPT`); fence and NextId counters stay exact 64-bit
+/// integers. In `Auto` each master asks once per connection:
+/// the sync types pipeline `COMMAND INFO` with that first request, sent as a script (right
+/// either way), so no round trip is spent on finding out; the async types ask first (one round
+/// trip per connection, repeated if a round decided without that master dropped the question
+/// before its answer). [`Mode::Module`] on a server without the module is
+/// [`Error::ModuleNotLoaded`](crate::Error::ModuleNotLoaded).
 ///
 /// # Example
 ///
@@ -26,13 +39,19 @@ use crate::transport::connector::Route;
 /// let hosted = Connector::from("redis://cache.example:6379/").with_mode(Mode::WithoutModule);
 /// let visitors: pottery::HyperLogLog<String> = pottery::HyperLogLog::open(&hosted, "visitors")?;
 /// let seen = visitors.contains("ada")?; // GET, decided in the client
+///
+/// let lock = pottery::Redlock::builder()
+///     .name("printer")
+///     .master(&hosted) // takes the connector's mode: the lock's Lua scripts
+///     .build()?;
 /// # Ok::<(), pottery::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Mode {
-    /// Ask the server once per connector (`COMMAND INFO`, before the first call that needs
-    /// to know; never by failing a user's command) and use the module when it is loaded.
+    /// Ask the server once per connector, or for a Redlock or NextId master once per
+    /// connection (`COMMAND INFO`, before or with the first call that needs to know; never by
+    /// failing a user's command) and use the module when it is loaded.
     #[default]
     Auto,
     /// Always use the module's commands.

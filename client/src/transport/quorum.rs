@@ -119,8 +119,7 @@ pub(crate) fn resolve<T>(
 pub(crate) enum Step<T> {
     /// Send the command the machine just wrote to every master (a round, each master within
     /// the per-master timeout) and hand every reply to [`Machine::record`]; then ask again.
-    /// (Only the async driver needs to know the reach.)
-    Round(#[cfg_attr(not(feature = "tokio"), allow(dead_code))] Reach),
+    Round(Reach),
     /// Pause this long (never zero), then ask again.
     Sleep(Duration),
     /// The call's result.
@@ -134,8 +133,10 @@ pub(crate) enum Reach {
     Decided,
     /// Every master must receive the command even once the outcome is decided (a release:
     /// every master that may hold the token should drop it). The sync driver writes to every
-    /// master before it reads any reply, so it still stops reading at `Break`; the async one
-    /// would drop requests not sent yet, so it waits for every master and records every reply.
+    /// master before it reads any reply, so it still stops reading at `Break` (unless a master
+    /// was sent a script by hash, which may come back `NOSCRIPT` and be sent again); the async
+    /// one would drop requests not sent yet, so it waits for every master and records every
+    /// reply.
     Everyone,
 }
 

@@ -14,6 +14,7 @@ use crate::face::operation::Operation;
 use crate::transport::key::KeyHandle;
 
 /// A Lua script, hashed once.
+#[derive(Debug)]
 pub(crate) struct Script {
     source: &'static str,
     hash: OnceLock<String>,
@@ -27,9 +28,15 @@ impl Script {
         }
     }
 
-    fn hash(&self) -> &str {
+    /// The script's SHA1, as `EVALSHA` takes it.
+    pub(crate) fn hash(&self) -> &str {
         self.hash
             .get_or_init(|| redis::Script::new(self.source).get_hash().to_owned())
+    }
+
+    /// The script's text, as `EVAL` takes it.
+    pub(crate) fn source(&self) -> &'static str {
+        self.source
     }
 
     /// Runs the script with `KEYS` = the handle's key followed by `others` (all of them must be

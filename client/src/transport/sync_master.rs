@@ -10,6 +10,7 @@ use redis::{Client, Connection, Value};
 
 use crate::error::{Error, Result, Unavailable};
 use crate::transport::master::{sequential_connect_waits, Backoff, Identity, Resolved};
+use crate::transport::scripted::{self, is_noscript, Encoding, MasterMode, Scripted, PROBE};
 use crate::transport::socket::{Endpoint, Socket};
 
 /// Shortest read timeout: replies already buffered are still collected after a round's time is
@@ -38,6 +39,50 @@ enum Link {
     },
     /// A Redis Cluster: each request is sent and its reply read in one call.
     Cluster(Box<ClusterConnection>),
+}
+
+/// A round's request, packed in every encoding a master may send it in: the module command
+/// (or a plain command), and for a module command its script by hash and whole (see
+/// [`crate::transport::scripted`]).
+#[derive(Debug, Default)]
+pub(crate) struct Request {
+    module: Vec<u8>,
+    scripted: Option<&'static Scripted>,
+    by_hash: Vec<u8>,
+    whole: Vec<u8>,
+}
+
+impl Request {
+    /// Packs `command`; its script forms only when `scripts` (some master may send them).
+    pub(crate) fn pack(&mut self, command: &redis::Cmd, scripts: bool) {
+        self.module.clear();
+        command.write_packed_command(&mut self.module);
+        self.scripted = scripted::scripted(command);
+        self.by_hash.clear();
+        self.whole.clear();
+        if let (Some(scripted), true) = (self.scripted, scripts) {
+            scripted
+                .invocation(command, true)
+                .write_packed_command(&mut self.by_hash);
+            scripted
+                .invocation(command, false)
+                .write_packed_command(&mut self.whole);
+        }
+    }
+
+    /// Whether the command has a script (a module command).
+    pub(crate) fn is_scripted(&self) -> bool {
+        self.scripted.is_some()
+    }
+
+    /// A plain command, already packed.
+    #[cfg(test)]
+    pub(crate) fn plain(packed: &[u8]) -> Self {
+        Self {
+            module: packed.to_vec(),
+            ..Self::default()
+        }
+    }
 }
 
 /// How a round reads a master's reply.
@@ -73,6 +118,14 @@ pub(crate) struct SyncMaster {
     /// A reply arrived on this connection since it was opened: the master answers.
     proven: bool,
     backoff: Backoff,
+    /// Whether the module's commands or their scripts are sent.
+    mode: MasterMode,
+    /// The probe's reply comes after this many other replies (`None`: no probe under way).
+    probe_in: Option<usize>,
+    /// This round's request went as a script (its reply is decoded as one).
+    used_script: bool,
+    /// This round's request went by hash: a `NOSCRIPT` reply sends the script whole.
+    by_hash: bool,
 }
 
 /// In which of the round's read passes a master is read (see [`SyncMaster::read_pass`]).
@@ -83,7 +136,12 @@ const MAX_STALE_REPLIES: usize = 3;
 
 impl SyncMaster {
     /// The connection slot of master number `index`: connected on first use unless given open.
-    pub(crate) fn new(resolved: Resolved, index: usize, timeout: Duration) -> Result<Self> {
+    pub(crate) fn new(
+        resolved: Resolved,
+        index: usize,
+        timeout: Duration,
+        mode: MasterMode,
+    ) -> Result<Self> {
         let (reopen, link) = match resolved {
             Resolved::Reconnectable(client) => {
                 let reopen = match Endpoint::for_info(client.get_connection_info()) {
@@ -123,6 +181,10 @@ impl SyncMaster {
             in_round: false,
             proven: true,
             backoff: Backoff::default(),
+            mode,
+            probe_in: None,
+            used_script: false,
+            by_hash: false,
         })
     }
 
@@ -132,6 +194,12 @@ impl SyncMaster {
 
     pub(crate) fn is_connected(&self) -> bool {
         self.link.is_some()
+    }
+
+    /// Whether this round's request may go to this master as a script (so the round packs
+    /// the script forms).
+    pub(crate) fn may_send_scripts(&self) -> bool {
+        self.mode.may_send_scripts(self.link.is_some())
     }
 
     pub(crate) fn is_awaiting(&self) -> bool {
@@ -186,25 +254,72 @@ impl SyncMaster {
         self.awaiting = false;
     }
 
-    /// Writes `packed`, connecting first if needed with whatever time is left until `round_end`
-    /// (at most the per-master timeout).
-    pub(crate) fn send(&mut self, packed: &[u8], round_end: Instant) -> Result<()> {
+    /// How this master sends `request` this round: the module command, the script by hash,
+    /// or (mode unknown) the script whole, after the probe unless one is under way.
+    fn encoding(&self, request: &Request) -> Encoding {
+        match request.scripted {
+            Some(scripted) => self.mode.encoding_for(scripted),
+            None => Encoding::Module,
+        }
+    }
+
+    /// Notes that `request` goes out with `encoding` (a script sent whole is cached).
+    fn sending(&mut self, request: &Request, encoding: Encoding) {
+        if let Some(scripted) = request.scripted {
+            self.mode.sending(scripted, encoding);
+        }
+    }
+
+    /// Writes `request` in this master's encoding, connecting first if needed with whatever
+    /// time is left until `round_end` (at most the per-master timeout). A master that does not
+    /// know yet whether it has the module pipelines the probe before the script, whose reply
+    /// is right either way: no round trip is spent on finding out.
+    pub(crate) fn send(&mut self, request: &Request, round_end: Instant) -> Result<()> {
         if self.link.is_none() {
             self.connect(round_end)?;
         }
-        let sent = match self.link.as_mut() {
-            None => return Err(self.id.unavailable(Unavailable::ConnectionBroken)),
-            Some(Link::Own(socket)) => socket.send(packed).map_err(redis::RedisError::from),
-            Some(Link::Redis { connection, .. }) => connection.send_packed_command(packed),
-            Some(Link::Cluster(_)) => {
-                // Sent by `request`, reply and all.
-                self.awaiting = true;
-                return Ok(());
-            }
+        let mut encoding = self.encoding(request);
+        if encoding != Encoding::Module && request.whole.is_empty() {
+            // The round packed no scripts: only when every master was known to have the
+            // module (see `may_send_scripts`).
+            encoding = Encoding::Module;
+        }
+        self.used_script = encoding != Encoding::Module;
+        self.by_hash = encoding == Encoding::Script;
+        self.sending(request, encoding);
+        let probe = encoding == Encoding::Probe && self.probe_in.is_none();
+        let packed: &[u8] = match encoding {
+            Encoding::Module => &request.module,
+            Encoding::Script => &request.by_hash,
+            Encoding::Probe | Encoding::Whole => &request.whole,
         };
+        let parts: [&[u8]; 2] = if probe {
+            [PROBE, packed]
+        } else {
+            [packed, &[]]
+        };
+        let mut sent = Ok(());
+        for part in parts.into_iter().filter(|part| !part.is_empty()) {
+            sent = match self.link.as_mut() {
+                None => return Err(self.id.unavailable(Unavailable::ConnectionBroken)),
+                Some(Link::Own(socket)) => socket.send(part).map_err(redis::RedisError::from),
+                Some(Link::Redis { connection, .. }) => connection.send_packed_command(part),
+                Some(Link::Cluster(_)) => {
+                    // Sent by `request`, reply and all.
+                    self.awaiting = true;
+                    return Ok(());
+                }
+            };
+            if sent.is_err() {
+                break;
+            }
+            if probe && part == PROBE {
+                self.probe_in = Some(self.unread);
+            }
+            self.unread += 1;
+        }
         match sent {
             Ok(()) => {
-                self.unread += 1;
                 self.awaiting = true;
                 Ok(())
             }
@@ -212,12 +327,18 @@ impl SyncMaster {
         }
     }
 
+    /// The reply to this round's request in the module command's shape (see
+    /// [`scripted::finish`]).
+    pub(crate) fn finish(&self, request: &Request, reply: Result<Value>) -> Result<Value> {
+        scripted::finish(request.scripted, self.used_script, reply)
+    }
+
     /// Waits for the reply to this round's request, skipping replies left unread by earlier
     /// rounds, until `round_end` (and at least [`MIN_READ_TIMEOUT`], to collect a reply that is
     /// already there).
-    pub(crate) fn receive(&mut self, round_end: Instant) -> Result<Value> {
+    pub(crate) fn receive(&mut self, request: &Request, round_end: Instant) -> Result<Value> {
         loop {
-            if let Some(reply) = self.buffered_reply() {
+            if let Some(reply) = self.buffered_reply(request) {
                 return reply;
             }
             let wanted = round_end
@@ -244,8 +365,8 @@ impl SyncMaster {
                         Ok(())
                     };
                     match set.and_then(|()| connection.recv_response()) {
-                        Ok(value) => match self.replied(value) {
-                            Some(reply) => return Ok(reply),
+                        Ok(value) => match self.replied(value, request) {
+                            Some(reply) => return reply,
                             None => continue,
                         },
                         Err(error) => Err(error),
@@ -261,12 +382,36 @@ impl SyncMaster {
     /// Sends `packed` to a cluster master and waits for its reply (the cluster connection
     /// cannot split the two). Server errors keep the connection; a timeout or a broken
     /// connection drops it, to be reopened (after a backoff for a timeout).
-    pub(crate) fn request(&mut self, packed: &[u8]) -> Result<Value> {
+    pub(crate) fn request(&mut self, request: &Request) -> Result<Value> {
         self.awaiting = false;
+        let encoding = self.encoding(request);
+        self.used_script = encoding != Encoding::Module;
+        self.sending(request, encoding);
         let Some(Link::Cluster(connection)) = self.link.as_mut() else {
             return Err(self.id.unavailable(Unavailable::ConnectionBroken));
         };
-        match connection.req_packed_command(packed) {
+        let mut reply = Ok(Value::Nil);
+        if encoding == Encoding::Probe {
+            reply = connection.req_packed_command(PROBE);
+            if let Ok(info) = &reply {
+                self.mode.learn(info);
+            }
+        }
+        if reply.is_ok() {
+            reply = connection.req_packed_command(match encoding {
+                Encoding::Module => &request.module,
+                Encoding::Script => &request.by_hash,
+                Encoding::Probe | Encoding::Whole => &request.whole,
+            });
+        }
+        let noscript = match &reply {
+            Ok(value) => is_noscript(value),
+            Err(error) => error.code() == Some("NOSCRIPT"),
+        };
+        if encoding == Encoding::Script && noscript {
+            reply = connection.req_packed_command(&request.whole);
+        }
+        match reply {
             Ok(value) => {
                 self.proven = true;
                 self.backoff.succeeded();
@@ -281,13 +426,13 @@ impl SyncMaster {
 
     /// Reads what an own socket holds, after `poll` said it is readable; the reply to this
     /// round's request once it is complete (`None` while it is not).
-    pub(crate) fn read_available(&mut self) -> Option<Result<Value>> {
+    pub(crate) fn read_available(&mut self, request: &Request) -> Option<Result<Value>> {
         let read = match self.link.as_mut() {
             Some(Link::Own(socket)) => socket.read_available(),
             _ => return Some(Err(self.id.unavailable(Unavailable::ConnectionBroken))),
         };
         match read {
-            Ok(()) => self.buffered_reply(),
+            Ok(()) => self.buffered_reply(request),
             // Readiness without data (a spurious wake-up): wait for the next.
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => None,
             Err(error) => Some(Err(self.broke(error.into()))),
@@ -297,7 +442,7 @@ impl SyncMaster {
     /// The reply to this round's request if an own socket already read it, skipping stale
     /// replies; `None` when more bytes are needed (and always for a `redis::Connection`, which
     /// buffers inside the `redis` crate).
-    fn buffered_reply(&mut self) -> Option<Result<Value>> {
+    fn buffered_reply(&mut self, request: &Request) -> Option<Result<Value>> {
         loop {
             let Some(Link::Own(socket)) = self.link.as_mut() else {
                 return None;
@@ -305,8 +450,8 @@ impl SyncMaster {
             match socket.next_reply() {
                 Ok(None) => return None,
                 Ok(Some(value)) => {
-                    if let Some(reply) = self.replied(value) {
-                        return Some(Ok(reply));
+                    if let Some(reply) = self.replied(value, request) {
+                        return Some(reply);
                     }
                 }
                 Err(error) => return Some(Err(self.broke(error))),
@@ -314,13 +459,43 @@ impl SyncMaster {
         }
     }
 
-    /// Accounts for one reply read; `Some` when it is the one this round waits for.
-    fn replied(&mut self, value: Value) -> Option<Value> {
+    /// Accounts for one reply read; `Some` when it is the one this round waits for. The
+    /// probe's reply sets the mode; a `NOSCRIPT` reply to the script by hash (a server that
+    /// restarted or ran `SCRIPT FLUSH`) sends the script whole and waits for that reply.
+    fn replied(&mut self, value: Value, request: &Request) -> Option<Result<Value>> {
         self.proven = true;
         self.backoff.succeeded();
         self.unread = self.unread.saturating_sub(1);
+        match self.probe_in {
+            Some(0) => {
+                self.probe_in = None;
+                self.mode.learn(&value);
+                return None;
+            }
+            Some(before) => self.probe_in = Some(before - 1),
+            None => {}
+        }
         if self.unread > 0 {
             return None;
+        }
+        if self.by_hash && is_noscript(&value) {
+            self.by_hash = false;
+            let sent = match self.link.as_mut() {
+                Some(Link::Own(socket)) => {
+                    socket.send(&request.whole).map_err(redis::RedisError::from)
+                }
+                Some(Link::Redis { connection, .. }) => {
+                    connection.send_packed_command(&request.whole)
+                }
+                _ => return Some(Err(self.id.unavailable(Unavailable::ConnectionBroken))),
+            };
+            return match sent {
+                Ok(()) => {
+                    self.unread += 1;
+                    None
+                }
+                Err(error) => Some(Err(self.broke(error))),
+            };
         }
         self.awaiting = false;
         if let Some(Link::Own(socket)) = &self.link {
@@ -330,7 +505,7 @@ impl SyncMaster {
                 self.link = None;
             }
         }
-        Some(value)
+        Some(Ok(value))
     }
 
     /// The round ended before this master's reply: the connection may yet receive it (or half
@@ -391,6 +566,8 @@ impl SyncMaster {
                 self.link = Some(link);
                 self.unread = 0;
                 self.proven = false;
+                self.probe_in = None;
+                self.mode.reconnected();
                 Ok(())
             }
             Err(error) => {
@@ -406,6 +583,7 @@ impl SyncMaster {
         self.link = None;
         self.unread = 0;
         self.awaiting = false;
+        self.probe_in = None;
         if error.is_timeout() || !self.proven {
             // A paused or overloaded master, or one that never answered on this connection:
             // reconnecting at once would likely cost another timeout. (A proven connection

@@ -21,16 +21,16 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use crate::error::Result;
 use crate::transport::connector::lock;
 use crate::transport::master::Master;
-use crate::transport::quorum::{resolve, Machine, Step};
-use crate::transport::sync_master::{Reading, SyncMaster, READ_PASSES};
+use crate::transport::quorum::{resolve, Machine, Reach, Step};
+use crate::transport::sync_master::{Reading, Request, SyncMaster, READ_PASSES};
 
 /// The masters of a sync type, the per-master timeout, and the buffers of a round's command.
 pub(crate) struct SyncMasters {
     masters: Vec<SyncMaster>,
     timeout: Duration,
-    /// The command a machine writes, and its bytes: kept from round to round.
+    /// The command a machine writes, and its encodings: kept from round to round.
     command: redis::Cmd,
-    packed: Vec<u8>,
+    request: Request,
 }
 
 impl SyncMasters {
@@ -41,7 +41,7 @@ impl SyncMasters {
             masters,
             timeout,
             command: redis::Cmd::new(),
-            packed: Vec::with_capacity(128),
+            request: Request::default(),
         })
     }
 
@@ -54,12 +54,19 @@ impl SyncMasters {
             let this = &mut *guard;
             this.command.clear();
             match machine.step(&mut this.command) {
-                Step::Round(_) => {
-                    this.packed.clear();
-                    this.command.write_packed_command(&mut this.packed);
-                    let packed = std::mem::take(&mut this.packed);
-                    this.round(&packed, |_, reply| machine.record(reply));
-                    this.packed = packed;
+                Step::Round(reach) => {
+                    let scripts = this.masters.iter().any(SyncMaster::may_send_scripts);
+                    let mut request = std::mem::take(&mut this.request);
+                    request.pack(&this.command, scripts);
+                    // A script sent by hash is not carried out until its master's reply says
+                    // so (it may be `NOSCRIPT`, to be sent again whole): a round that must
+                    // reach every master then reads every reply, as the async driver does.
+                    let read_all = reach == Reach::Everyone && scripts && request.is_scripted();
+                    this.round(&request, |_, reply| match machine.record(reply) {
+                        ControlFlow::Break(()) if read_all => ControlFlow::Continue(()),
+                        flow => flow,
+                    });
+                    this.request = request;
                 }
                 Step::Sleep(pause) => {
                     drop(guard);
@@ -74,16 +81,17 @@ impl SyncMasters {
         self.masters.len()
     }
 
-    /// Sends `packed` (one command in RESP) to every master and hands each master's reply to
-    /// `on_reply(master index, reply)` until it returns `Break`. Waits at most the per-master
-    /// timeout for replies (a master that must be reconnected first shares that time).
+    /// Sends `request` to every master (each in its encoding) and hands each master's reply,
+    /// in the module command's shape, to `on_reply(master index, reply)` until it returns
+    /// `Break`. Waits at most the per-master timeout for replies (a master that must be
+    /// reconnected first shares that time).
     pub(crate) fn round(
         &mut self,
-        packed: &[u8],
+        request: &Request,
         mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
     ) {
         let round_end = Instant::now() + self.timeout;
-        let _ = self.send_and_receive(packed, round_end, &mut on_reply);
+        let _ = self.send_and_receive(request, round_end, &mut on_reply);
         for master in &mut self.masters {
             master.in_round = false;
             master.abandon();
@@ -92,7 +100,7 @@ impl SyncMasters {
 
     fn send_and_receive(
         &mut self,
-        packed: &[u8],
+        request: &Request,
         round_end: Instant,
         on_reply: &mut impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
@@ -103,7 +111,7 @@ impl SyncMasters {
                     continue;
                 }
                 master.in_round = true;
-                if let Err(error) = master.send(packed, round_end) {
+                if let Err(error) = master.send(request, round_end) {
                     on_reply(master.index(), Err(error))?;
                 }
             }
@@ -111,8 +119,8 @@ impl SyncMasters {
         // A cluster's request runs whole, while the others' requests are on their way.
         for master in &mut self.masters {
             if master.is_awaiting() && master.reading() == Reading::Request {
-                let reply = master.request(packed);
-                on_reply(master.index(), reply)?;
+                let reply = master.request(request);
+                on_reply(master.index(), master.finish(request, reply))?;
             }
         }
         let blocking =
@@ -121,12 +129,12 @@ impl SyncMasters {
             // Blocking reads with a backlog (pass 0) go first, so that they are drained (see
             // `read_pass`); then the own sockets, read as their replies come.
             if pass == 1 {
-                self.poll_own_sockets(round_end, on_reply)?;
+                self.poll_own_sockets(request, round_end, on_reply)?;
             }
             for master in &mut self.masters {
                 if blocking(master) && master.read_pass() == pass {
-                    let reply = master.receive(round_end);
-                    on_reply(master.index(), reply)?;
+                    let reply = master.receive(request, round_end);
+                    on_reply(master.index(), master.finish(request, reply))?;
                 }
             }
         }
@@ -139,6 +147,7 @@ impl SyncMasters {
     /// again.
     fn poll_own_sockets(
         &mut self,
+        request: &Request,
         round_end: Instant,
         on_reply: &mut impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
@@ -156,9 +165,10 @@ impl SyncMasters {
                 // One master left to wait for: a blocking read (with the socket's read
                 // timeout) costs one system call fewer than poll and read.
                 let index = first.index();
-                let reply = self.masters[index].receive(round_end);
+                let master = &mut self.masters[index];
+                let reply = master.receive(request, round_end);
                 if !decided {
-                    decided = on_reply(index, reply).is_break();
+                    decided = on_reply(index, master.finish(request, reply)).is_break();
                 }
                 break;
             }
@@ -166,9 +176,10 @@ impl SyncMasters {
             readable.clear();
             self.poll(left, decided, &mut readable);
             for &index in &readable {
-                if let Some(reply) = self.masters[index].read_available() {
+                let master = &mut self.masters[index];
+                if let Some(reply) = master.read_available(request) {
                     if !decided {
-                        decided = on_reply(index, reply).is_break();
+                        decided = on_reply(index, master.finish(request, reply)).is_break();
                     }
                 }
             }
@@ -257,7 +268,7 @@ mod tests {
             panic!("valid urls");
         };
         let mut seen = Vec::new();
-        masters.round(b"*1\r\n$4\r\nPING\r\n", |index, reply| {
+        masters.round(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), |index, reply| {
             seen.push((index, reply.is_err()));
             ControlFlow::Continue(())
         });
@@ -265,7 +276,7 @@ mod tests {
 
         // A callback that stops early is not called again in that round.
         let mut calls = 0;
-        masters.round(b"*1\r\n$4\r\nPING\r\n", |_, _| {
+        masters.round(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), |_, _| {
             calls += 1;
             ControlFlow::Break(())
         });

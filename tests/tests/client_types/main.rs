@@ -25,6 +25,8 @@ mod nextid;
 mod rate_limiter;
 mod redlock;
 mod resp3;
+mod script_mode;
+mod script_parity;
 mod set;
 mod sync_fanout;
 mod synchronizers;

@@ -2,7 +2,7 @@
 //! pieces, replies that are garbage, the AUTH/SELECT handshake pottery sends itself, Unix
 //! sockets, and rounds that mix own sockets with `redis::Connection`s given open.
 
-use pottery::{Error, NextId, Redlock};
+use pottery::{Error, Mode, NextId, Redlock};
 use pottery_tests::Server;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -126,6 +126,8 @@ where
         .masters(masters)
         .master_timeout(Duration::from_secs(2))
         .deadline(Duration::from_secs(5))
+        // The fakes answer only the module's claim, not the probe of `Mode::Auto`.
+        .mode(Mode::Module)
         .build()
         .expect("valid builder")
 }
@@ -141,6 +143,7 @@ where
         .masters(masters)
         .master_timeout(Duration::from_secs(2))
         .deadline(Duration::ZERO)
+        .mode(Mode::Module)
         .build()
         .expect("valid builder")
 }

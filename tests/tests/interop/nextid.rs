@@ -53,7 +53,16 @@ fn ours(servers: &[Server], name: &str) -> NextId {
 
 #[test]
 fn python_and_rust_continue_one_sequence() {
-    let servers = Server::start_many(5);
+    python_and_rust_continue_one_sequence_on(Server::start_many(5));
+}
+
+/// The same on servers without the module: Rust's scripts and Python's share the counter.
+#[test]
+fn python_and_rust_continue_one_sequence_without_the_module() {
+    python_and_rust_continue_one_sequence_on(Server::builder().without_module().start_many(5));
+}
+
+fn python_and_rust_continue_one_sequence_on(servers: Vec<Server>) {
     let (python_first, failures) = pottery_ids(&servers, "shared", 1, 3);
     assert_eq!((python_first, failures), (vec![1, 2, 3], 0));
     let mut rust = ours(&servers, "shared");
@@ -68,7 +77,18 @@ fn python_and_rust_continue_one_sequence() {
 
 #[test]
 fn python_and_rust_interleaved_never_hand_out_an_id_twice() {
-    let servers = Server::start_many(5);
+    python_and_rust_interleaved_never_hand_out_an_id_twice_on(Server::start_many(5));
+}
+
+/// The same on servers without the module: Rust's scripts and Python's share the counter.
+#[test]
+fn python_and_rust_interleaved_never_hand_out_an_id_twice_without_the_module() {
+    python_and_rust_interleaved_never_hand_out_an_id_twice_on(
+        Server::builder().without_module().start_many(5),
+    );
+}
+
+fn python_and_rust_interleaved_never_hand_out_an_id_twice_on(servers: Vec<Server>) {
     let urls: Vec<String> = servers.iter().map(Server::url).collect();
     let rust_threads: Vec<_> = (0..3)
         .map(|thread| {

@@ -48,7 +48,16 @@ fn ours(servers: &[Server], name: &str) -> Redlock {
 
 #[test]
 fn python_holder_excludes_rust() {
-    let servers = Server::start_many(5);
+    python_holder_excludes_rust_on(Server::start_many(5));
+}
+
+/// The same on servers without the module: Rust's scripts and Python's share the lock.
+#[test]
+fn python_holder_excludes_rust_without_the_module() {
+    python_holder_excludes_rust_on(Server::builder().without_module().start_many(5));
+}
+
+fn python_holder_excludes_rust_on(servers: Vec<Server>) {
     let mut child = worker("hold", &servers, "shared")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -97,7 +106,16 @@ fn python_holder_excludes_rust() {
 
 #[test]
 fn rust_holder_excludes_python() {
-    let servers = Server::start_many(5);
+    rust_holder_excludes_python_on(Server::start_many(5));
+}
+
+/// The same on servers without the module: Rust's scripts and Python's share the lock.
+#[test]
+fn rust_holder_excludes_python_without_the_module() {
+    rust_holder_excludes_python_on(Server::builder().without_module().start_many(5));
+}
+
+fn rust_holder_excludes_python_on(servers: Vec<Server>) {
     let lock = ours(&servers, "shared");
     let guard = lock.acquire().unwrap();
     assert!(

@@ -7,6 +7,7 @@ mod lists;
 mod lock;
 mod measure;
 mod modes_lists;
+mod modes;
 mod nextid;
 mod probabilistic;
 mod synchronizers;
@@ -15,7 +16,7 @@ mod throttle;
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|synchronizers|containers|lists|modes-lists|probabilistic|throttle|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|synchronizers|containers|lists|modes|modes-lists|probabilistic|throttle|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -51,6 +52,7 @@ fn main() {
         "containers" => containers::run(&options),
         "throttle" => throttle::run(&options),
         "async" => faces::run(&options),
+        "modes" => modes::run(&options),
         _ => exit_with(USAGE),
     }
 }
