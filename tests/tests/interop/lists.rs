@@ -258,6 +258,9 @@ fn python_operations_on_rust_data_agree_with_ours() {
 
 #[test]
 fn a_pottery_watch_aborts_when_our_module_changes_the_key() {
+    pottery_tests::requires_module!(
+        "it runs the module's list commands against Python pottery's WATCH"
+    );
     let server = Server::start();
     let deque = RedisDeque::open(server.url(), "w").unwrap();
     let intrusions: &[&[&str]] = &[
@@ -352,6 +355,7 @@ fn random_case(rng: &mut impl rand::Rng) -> SemanticsCase {
 
 #[test]
 fn module_commands_do_exactly_what_cpython_does() {
+    pottery_tests::requires_module!("it runs the module's list commands beside CPython");
     use std::io::Write;
     let server = Server::start();
     let mut rng = rand::rng();
