@@ -20,6 +20,7 @@ mod dict;
 mod hyperloglog;
 mod lists;
 mod nextid;
+mod pass;
 mod redlock;
 mod resp3;
 mod set;
