@@ -86,6 +86,19 @@ pub fn error_text(error: &redis::RedisError) -> String {
     )
 }
 
+/// `GET key` on each of `servers`, in order: what a quorum-based writer (Redlock, NextId) left
+/// on each master. Panics if a server does not answer.
+pub fn get_on_each(servers: &[Server], key: &str) -> Vec<Option<String>> {
+    servers
+        .iter()
+        .map(|server| {
+            server
+                .cmd(&["GET", key])
+                .unwrap_or_else(|e| panic!("pottery-tests: GET {key} on {}: {e}", server.url()))
+        })
+        .collect()
+}
+
 /// File name of the module built by `cargo build -p pottery-module`.
 pub const MODULE_FILE_NAME: &str = "libpottery_module.so";
 

@@ -63,10 +63,7 @@ fn python_and_rust_continue_one_sequence() {
     assert_eq!(python_next, vec![8, 9]);
     assert_eq!(rust.next_id().unwrap(), 10);
     // A claim needs a majority, not every master (a loaded one may answer too late).
-    let stored: Vec<Option<String>> = servers
-        .iter()
-        .map(|server| server.cmd(&["GET", "nextid:shared"]).unwrap())
-        .collect();
+    let stored = pottery_tests::get_on_each(&servers, "nextid:shared");
     let at_ten = stored
         .iter()
         .filter(|value| value.as_deref() == Some("10"))

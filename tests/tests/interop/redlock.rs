@@ -76,10 +76,7 @@ fn python_holder_excludes_rust() {
         holder.token
     );
     // Python pottery needs a majority, not every master (a loaded one may answer too late).
-    let stored: Vec<Option<String>> = servers
-        .iter()
-        .map(|server| server.cmd(&["GET", "redlock:shared"]).unwrap())
-        .collect();
+    let stored = pottery_tests::get_on_each(&servers, "redlock:shared");
     let holding = stored
         .iter()
         .filter(|token| token.as_deref() == Some(holder.token.as_str()))
