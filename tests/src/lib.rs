@@ -88,6 +88,12 @@ pub fn error_text(error: &redis::RedisError) -> String {
 
 /// `GET key` on each of `servers`, in order: what a quorum-based writer (Redlock, NextId) left
 /// on each master. Panics if a server does not answer.
+///
+/// ```no_run
+/// let masters = pottery_tests::Server::start_many(3);
+/// let _: () = masters[0].cmd(&["SET", "k", "v"]).unwrap();
+/// assert_eq!(pottery_tests::get_on_each(&masters, "k"), [Some("v".to_owned()), None, None]);
+/// ```
 pub fn get_on_each(servers: &[Server], key: &str) -> Vec<Option<String>> {
     servers
         .iter()

@@ -5,6 +5,12 @@ use crate::Server;
 use std::fmt;
 
 /// The server software a [`Server`] runs, from its `INFO server`.
+///
+/// ```no_run
+/// use pottery_tests::{Server, Software};
+///
+/// let valkey = Server::start().software() == Software::Valkey;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Software {
     /// Redis (`redis_version`, no `server_name`).
@@ -60,6 +66,13 @@ impl Server {
 
     /// The version of [`software`](Self::software) (`valkey_version` for Valkey, which still
     /// answers `redis_version:7.2.4` for compatibility; `redis_version` for Redis).
+    ///
+    /// ```no_run
+    /// use pottery_tests::{Server, Version};
+    ///
+    /// let server = Server::start();
+    /// assert!(server.version() >= Version(7, 0, 0));
+    /// ```
     pub fn version(&self) -> Version {
         let info = self.info("server");
         let field = match self.software() {
