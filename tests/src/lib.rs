@@ -35,7 +35,10 @@
 //! dir. The module is found by [`module_path()`]. Environment variables:
 //! - `POTTERY_MODULE`: the module `.so` to load (default: the workspace's `target/`);
 //! - `POTTERY_KEEP_DATA`: keep the servers' data dirs (with `redis.log`) after the test;
-//! - `POTTERY_REDIS_SERVER`: the `redis-server` binary (default: from `PATH`);
+//! - `POTTERY_REDIS_SERVER`: the server binary, `redis-server` or `valkey-server` (default:
+//!   `redis-server` from `PATH`); [`Server::software`] tells which one a test runs on;
+//! - `POTTERY_WITHOUT_MODULE`: start servers without the module unless a test names one, for
+//!   the client's script mode; see [`without_module()`] and [`requires_module!`];
 //! - `POTTERY_PYTHON`: the Python with Python pottery, see [`python()`] (default: the
 //!   workspace's `.venv`).
 
@@ -47,6 +50,7 @@ mod ports;
 mod process;
 mod replication;
 mod server;
+mod software;
 
 use std::path::{Path, PathBuf};
 
@@ -56,7 +60,11 @@ pub use list_scripts::{eval_list_script, list_script, LIST_COMMANDS};
 pub use ports::{free_port, reserve_port, PortReservation};
 pub use process::pid_alive;
 pub use replication::wait_for_replication;
-pub use server::{info_field, Server, ServerBuilder, DEFAULT_IO_TIMEOUT, DEFAULT_READY_TIMEOUT};
+pub use server::{
+    info_field, redis_server_binary, Server, ServerBuilder, DEFAULT_IO_TIMEOUT,
+    DEFAULT_READY_TIMEOUT,
+};
+pub use software::{without_module, Software, Version};
 
 /// The `redis` crate this harness is built on, so tests use the same version.
 pub use redis;
@@ -78,6 +86,25 @@ pub fn error_text(error: &redis::RedisError) -> String {
         error.code().unwrap_or("?"),
         error.detail().unwrap_or("")
     )
+}
+
+/// `GET key` on each of `servers`, in order: what a quorum-based writer (Redlock, NextId) left
+/// on each master. Panics if a server does not answer.
+///
+/// ```no_run
+/// let masters = pottery_tests::Server::start_many(3);
+/// let _: () = masters[0].cmd(&["SET", "k", "v"]).unwrap();
+/// assert_eq!(pottery_tests::get_on_each(&masters, "k"), [Some("v".to_owned()), None, None]);
+/// ```
+pub fn get_on_each(servers: &[Server], key: &str) -> Vec<Option<String>> {
+    servers
+        .iter()
+        .map(|server| {
+            server
+                .cmd(&["GET", key])
+                .unwrap_or_else(|e| panic!("pottery-tests: GET {key} on {}: {e}", server.url()))
+        })
+        .collect()
 }
 
 /// File name of the module built by `cargo build -p pottery-module`.

@@ -39,7 +39,8 @@ const RDB_SAVE_POINTS: &str = "1 1";
 /// Which module, if any, a server loads.
 #[derive(Clone, Debug)]
 enum ModuleChoice {
-    /// [`crate::module_path`], resolved when the server starts.
+    /// [`crate::module_path`], resolved when the server starts; none in the pass
+    /// [`without_module`](crate::without_module).
     Default,
     Path(PathBuf),
     None,
@@ -216,6 +217,8 @@ impl ServerBuilder {
     /// does not come up.
     pub fn start(&self) -> Server {
         let module = match &self.module {
+            // The pass without the module starts every default server plain.
+            ModuleChoice::Default if crate::without_module() => None,
             ModuleChoice::Default => Some(crate::module_path()),
             ModuleChoice::Path(p) => Some(p.clone()),
             ModuleChoice::None => None,
@@ -745,8 +748,9 @@ fn make_temp_dir(port: u16) -> PathBuf {
     panic!("pottery-tests: cannot create a fresh data dir under {base:?}");
 }
 
-/// The `redis-server` binary: env `POTTERY_REDIS_SERVER`, else `redis-server` from `PATH`.
-fn redis_server_binary() -> OsString {
+/// The server binary every harness server runs: env `POTTERY_REDIS_SERVER` (e.g. a
+/// `valkey-server`), else `redis-server` from `PATH`.
+pub fn redis_server_binary() -> OsString {
     std::env::var_os("POTTERY_REDIS_SERVER").unwrap_or_else(|| "redis-server".into())
 }
 

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use pottery_tests::redis::{self, Value};
-use pottery_tests::{pid_alive, wait_for_replication, Server};
+use pottery_tests::{pid_alive, wait_for_replication, Server, Software, Version};
 
 /// A plain server (no module), so these tests do not depend on the module being built.
 fn plain() -> Server {
@@ -161,14 +161,50 @@ fn module_args_are_passed_to_the_module() {
     assert_eq!(args, ["bf-error-rate", "0.01"]);
 }
 
+/// What `MODULE LIST` shows on a server started without ours: nothing on Redis; Valkey 9
+/// ships its Lua engine as a static module.
+fn built_in_modules(server: &Server) -> Vec<String> {
+    match server.software() {
+        Software::Valkey if server.version() >= Version(9, 0, 0) => vec!["lua".to_owned()],
+        _ => Vec::new(),
+    }
+}
+
 #[test]
 fn module_can_be_loaded_later_with_module_load() {
     let s = plain();
-    assert!(module_names(&s).is_empty());
+    let built_in = built_in_modules(&s);
+    assert_eq!(module_names(&s), built_in);
     let path = pottery_tests::module_path();
     let path = path.to_str().unwrap();
     let _: () = s.cmd(&["MODULE", "LOAD", path]).unwrap();
-    assert!(module_names(&s).iter().any(|n| n == "pottery"));
+    let mut loaded = module_names(&s);
+    loaded.sort();
+    let mut expected = built_in;
+    expected.push("pottery".to_owned());
+    expected.sort();
+    assert_eq!(loaded, expected);
+}
+
+#[test]
+fn software_and_version_are_what_the_binary_says() {
+    let s = plain();
+    let output = Command::new(pottery_tests::redis_server_binary())
+        .arg("--version")
+        .output()
+        .expect("the server binary runs");
+    // "Redis server v=7.0.15 sha=..." or "Valkey server v=9.1.2 sha=...".
+    let banner = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (name, rest) = banner.split_once(" server v=").expect("a version banner");
+    let version = rest.split_whitespace().next().expect("a version");
+    let expected = match name {
+        "Redis" => Software::Redis,
+        "Valkey" => Software::Valkey,
+        other => panic!("unknown server {other:?} in {banner:?}"),
+    };
+    assert_eq!(s.software(), expected);
+    assert_eq!(s.version(), Version::parse(version));
+    assert!(s.version() >= Version(7, 0, 0), "{}", s.version());
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! Keys holding plain Redis strings, read without changing how Redis stores them.
 //!
 //! `RedisModule_StringDMA` unshares and decodes every value that is not raw-encoded, even when
-//! asked only to read: an integer (`SET k 5`) or an embedded string of up to 44 bytes would be
-//! stored raw afterwards, which `OBJECT ENCODING` shows and which Redis's own `GET` never does.
-//! So values of up to 44 bytes are copied with `GET`, and only longer ones, which Redis always
-//! stores raw, are read in place.
+//! asked only to read: an integer (`SET k 5`) or an embedded string would be stored raw
+//! afterwards, which `OBJECT ENCODING` shows and which the server's own `GET` never does. So
+//! values short enough to be embedded are copied with `GET`, and only longer ones, which the
+//! server always stores raw, are read in place.
 //!
 //! The safe `redis-module` key types hide the raw handle this needs (for the value's length),
 //! so this wraps the raw key API. Every raw call is checked for presence instead of unwrapped:
@@ -17,9 +17,11 @@ use std::ops::Deref;
 use std::os::raw::c_int;
 use std::ptr::NonNull;
 
-/// Longest string Redis may store as an integer or embedded in its object (`OBJ_ENCODING_INT`,
-/// `OBJ_ENCODING_EMBSTR`); anything longer is raw and safe to read in place.
-const EMBEDDED_LIMIT: usize = 44;
+/// Longest string a server may store as an integer or embedded in its object
+/// (`OBJ_ENCODING_INT`, `OBJ_ENCODING_EMBSTR`); anything longer is raw and safe to read in place.
+/// Redis embeds up to 44 bytes; Valkey embeds the key too and fills up to 128 bytes with the
+/// object, key and value, so up to 113 value bytes under an empty key.
+const EMBEDDED_LIMIT: usize = 128;
 
 /// A raw API entry the server did not provide.
 pub const MISSING_API: CommandError =

@@ -15,6 +15,7 @@ const ELEMENTS: usize = 40;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bloom_filter_stores_json_items_with_its_parameters() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let filter: BloomFilter<String> =
         BloomFilter::open(server.url(), "names", 5000, 0.001).unwrap();
@@ -61,6 +62,7 @@ async fn a_bloom_filter_stores_json_items_with_its_parameters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bloom_filter_that_cannot_grow_is_a_typed_error() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let _: () = server
         .cmd(&["POTTERY.BF.RESERVE", "fixed", "0.01", "2", "NONSCALING"])
@@ -89,6 +91,7 @@ async fn a_bloom_filter_that_cannot_grow_is_a_typed_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_tasks_on_one_bloom_filter_handle() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let filter: Arc<BloomFilter<String>> =
         Arc::new(BloomFilter::open(server.url(), "shared", 1000, 0.01).unwrap());

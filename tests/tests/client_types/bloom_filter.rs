@@ -13,6 +13,7 @@ struct Visit {
 
 #[test]
 fn items_are_json_and_answers_are_exact_for_added_items() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let filter: BloomFilter<String> = BloomFilter::open(server.url(), "names", 1000, 0.01).unwrap();
     assert!(filter.is_empty().unwrap());
@@ -68,6 +69,7 @@ fn items_are_json_and_answers_are_exact_for_added_items() {
 
 #[test]
 fn the_filter_is_created_with_the_given_parameters() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let filter: BloomFilter<u64> = BloomFilter::open(server.url(), "sized", 5000, 0.001).unwrap();
     assert_eq!(filter.extend(0..10).unwrap(), 10);
@@ -92,6 +94,7 @@ fn the_filter_is_created_with_the_given_parameters() {
 
 #[test]
 fn no_false_negatives_and_a_bounded_false_positive_rate() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let filter: BloomFilter<String> = BloomFilter::new(server.url(), 20_000, 0.01).unwrap();
     let added: Vec<String> = (0..20_000).map(|n| format!("member-{n}")).collect();
@@ -124,6 +127,7 @@ fn no_false_negatives_and_a_bounded_false_positive_rate() {
 
 #[test]
 fn a_filter_that_cannot_grow_is_a_typed_error() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let _: () = server
         .cmd(&["POTTERY.BF.RESERVE", "fixed", "0.01", "2", "NONSCALING"])
@@ -166,6 +170,7 @@ fn bad_parameters_are_refused_before_any_round_trip() {
 
 #[test]
 fn a_random_key_is_deleted_with_its_last_handle() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let filter: BloomFilter<u8> = BloomFilter::new(server.url(), 10, 0.1).unwrap();
     let key = filter.key().to_owned();

@@ -29,8 +29,15 @@ fn element() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Small indices, the extremes, and two that a server reading 32 bits takes for 0 and -1.
 fn index() -> impl Strategy<Value = i64> {
-    prop_oneof![8 => -8i64..8, 1 => Just(i64::MIN), 1 => Just(i64::MAX)]
+    prop_oneof![
+        8 => -8i64..8,
+        1 => Just(i64::MIN),
+        1 => Just(i64::MAX),
+        1 => Just(1 << 32),
+        1 => Just(-(1 << 32) - 1),
+    ]
 }
 
 fn absolute(index: i64, len: usize) -> Option<usize> {

@@ -23,6 +23,7 @@ mod lists;
 mod lists_without_module;
 mod nextid;
 mod rate_limiter;
+mod pass;
 mod redlock;
 mod resp3;
 mod script_mode;

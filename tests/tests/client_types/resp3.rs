@@ -56,7 +56,8 @@ fn containers_read_resp3_maps_sets_and_booleans() {
 }
 
 #[test]
-fn probabilistic_types_read_resp3_booleans_and_the_info_map() {
+fn bloom_filters_read_resp3_booleans_and_the_info_map() {
+    pottery_tests::requires_module!("BloomFilter is the module's native type");
     let server = Server::start();
     let redis = over_resp3(&server);
     let filter: BloomFilter<String> = BloomFilter::open(&redis, "filter", 1000, 0.01).unwrap();
@@ -67,7 +68,12 @@ fn probabilistic_types_read_resp3_booleans_and_the_info_map() {
     let info = filter.info().unwrap().expect("the filter exists"); // a RESP3 map
     assert_eq!((info.capacity, info.items, info.filters), (1000, 3, 1));
     assert_eq!(info.expansion, Some(2));
+}
 
+#[test]
+fn hyperloglogs_read_resp3_booleans() {
+    let server = Server::start();
+    let redis = over_resp3(&server);
     let hll: HyperLogLog<String> = HyperLogLog::open(&redis, "hll").unwrap();
     assert!(hll.add("a").unwrap());
     assert!(hll.contains("a").unwrap());

@@ -267,6 +267,9 @@ pub(crate) fn operations_agree(server: &Server) {
 
 #[test]
 fn a_pottery_watch_aborts_when_our_module_changes_the_key() {
+    pottery_tests::requires_module!(
+        "it runs the module's list commands against Python pottery's WATCH"
+    );
     let server = Server::start();
     let deque = RedisDeque::open(server.url(), "w").unwrap();
     let intrusions: &[&[&str]] = &[
@@ -390,6 +393,7 @@ pub(crate) fn python_outcomes(server: &Server, cases: &[SemanticsCase]) -> Vec<P
 
 #[test]
 fn module_commands_do_exactly_what_cpython_does() {
+    pottery_tests::requires_module!("it runs the module's list commands beside CPython");
     let server = Server::start();
     let mut rng = rand::rng();
     let cases: Vec<SemanticsCase> = (0..400).map(|_| random_case(&mut rng)).collect();

@@ -71,8 +71,13 @@ fn python_and_rust_continue_one_sequence_on(servers: Vec<Server>) {
     let (python_next, _) = pottery_ids(&servers, "shared", 1, 2);
     assert_eq!(python_next, vec![8, 9]);
     assert_eq!(rust.next_id().unwrap(), 10);
-    let stored: Option<String> = servers[0].cmd(&["GET", "nextid:shared"]).unwrap();
-    assert_eq!(stored.as_deref(), Some("10"));
+    // A claim needs a majority, not every master (a loaded one may answer too late).
+    let stored = pottery_tests::get_on_each(&servers, "nextid:shared");
+    let at_ten = stored
+        .iter()
+        .filter(|value| value.as_deref() == Some("10"))
+        .count();
+    assert!(at_ten >= 3, "{stored:?}");
 }
 
 #[test]

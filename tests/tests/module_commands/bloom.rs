@@ -1020,7 +1020,7 @@ fn corrupt_rdb_payloads_are_refused() {
 /// Starts redis-server with the module and `args` after it, expecting it to refuse to start;
 /// its log.
 fn refused_load(args: &[&str]) -> String {
-    let server = std::env::var_os("POTTERY_REDIS_SERVER").unwrap_or_else(|| "redis-server".into());
+    let server = pottery_tests::redis_server_binary();
     // No TCP port, only a private Unix socket, so nothing can clash; a refused module ends the
     // process.
     let socket = std::env::temp_dir().join(format!(

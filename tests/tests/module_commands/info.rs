@@ -2,7 +2,8 @@
 //! NextID increments, throttled requests allowed and limited, and the Bloom filters (and bytes
 //! of bit arrays) the server holds, through creation, growth, copies, reloads and deletion.
 
-use pottery_tests::Server;
+use pottery_tests::{Server, DEFAULT_READY_TIMEOUT};
+use std::time::{Duration, Instant};
 
 fn stats(server: &Server) -> Vec<(String, i64)> {
     let info: String = server.cmd(&["INFO", "pottery"]).unwrap();
@@ -18,6 +19,22 @@ fn stat(server: &Server, name: &str) -> i64 {
         .find(|(field, _)| field == name)
         .unwrap_or_else(|| panic!("INFO pottery has no {name}: {:?}", stats(server)))
         .1
+}
+
+/// Waits until the server's lazyfree thread has freed everything handed to it
+/// (`lazyfree_pending_objects:0`). Valkey frees the dataset a `DEBUG RELOAD` replaces in the
+/// background (its `lazyfree-*` options default to yes), and the module's `free` callback, which
+/// keeps the Bloom gauges, runs there.
+fn background_frees_done(server: &Server) {
+    let deadline = Instant::now() + DEFAULT_READY_TIMEOUT;
+    while server
+        .info_field("memory", "lazyfree_pending_objects")
+        .as_deref()
+        != Some("0")
+    {
+        assert!(Instant::now() < deadline, "lazyfree never finished");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn bloom_size(server: &Server, key: &str) -> i64 {
@@ -92,9 +109,11 @@ fn info_pottery_counts_what_the_module_did() {
     assert_eq!(stat(&server, "pottery_bloom_filters"), 2);
     assert_eq!(stat(&server, "pottery_bloom_bytes"), 2 * grown);
     let _: String = server.cmd(&["DEBUG", "RELOAD"]).unwrap();
+    background_frees_done(&server);
     assert_eq!(stat(&server, "pottery_bloom_filters"), 2);
     assert_eq!(stat(&server, "pottery_bloom_bytes"), 2 * grown);
     let _: i64 = server.cmd(&["DEL", "b", "b2"]).unwrap();
+    background_frees_done(&server);
     assert_eq!(stat(&server, "pottery_bloom_filters"), 0);
     assert_eq!(stat(&server, "pottery_bloom_bytes"), 0);
 }

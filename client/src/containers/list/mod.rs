@@ -277,7 +277,9 @@ where
     }
 
     /// Replaces the element at `index` (negative counts from the end) with `value` (`LSET`):
-    /// Python's `l[index] = value`. [`Error::IndexOutOfRange`] when there is no such element.
+    /// Python's `l[index] = value`. [`Error::IndexOutOfRange`] when there is no such element,
+    /// and for an index beyond the 32-bit range without asking the server: Redis 7.2 and
+    /// Valkey cut `LSET`'s index to 32 bits and would replace another element.
     ///
     /// # Example
     ///
@@ -296,6 +298,9 @@ where
         Q: Serialize + ?Sized,
     {
         F::run(Operation::build(|| {
+            if i32::try_from(index).is_err() {
+                return Err(Error::IndexOutOfRange { index });
+            }
             let mut command = self.handle.command("LSET");
             command.arg(index).arg(to_json(value)?);
             Ok(self
