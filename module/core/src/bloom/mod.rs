@@ -15,6 +15,8 @@
 use crate::murmur::murmur_hash_64a;
 use std::fmt;
 
+pub mod options;
+
 /// Seed of the first hash (h1); the second hash is seeded with h1.
 pub const HASH_SEED: u64 = 0xc6a4a7935bd1e995;
 /// Largest capacity a user may ask for.
