@@ -9,7 +9,7 @@
 use super::Request;
 use crate::host::write::{commit, Effect, Propagation};
 use crate::host::{config, stats};
-use crate::keys::bloom_key::{filter_mut, filter_ref, store};
+use crate::keys::bloom_key::{filter_mut, filter_ref, store, BloomKey};
 use pottery_core::bloom::options::{chunk_start, parse_insert, parse_reserve, text};
 use pottery_core::bloom::{
     check_capacity, format_error_rate, BloomError, BloomFilter, Growth, ItemHashes, Params,
@@ -21,6 +21,7 @@ use pottery_core::catalog::{
 use pottery_core::integer::parse_i64;
 use pottery_core::spec::CommandSpec;
 use pottery_core::CommandError;
+use redis_module::key::RedisKeyWritable;
 use redis_module::{raw, Context, ContextFlags, KeyType, NotifyEvent, RedisString, RedisValue};
 use std::ops::Deref;
 use std::os::raw::c_long;
@@ -98,12 +99,21 @@ struct Added {
     changed: bool,
 }
 
+/// Adds one item, counting a new sub-filter's bytes for `INFO pottery`.
+fn insert_one(filter: &mut BloomFilter, item: &[u8]) -> Result<bool, BloomError> {
+    let filters = filter.filters().len();
+    let result = filter.insert(&ItemHashes::of(item), config::max_bytes());
+    if filter.filters().len() != filters {
+        let grown = filter.filters().last().map_or(0, |sub| sub.bytes.len() as u64);
+        stats::bloom_grown(grown);
+    }
+    result
+}
+
 fn add_items<Item: Deref<Target = [u8]>>(filter: &mut BloomFilter, items: &[Item]) -> Added {
-    let max_bytes = config::max_bytes();
-    let before = filter.bytes();
     let mut replies: Vec<Result<bool, BloomError>> = Vec::with_capacity(items.len());
     for item in items {
-        let reply = filter.insert(&ItemHashes::of(item), max_bytes);
+        let reply = insert_one(filter, item);
         let refused = reply.is_err();
         replies.push(reply);
         if refused {
@@ -112,7 +122,6 @@ fn add_items<Item: Deref<Target = [u8]>>(filter: &mut BloomFilter, items: &[Item
             break;
         }
     }
-    stats::bloom_grown(filter.bytes().saturating_sub(before));
     let changed = replies.iter().any(|reply| matches!(reply, Ok(true)));
     Added { replies, changed }
 }
@@ -125,22 +134,22 @@ fn reply_of(result: &Result<bool, BloomError>) -> RedisValue {
     }
 }
 
-/// Adds `items` to the filter at `name`, creating it with `create` when absent (`None`: the
-/// key must exist), then replicates and notifies as `spec` if anything changed.
+/// Adds `items` to the filter at `key` (named `name`), creating it with `create` when absent
+/// (`None`: the key must exist), then replicates and notifies as `spec` if anything changed.
 fn add_to<Item: Deref<Target = [u8]>>(
     ctx: &Context,
+    key: &RedisKeyWritable,
     name: &RedisString,
     spec: &CommandSpec,
     items: &[Item],
     create: Option<Params>,
 ) -> Result<Added, CommandError> {
-    let key = ctx.open_key_writable(name);
-    let (filter, created) = match filter_mut(&key)? {
+    let (filter, created) = match filter_mut(key)? {
         Some(filter) => (filter, None),
         None => {
             let params = create.ok_or(NOT_FOUND)?;
-            store(&key, BloomFilter::new(params, config::max_bytes())?)?;
-            let filter = filter_mut(&key)?.ok_or(CommandError::Internal(
+            store(key, BloomFilter::new(params, config::max_bytes())?)?;
+            let filter = filter_mut(key)?.ok_or(CommandError::Internal(
                 "ERR could not store the Bloom filter",
             ))?;
             (filter, Some(params))
@@ -174,14 +183,30 @@ fn add_to<Item: Deref<Target = [u8]>>(
     Ok(added)
 }
 
-/// `POTTERY.BF.ADD key item`.
+/// `POTTERY.BF.ADD key item`. Adding to an existing filter, the hot path, allocates nothing.
 pub fn add(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
     let item = parsed.next_item()?;
     parsed.finish()?;
+    let mut hot = BloomKey::open(ctx, name, true);
+    if let Some(filter) = hot.filter()? {
+        let new = insert_one(filter, item)?;
+        if new {
+            commit(
+                ctx,
+                name,
+                NotifyEvent::MODULE,
+                BF_ADD.name,
+                Propagation::Verbatim,
+            );
+        }
+        return Ok(RedisValue::Bool(new));
+    }
+    drop(hot);
+    let key = ctx.open_key_writable(name);
     let items = std::slice::from_ref(item);
-    let added = add_to(ctx, name, &BF_ADD, items, Some(default_params()?))?;
+    let added = add_to(ctx, &key, name, &BF_ADD, items, Some(default_params()?))?;
     match added.replies.first() {
         Some(Ok(new)) => Ok(RedisValue::Bool(*new)),
         Some(Err(error)) => Err((*error).into()),
@@ -198,7 +223,8 @@ pub fn madd(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
             command: BF_MADD.name,
         });
     }
-    let added = add_to(ctx, name, &BF_MADD, items, Some(default_params()?))?;
+    let key = ctx.open_key_writable(name);
+    let added = add_to(ctx, &key, name, &BF_MADD, items, Some(default_params()?))?;
     Ok(RedisValue::Array(
         added.replies.iter().map(reply_of).collect(),
     ))
@@ -221,7 +247,8 @@ pub fn insert(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
             growth: insert.growth.unwrap_or_else(config::default_growth),
         })
     };
-    let added = add_to(ctx, name, &BF_INSERT, insert.items, create)?;
+    let key = ctx.open_key_writable(name);
+    let added = add_to(ctx, &key, name, &BF_INSERT, insert.items, create)?;
     Ok(RedisValue::Array(
         added.replies.iter().map(reply_of).collect(),
     ))
@@ -239,8 +266,8 @@ pub fn exists(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
     let mut parsed = request.args();
     let item = parsed.next_bytes()?;
     parsed.finish()?;
-    let key = ctx.open_key(name);
-    Ok(contains(filter_ref(&key)?, item))
+    let mut key = BloomKey::open(ctx, name, false);
+    Ok(contains(key.filter()?.map(|filter| &*filter), item))
 }
 
 /// `POTTERY.BF.MEXISTS key item [item ...]`.
