@@ -17,4 +17,5 @@ mod lists;
 mod lock;
 mod nextid;
 mod persistence;
+mod redisbloom_compat;
 mod resp3;
