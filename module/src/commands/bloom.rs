@@ -15,9 +15,7 @@ use pottery_core::bloom::{
     check_capacity, format_error_rate, BloomError, BloomFilter, Growth, ItemHashes, Params,
 };
 use pottery_core::bloom_dump::{decode_header, scan, write_at, ChunkError, Scan};
-use pottery_core::catalog::{
-    BF_ADD, BF_INFO, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_RESERVE,
-};
+use pottery_core::catalog::{BF_ADD, BF_INFO, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_RESERVE};
 use pottery_core::integer::parse_i64;
 use pottery_core::spec::CommandSpec;
 use pottery_core::CommandError;
@@ -104,7 +102,10 @@ fn insert_one(filter: &mut BloomFilter, item: &[u8]) -> Result<bool, BloomError>
     let filters = filter.filters().len();
     let result = filter.insert(&ItemHashes::of(item), config::max_bytes());
     if filter.filters().len() != filters {
-        let grown = filter.filters().last().map_or(0, |sub| sub.bytes.len() as u64);
+        let grown = filter
+            .filters()
+            .last()
+            .map_or(0, |sub| sub.bytes.len() as u64);
         stats::bloom_grown(grown);
     }
     result
@@ -343,7 +344,12 @@ pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
     // it into RedisBloom's flat array for RESP2 clients. Written field by field, because
     // `RedisValue`'s maps would sort or shuffle the fields.
     raw::reply_with_map(ctx.ctx, shown.len() as c_long);
-    for ((_, label), value) in fields.iter().zip(values).skip(shown.start).take(shown.len()) {
+    for ((_, label), value) in fields
+        .iter()
+        .zip(values)
+        .skip(shown.start)
+        .take(shown.len())
+    {
         ctx.reply(Ok(RedisValue::SimpleStringStatic(label)));
         ctx.reply(Ok(value));
     }
@@ -378,8 +384,8 @@ pub fn scandump(ctx: &Context, request: &Request) -> Result<RedisValue, CommandE
 pub fn loadchunk(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
-    let iterator = parse_i64(parsed.next_bytes()?)
-        .ok_or(CommandError::Reply(text::LOADCHUNK_ITERATOR))?;
+    let iterator =
+        parse_i64(parsed.next_bytes()?).ok_or(CommandError::Reply(text::LOADCHUNK_ITERATOR))?;
     let data = parsed.next_bytes()?;
     parsed.finish()?;
     let key = ctx.open_key_writable(name);

@@ -118,8 +118,17 @@ fn with_args<R>(
 
 /// Replies `error` verbatim: its text already starts with the error code.
 fn reply_error(context: &Context, error: &CommandError) -> raw::Status {
+    let text = match error {
+        // An arity error names the command as it was called, an alias (BF.INFO) included, as
+        // Redis's own arity check does.
+        CommandError::WrongArity { .. } => match context.current_command_name() {
+            Ok(name) => format!("ERR wrong number of arguments for '{name}' command"),
+            Err(_) => error.to_string(),
+        },
+        _ => error.to_string(),
+    };
     // Error texts are ours and contain no NUL; fall back to a fixed text rather than panic.
-    let text = CString::new(error.to_string())
+    let text = CString::new(text)
         .unwrap_or_else(|_| c"ERR internal error in the pottery module".to_owned());
     unsafe {
         raw::RedisModule_ReplyWithError.map_or(raw::Status::Err as c_int, |reply| {

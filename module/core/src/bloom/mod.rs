@@ -398,7 +398,10 @@ impl BloomFilter {
     /// Whether the item may have been added (`false`: it certainly was not).
     pub fn contains(&self, hashes: &ItemHashes) -> bool {
         // Newest first: the largest sub-filters hold most items.
-        self.filters.iter().rev().any(|filter| filter.contains(hashes))
+        self.filters
+            .iter()
+            .rev()
+            .any(|filter| filter.contains(hashes))
     }
 
     /// Adds the item: `Ok(true)` if it was new, `Ok(false)` if it may have been added before.

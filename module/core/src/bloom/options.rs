@@ -64,7 +64,8 @@ pub fn parse_double(text: &[u8]) -> Option<f64> {
     }
     let value: f64 = text.parse().ok()?;
     let digits = text.trim_start_matches(['+', '-']);
-    let spelled_infinity = digits.eq_ignore_ascii_case("inf") || digits.eq_ignore_ascii_case("infinity");
+    let spelled_infinity =
+        digits.eq_ignore_ascii_case("inf") || digits.eq_ignore_ascii_case("infinity");
     let mantissa = digits.split(['e', 'E']).next().unwrap_or("");
     let zero_mantissa = mantissa.bytes().all(|b| b == b'0' || b == b'.');
     match value {
@@ -240,7 +241,12 @@ pub fn parse_insert<'a, T: Deref<Target = [u8]>>(
     }
     let bad = || reply(text::BAD_ARGUMENT);
     let capacity = capacity
-        .map(|c| u64::try_from(c).ok().filter(|c| (1..=MAX_CAPACITY).contains(c)).ok_or(bad()))
+        .map(|c| {
+            u64::try_from(c)
+                .ok()
+                .filter(|c| (1..=MAX_CAPACITY).contains(c))
+                .ok_or(bad())
+        })
         .transpose()?;
     let error_rate = error_rate
         .map(|e| Some(e).filter(|e| *e > 0.0 && *e < 1.0).ok_or(bad()))

@@ -8,11 +8,12 @@ mod lock;
 mod measure;
 mod nextid;
 mod probabilistic;
+mod redisbloom;
 
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|containers|lists|probabilistic|bloom-vs-redisbloom|async [--pinned | --split] [--count N] [--pipeline N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -20,6 +21,7 @@ fn main() {
     let mut options = Options {
         placement: Placement::Free,
         count: 2000,
+        pipeline: 16,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -27,6 +29,13 @@ fn main() {
             "--split" => options.placement = Placement::Split,
             "--count" => {
                 options.count = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(|| exit_with(USAGE))
+            }
+            "--pipeline" => {
+                options.pipeline = args
                     .next()
                     .and_then(|n| n.parse().ok())
                     .filter(|&n| n > 0)
@@ -41,6 +50,7 @@ fn main() {
     match suite.as_str() {
         "nextid" => nextid::run(&options),
         "probabilistic" => probabilistic::run(&options),
+        "bloom-vs-redisbloom" => redisbloom::run(&options),
         "lists" => lists::run(&options),
         "lock" => lock::run(&options),
         "containers" => containers::run(&options),
