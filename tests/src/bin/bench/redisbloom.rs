@@ -5,8 +5,9 @@
 //! differ, `-P` (`--pipeline`, default 16) and `-c 4`; five rounds, the two modules
 //! alternating which goes first, so that a drift of the machine falls on both. Target: ours at
 //! least 1.05x RedisBloom on both commands, as the median of the rounds' ratios. Also printed:
-//! Redis's own time per call of each command (`INFO commandstats`), which leaves out the
-//! client's share of a shared CPU.
+//! the server's CPU time per request (`/proc/<pid>/schedstat` of its main thread) and Redis's
+//! own time per call (`INFO commandstats`), which leave out the client's share of a shared CPU
+//! and the other processes of a busy machine.
 //!
 //! RedisBloom is `pottery_tests::redisbloom_path()` (`scripts/bench` provides it).
 
@@ -16,8 +17,20 @@ use pottery_tests::{redisbloom_path, Server};
 const ROUNDS: usize = 5;
 const TARGET: f64 = 1.05;
 
-/// Requests per second of one `redis-benchmark` run of `command`.
-fn rate(server: &Server, options: &Options, requests: usize, command: &[&str]) -> f64 {
+/// Nanoseconds the server's main thread (where commands run) has spent on a CPU, from
+/// `/proc/<pid>/schedstat`: unlike wall-clock time, it leaves out the other processes of a busy
+/// machine and the client's share of a shared CPU.
+fn server_cpu_ns(server: &Server) -> f64 {
+    std::fs::read_to_string(format!("/proc/{}/schedstat", server.pid()))
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// One `redis-benchmark` run of `command`: requests per second, and the server's CPU
+/// nanoseconds per request.
+fn rate(server: &Server, options: &Options, requests: usize, command: &[&str]) -> (f64, f64) {
+    let cpu_before = server_cpu_ns(server);
     let output = options
         .client_command("redis-benchmark")
         .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
@@ -27,13 +40,16 @@ fn rate(server: &Server, options: &Options, requests: usize, command: &[&str]) -
         .args(command)
         .output()
         .unwrap_or_else(|error| exit_with(&format!("cannot run redis-benchmark: {error}")));
+    let cpu = (server_cpu_ns(server) - cpu_before) / requests as f64;
     let text = String::from_utf8_lossy(&output.stdout);
     // CSV: a header line, then "test","rps",...
-    text.lines()
+    let rate = text
+        .lines()
         .nth(1)
         .and_then(|line| line.split(',').nth(1))
         .and_then(|rate| rate.trim_matches('"').parse().ok())
-        .unwrap_or_else(|| exit_with(&format!("redis-benchmark printed no rate:\n{text}")))
+        .unwrap_or_else(|| exit_with(&format!("redis-benchmark printed no rate:\n{text}")));
+    (rate, cpu)
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -59,8 +75,10 @@ pub fn run(options: &Options) {
         options.pipeline,
         options.placement_note()
     );
-    println!("| round | command | RedisBloom req/s | pottery req/s | ours / RedisBloom |");
-    println!("|---|---|---:|---:|---:|");
+    println!(
+        "| round | command | RedisBloom req/s | pottery req/s | ours / RedisBloom | server ns/req RedisBloom | pottery | RedisBloom / ours |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     let mut verdicts = Vec::new();
     for command in ["ADD", "EXISTS"] {
         let theirs = [
@@ -73,24 +91,28 @@ pub fn run(options: &Options) {
             "pt".to_owned(),
             "__rand_int__".to_owned(),
         ];
-        let mut ratios = Vec::new();
+        let (mut ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
         for round in 1..=ROUNDS {
             let measure = |words: &[String]| {
                 let words: Vec<&str> = words.iter().map(String::as_str).collect();
                 rate(&server, options, requests, &words)
             };
-            let (their_rate, our_rate) = if round % 2 == 1 {
-                let their_rate = measure(&theirs);
-                (their_rate, measure(&ours))
+            let (theirs, ours) = if round % 2 == 1 {
+                let theirs = measure(&theirs);
+                (theirs, measure(&ours))
             } else {
-                let our_rate = measure(&ours);
-                (measure(&theirs), our_rate)
+                let ours = measure(&ours);
+                (measure(&theirs), ours)
             };
-            let ratio = our_rate / their_rate;
+            let (ratio, cpu_ratio) = (ours.0 / theirs.0, theirs.1 / ours.1);
             ratios.push(ratio);
-            println!("| {round} | {command} | {their_rate:.0} | {our_rate:.0} | {ratio:.3} |");
+            cpu_ratios.push(cpu_ratio);
+            println!(
+                "| {round} | {command} | {:.0} | {:.0} | {ratio:.3} | {:.0} | {:.0} | {cpu_ratio:.3} |",
+                theirs.0, ours.0, theirs.1, ours.1
+            );
         }
-        verdicts.push((command, median(&mut ratios)));
+        verdicts.push((command, median(&mut ratios), median(&mut cpu_ratios)));
     }
     let stats = server.info("commandstats");
     // usec / calls: `usec_per_call` has two decimals only.
@@ -119,10 +141,11 @@ pub fn run(options: &Options) {
         }
     }
     println!();
-    for (command, ratio) in verdicts {
+    for (command, ratio, cpu_ratio) in verdicts {
         println!(
-            "POTTERY.BF.{command} at {ratio:.3}x RedisBloom's BF.{command}, median of {ROUNDS} \
-             rounds (target at least {TARGET}x): {}",
+            "POTTERY.BF.{command} at {ratio:.3}x RedisBloom's BF.{command} in requests per \
+             second and {cpu_ratio:.3}x in server CPU per request, medians of {ROUNDS} rounds \
+             (target at least {TARGET}x): {}",
             if ratio >= TARGET { "met" } else { "NOT met" }
         );
     }
