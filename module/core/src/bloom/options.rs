@@ -4,7 +4,7 @@
 //! options its documentation calls exclusive), the refusal and its text are ours; the README's
 //! RedisBloom compatibility table lists each case.
 
-use super::{BloomError, Growth, MAX_CAPACITY, MAX_EXPANSION};
+use super::{check_capacity, check_error_rate, BloomError, Growth};
 use crate::error::CommandError;
 use crate::integer::parse_i64;
 use std::ops::Deref;
@@ -148,10 +148,7 @@ pub fn parse_reserve<T: Deref<Target = [u8]>>(
             _ => return Err(CommandError::Syntax),
         };
     }
-    let capacity = u64::try_from(capacity)
-        .ok()
-        .filter(|c| *c <= MAX_CAPACITY)
-        .ok_or(BloomError::BadCapacity)?;
+    let capacity = check_capacity(capacity)?;
     let growth = match (non_scaling, expansion) {
         (true, _) => Some(Growth::NonScaling),
         (false, Some((_, expansion))) => Some(Growth::scaling(expansion)?),
@@ -240,24 +237,15 @@ pub fn parse_insert<'a, T: Deref<Target = [u8]>>(
         return Err(arity);
     }
     let bad = || reply(text::BAD_ARGUMENT);
+    // RedisBloom's one text for every number out of range, ours included.
     let capacity = capacity
-        .map(|c| {
-            u64::try_from(c)
-                .ok()
-                .filter(|c| (1..=MAX_CAPACITY).contains(c))
-                .ok_or(bad())
-        })
+        .map(|c| check_capacity(c).map_err(|_| bad()))
         .transpose()?;
     let error_rate = error_rate
-        .map(|e| Some(e).filter(|e| *e > 0.0 && *e < 1.0).ok_or(bad()))
+        .map(|e| check_error_rate(e).map_err(|_| bad()))
         .transpose()?;
     let expansion = expansion
-        .map(|x| {
-            u32::try_from(x)
-                .ok()
-                .filter(|x| (1..=MAX_EXPANSION).contains(x))
-                .ok_or(bad())
-        })
+        .map(|x| Growth::scaling(x).map_err(|_| bad()))
         .transpose()?;
     if no_create && (capacity.is_some() || error_rate.is_some()) {
         return Err(CommandError::Argument {
@@ -268,7 +256,7 @@ pub fn parse_insert<'a, T: Deref<Target = [u8]>>(
     let growth = match (non_scaling, expansion) {
         (true, Some(_)) => return Err(reply(text::CANNOT_EXPAND)),
         (true, None) => Some(Growth::NonScaling),
-        (false, expansion) => expansion.map(Growth::Scaling),
+        (false, expansion) => expansion,
     };
     Ok(Insert {
         capacity,
@@ -307,4 +295,110 @@ pub fn chunk_start(iterator: i64, length: usize, size: u64) -> Result<u64, &'sta
         return Err(text::TOO_BIG);
     }
     Ok(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bloom::{MAX_CAPACITY, MAX_EXPANSION};
+    use proptest::prelude::*;
+
+    fn words() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        let word = prop_oneof![
+            Just(b"EXPANSION".to_vec()),
+            Just(b"NONSCALING".to_vec()),
+            Just(b"NOCREATE".to_vec()),
+            Just(b"CAPACITY".to_vec()),
+            Just(b"ERROR".to_vec()),
+            Just(b"ITEMS".to_vec()),
+            Just(b"0".to_vec()),
+            Just(b"-1".to_vec()),
+            Just(b"0.5".to_vec()),
+            Just(b"100".to_vec()),
+            Just(b"99999999999999999999".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..6),
+        ];
+        proptest::collection::vec(word, 0..9)
+    }
+
+    proptest! {
+        // Any arguments: no panic, and what is accepted is within every limit.
+        #[test]
+        fn reserve_accepts_only_what_fits(args in words()) {
+            if let Ok(reserve) = parse_reserve("pottery.bf.reserve", &args) {
+                prop_assert!(reserve.error_rate > 0.0 && reserve.error_rate < 1.0);
+                prop_assert!((1..=MAX_CAPACITY).contains(&reserve.capacity));
+                if let Some(Growth::Scaling(x)) = reserve.growth {
+                    prop_assert!((1..=MAX_EXPANSION).contains(&x));
+                }
+            }
+        }
+
+        #[test]
+        fn insert_accepts_only_what_fits(args in words()) {
+            if let Ok(insert) = parse_insert("pottery.bf.insert", &args) {
+                prop_assert!(!insert.items.is_empty());
+                prop_assert!(insert.capacity.is_none_or(|c| (1..=MAX_CAPACITY).contains(&c)));
+                prop_assert!(insert.error_rate.is_none_or(|e| e > 0.0 && e < 1.0));
+                prop_assert!(!(insert.no_create && (insert.capacity.is_some() || insert.error_rate.is_some())));
+            }
+        }
+
+        // An accepted chunk lies wholly inside the filter.
+        #[test]
+        fn chunk_start_stays_inside(iterator in any::<i64>(), length in 0usize..1000, size in 0u64..2000) {
+            if let Ok(start) = chunk_start(iterator, length, size) {
+                prop_assert!(start < size);
+                prop_assert!(start + length as u64 <= size);
+            }
+        }
+    }
+
+    #[test]
+    fn redisbloom_order_of_checks() {
+        let reserve = |args: &[&[u8]]| parse_reserve("r", args).map_err(|e| e.to_string());
+        // The error rate before the capacity, the last-word EXPANSION before NONSCALING.
+        assert_eq!(reserve(&[b"2", b"0"]).unwrap_err(), text::ERROR_RATE_RANGE);
+        assert_eq!(
+            reserve(&[b"0.1", b"1", b"NONSCALING", b"EXPANSION"]).unwrap_err(),
+            text::NO_EXPANSION
+        );
+        assert_eq!(
+            reserve(&[b"0.1", b"1", b"EXPANSION", b"0", b"NONSCALING"]).unwrap_err(),
+            text::CANNOT_EXPAND
+        );
+        assert_eq!(
+            reserve(&[b"0.1", b"1", b"BOGUS", b"EXPANSION"]).unwrap_err(),
+            text::NO_EXPANSION
+        );
+        assert_eq!(
+            reserve(&[b"0.1", b"1", b"EXPANSION", b"2", b"X", b"Y"]).unwrap_err(),
+            "ERR wrong number of arguments for 'r' command"
+        );
+        let insert = |args: &[&[u8]]| {
+            parse_insert("i", args)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        // A value that is no number at once; ranges only once ITEMS is found.
+        assert_eq!(
+            insert(&[b"CAPACITY", b"0", b"ERROR", b"x", b"ITEMS", b"a"]).unwrap_err(),
+            text::INSERT_ERROR_RATE
+        );
+        assert_eq!(
+            insert(&[b"CAPACITY", b"0", b"BOGUS"]).unwrap_err(),
+            text::UNKNOWN_ARGUMENT
+        );
+        assert_eq!(
+            insert(&[b"CAPACITY", b"0"]).unwrap_err(),
+            "ERR wrong number of arguments for 'i' command"
+        );
+        assert_eq!(
+            insert(&[b"CAPACITY", b"0", b"ITEMS", b"a"]).unwrap_err(),
+            text::BAD_ARGUMENT
+        );
+        assert_eq!(parse_double(b"1e400"), None);
+        assert_eq!(parse_double(b"0.0"), Some(0.0));
+        assert_eq!(parse_double(b"-inf"), Some(f64::NEG_INFINITY));
+    }
 }
