@@ -15,6 +15,14 @@ use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 const USAGE: &str =
     "usage: bench nextid|lock|containers|lists|probabilistic|bloom-vs-redisbloom|async [--pinned | --split] [--count N] [--pipeline N]";
 
+/// The value of `--count` or `--pipeline`: a positive integer, or the usage.
+fn positive(value: Option<String>) -> usize {
+    value
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| exit_with(USAGE))
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let suite = args.next().unwrap_or_default();
@@ -27,20 +35,8 @@ fn main() {
         match arg.as_str() {
             "--pinned" => options.placement = Placement::Pinned,
             "--split" => options.placement = Placement::Split,
-            "--count" => {
-                options.count = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .unwrap_or_else(|| exit_with(USAGE))
-            }
-            "--pipeline" => {
-                options.pipeline = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .unwrap_or_else(|| exit_with(USAGE))
-            }
+            "--count" => options.count = positive(args.next()),
+            "--pipeline" => options.pipeline = positive(args.next()),
             _ => exit_with(USAGE),
         }
     }
