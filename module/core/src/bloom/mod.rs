@@ -15,6 +15,8 @@
 use crate::murmur::murmur_hash_64a;
 use std::fmt;
 
+pub mod options;
+
 /// Seed of the first hash (h1); the second hash is seeded with h1.
 pub const HASH_SEED: u64 = 0xc6a4a7935bd1e995;
 /// Largest capacity a user may ask for.
@@ -286,23 +288,31 @@ impl SubFilter {
 
     /// Whether every bit of the item is set.
     pub fn contains(&self, hashes: &ItemHashes) -> bool {
-        let bits = self.bits();
-        (0..self.hashes).all(|i| {
-            let bit = hashes.bit(i, bits);
-            self.bytes
-                .get((bit / 8) as usize)
-                .is_some_and(|byte| byte & (1 << (bit % 8)) != 0)
-        })
+        let bits = self.bits().max(1);
+        // (h1 + i·h2) mod bits, with i·h2 accumulated in the same wrapping arithmetic as
+        // [`ItemHashes::bit`].
+        let mut position = hashes.h1;
+        for _ in 0..self.hashes {
+            let bit = position % bits;
+            match self.bytes.get((bit / 8) as usize) {
+                Some(byte) if byte & (1 << (bit % 8)) != 0 => {}
+                _ => return false,
+            }
+            position = position.wrapping_add(hashes.h2);
+        }
+        true
     }
 
     /// Sets every bit of the item.
     pub fn insert(&mut self, hashes: &ItemHashes) {
-        let bits = self.bits();
-        for i in 0..self.hashes {
-            let bit = hashes.bit(i, bits);
+        let bits = self.bits().max(1);
+        let mut position = hashes.h1;
+        for _ in 0..self.hashes {
+            let bit = position % bits;
             if let Some(byte) = self.bytes.get_mut((bit / 8) as usize) {
                 *byte |= 1 << (bit % 8);
             }
+            position = position.wrapping_add(hashes.h2);
         }
     }
 
@@ -387,7 +397,11 @@ impl BloomFilter {
 
     /// Whether the item may have been added (`false`: it certainly was not).
     pub fn contains(&self, hashes: &ItemHashes) -> bool {
-        self.filters.iter().any(|filter| filter.contains(hashes))
+        // Newest first: the largest sub-filters hold most items.
+        self.filters
+            .iter()
+            .rev()
+            .any(|filter| filter.contains(hashes))
     }
 
     /// Adds the item: `Ok(true)` if it was new, `Ok(false)` if it may have been added before.

@@ -6,17 +6,26 @@ mod faces;
 mod lists;
 mod lock;
 mod measure;
-mod modes_lists;
 mod modes;
+mod modes_lists;
 mod nextid;
 mod probabilistic;
+mod redisbloom;
 mod synchronizers;
 mod throttle;
 
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|synchronizers|containers|lists|modes|modes-lists|probabilistic|throttle|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|synchronizers|containers|lists|modes|modes-lists|probabilistic|bloom-vs-redisbloom|throttle|async [--pinned | --split] [--count N] [--pipeline N]";
+
+/// The value of `--count` or `--pipeline`: a positive integer, or the usage.
+fn positive(value: Option<String>) -> usize {
+    value
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| exit_with(USAGE))
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -24,18 +33,14 @@ fn main() {
     let mut options = Options {
         placement: Placement::Free,
         count: 2000,
+        pipeline: 16,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--pinned" => options.placement = Placement::Pinned,
             "--split" => options.placement = Placement::Split,
-            "--count" => {
-                options.count = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .unwrap_or_else(|| exit_with(USAGE))
-            }
+            "--count" => options.count = positive(args.next()),
+            "--pipeline" => options.pipeline = positive(args.next()),
             _ => exit_with(USAGE),
         }
     }
@@ -45,6 +50,7 @@ fn main() {
     match suite.as_str() {
         "nextid" => nextid::run(&options),
         "probabilistic" => probabilistic::run(&options),
+        "bloom-vs-redisbloom" => redisbloom::run(&options),
         "lists" => lists::run(&options),
         "modes-lists" => modes_lists::run(&options),
         "lock" => lock::run(&options),

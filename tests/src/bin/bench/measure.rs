@@ -10,6 +10,9 @@ pub struct Options {
     pub placement: Placement,
     /// Operations per run.
     pub count: usize,
+    /// `--pipeline`: requests in flight per `redis-benchmark` connection (`-P`), where a suite
+    /// drives `redis-benchmark` pipelined.
+    pub pipeline: usize,
 }
 
 /// Which CPUs the servers and the clients run on. Loopback round trips on a small VM vary a
