@@ -198,33 +198,35 @@ const RELEASED_KEY: &[KeySpec] = &[KeySpec {
     flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Delete],
 }];
 
-/// `POTTERY.LOCK key token ttl_ms`.
+/// `POTTERY.LOCK key token ttl_ms [BLOCK ms]`.
 pub const LOCK: CommandSpec = CommandSpec {
     name: "pottery.lock",
-    flags: "write deny-oom fast",
+    flags: "write deny-oom fast blocking",
     key_specs: LOCK_KEY,
     args: &[
         Arg::key("key", 0),
         Arg::string("token"),
         Arg::integer("ttl_ms"),
+        Arg::integer("ms").token("BLOCK").optional(),
     ],
-    summary: "Sets key to token with a TTL if absent, or resets the TTL if it holds token already; replies 1 acquired, 0 held by another.",
+    summary: "Sets key to token with a TTL if absent, or resets the TTL if it holds token already; replies 1 acquired, 0 held by another. BLOCK ms waits up to ms (0: no limit) in the key's first-come-first-served queue, replying 0 at the timeout.",
     complexity: "O(1)",
     since: SINCE,
 };
 
-/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms`.
+/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms [BLOCK ms]`.
 pub const LOCK_FENCED: CommandSpec = CommandSpec {
     name: "pottery.lock.fenced",
-    flags: "write deny-oom fast",
+    flags: "write deny-oom fast blocking",
     key_specs: LOCK_AND_FENCE_KEYS,
     args: &[
         Arg::key("key", 0),
         Arg::key("fencekey", 1),
         Arg::string("token"),
         Arg::integer("ttl_ms"),
+        Arg::integer("ms").token("BLOCK").optional(),
     ],
-    summary: "As POTTERY.LOCK, and a new acquisition increments the counter at fencekey; replies the counter when held by token, 0 when held by another.",
+    summary: "As POTTERY.LOCK (BLOCK included), and a new acquisition increments the counter at fencekey; replies the counter when held by token, 0 when held by another.",
     complexity: "O(1)",
     since: SINCE,
 };

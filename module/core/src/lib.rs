@@ -13,6 +13,7 @@
 //! - [`hll`] answers HyperLogLog membership from Redis's register layout; [`murmur`] is the
 //!   MurmurHash64A both use.
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
+//! - [`waiters`] is the per-key FIFO of clients parked by blocking commands.
 //! - [`list`] is Python `list`/`deque` semantics (indexes, slices, rotation, maxlen) over any
 //!   list store.
 
@@ -29,5 +30,6 @@ pub mod lock;
 pub mod murmur;
 pub mod nextid;
 pub mod spec;
+pub mod waiters;
 
 pub use error::CommandError;

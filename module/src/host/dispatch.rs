@@ -73,7 +73,7 @@ pub fn run(
 }
 
 /// Replies `error` verbatim: its text already starts with the error code.
-fn reply_error(context: &Context, error: &CommandError) -> raw::Status {
+pub fn reply_error(context: &Context, error: &CommandError) -> raw::Status {
     // Error texts are ours and contain no NUL; fall back to a fixed text rather than panic.
     let text = CString::new(error.to_string())
         .unwrap_or_else(|_| c"ERR internal error in the pottery module".to_owned());
