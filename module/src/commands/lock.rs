@@ -118,7 +118,9 @@ fn attempt(
     event: &str,
 ) -> Result<Attempt, CommandError> {
     let key = LockKey::open_writable(ctx, name)?;
-    let counter_key = fence_name.map(|fence| CounterKey::open(ctx, fence)).transpose()?;
+    let counter_key = fence_name
+        .map(|fence| CounterKey::open(ctx, fence))
+        .transpose()?;
     // Read (and so validate) the counter before writing anything: an error leaves both keys
     // untouched.
     let counter = match &counter_key {

@@ -113,9 +113,8 @@ fn queue_key(ctx: &Context, name: &[u8]) -> QueueKey {
 /// Whether the calling client may block: not inside `MULTI` or a script, not while loading,
 /// not on a replica (whose data only its master writes).
 fn can_block(ctx: &Context) -> bool {
-    let flags = unsafe { raw::RedisModule_GetContextFlags }.map_or(0, |flags| unsafe {
-        flags(ctx.ctx)
-    }) as u32;
+    let flags = unsafe { raw::RedisModule_GetContextFlags }
+        .map_or(0, |flags| unsafe { flags(ctx.ctx) }) as u32;
     let forbidden = raw::REDISMODULE_CTX_FLAGS_MULTI
         | raw::REDISMODULE_CTX_FLAGS_LUA
         | raw::REDISMODULE_CTX_FLAGS_DENY_BLOCKING
@@ -353,7 +352,11 @@ extern "C" fn on_key_event(
     if key.is_null() || room().is_none_or(|room| room.queues.is_empty()) {
         return 0;
     }
-    if !event.is_null() && unsafe { CStr::from_ptr(event) }.to_bytes().starts_with(b"pottery.") {
+    if !event.is_null()
+        && unsafe { CStr::from_ptr(event) }
+            .to_bytes()
+            .starts_with(b"pottery.")
+    {
         return 0;
     }
     let Some(string_bytes) = (unsafe { raw::RedisModule_StringPtrLen }) else {
@@ -383,7 +386,8 @@ extern "C" fn on_server_event(
     subevent: u64,
     _data: *mut c_void,
 ) {
-    if event.id == raw::REDISMODULE_EVENT_FLUSHDB && subevent != raw::REDISMODULE_SUBEVENT_FLUSHDB_END
+    if event.id == raw::REDISMODULE_EVENT_FLUSHDB
+        && subevent != raw::REDISMODULE_SUBEVENT_FLUSHDB_END
     {
         return;
     }
@@ -408,11 +412,15 @@ pub fn register(ctx: &Context) -> Result<(), String> {
     let classes = raw::REDISMODULE_NOTIFY_GENERIC
         | raw::REDISMODULE_NOTIFY_EXPIRED
         | raw::REDISMODULE_NOTIFY_EVICTED;
-    if unsafe { subscribe_keys(ctx.ctx, classes, Some(on_key_event)) } != raw::REDISMODULE_OK as c_int
+    if unsafe { subscribe_keys(ctx.ctx, classes, Some(on_key_event)) }
+        != raw::REDISMODULE_OK as c_int
     {
         return Err("could not subscribe to keyspace events".into());
     }
-    for id in [raw::REDISMODULE_EVENT_FLUSHDB, raw::REDISMODULE_EVENT_SWAPDB] {
+    for id in [
+        raw::REDISMODULE_EVENT_FLUSHDB,
+        raw::REDISMODULE_EVENT_SWAPDB,
+    ] {
         let event = raw::RedisModuleEvent { id, dataver: 1 };
         if unsafe { subscribe_server(ctx.ctx, event, Some(on_server_event)) }
             != raw::REDISMODULE_OK as c_int
