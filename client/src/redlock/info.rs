@@ -122,6 +122,16 @@ impl LockInfo {
     }
 }
 
+/// A face's connections to the masters: `calls`, which every call takes turns on, and
+/// `waits`, a second set for acquisitions that wait in the masters' queues (`POTTERY.LOCK ...
+/// BLOCK`), so that a waiting acquisition never holds up a holder's release or renewal on the
+/// same `Redlock`. `waits` is `None` when a master cannot be connected to twice (given as an
+/// open connection, or a cluster): acquisitions then poll.
+pub(crate) struct Lanes<M> {
+    pub(crate) calls: M,
+    pub(crate) waits: Option<M>,
+}
+
 /// What a face's lock, its clones and its guards share: the lock's [`LockInfo`] and the face's
 /// masters `M`.
 pub(crate) struct Shared<M> {

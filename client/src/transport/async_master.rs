@@ -47,6 +47,9 @@ pub(crate) struct AsyncMaster {
     /// ever reached through `&mut self`, with `get_mut`, which never locks.
     connecting: Option<std::sync::Mutex<Connecting>>,
     backoff: Backoff,
+    /// The redis crate's connections time replies out after the per-master timeout, unless
+    /// this connection serves rounds that wait in the master (which bound the wait instead).
+    bounded_replies: bool,
 }
 
 impl AsyncMaster {
@@ -78,7 +81,23 @@ impl AsyncMaster {
             connection,
             connecting: None,
             backoff: Backoff::default(),
+            bounded_replies: true,
         })
+    }
+
+    /// This slot for rounds that wait in the master: no response timeout of the redis crate's
+    /// below the round's own bound.
+    pub(crate) fn unbounded_replies(mut self) -> Self {
+        self.bounded_replies = false;
+        self
+    }
+
+    /// Closes the connection (reopened on the next request): an earlier request on it may
+    /// still wait in the master's queue, and one sent behind it would run only once it ends.
+    pub(crate) fn reopen_next(&mut self) {
+        if self.reopen.is_some() {
+            self.connection = None;
+        }
     }
 
     pub(crate) fn index(&self) -> usize {
@@ -150,7 +169,7 @@ impl AsyncMaster {
                     // redis 1.x times replies out after 500 ms unless told otherwise.
                     let config = AsyncConnectionConfig::new()
                         .set_connection_timeout(Some(timeout))
-                        .set_response_timeout(Some(timeout));
+                        .set_response_timeout(self.bounded_replies.then_some(timeout));
                     Box::pin(async move {
                         client
                             .get_multiplexed_async_connection_with_config(&config)

@@ -20,6 +20,9 @@ pub(crate) struct AsyncMasters {
     masters: Vec<AsyncMaster>,
     timeout: Duration,
     command: redis::Cmd,
+    /// Masters whose last waiting request went unanswered (it may still wait in them): their
+    /// connection is reopened before the next one.
+    outstanding: Vec<bool>,
 }
 
 impl AsyncMasters {
@@ -27,6 +30,7 @@ impl AsyncMasters {
     pub(crate) fn new(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
         let masters = resolve(masters, |master, index| master.into_async(index, timeout))?;
         Ok(Self {
+            outstanding: vec![false; masters.len()],
             masters,
             timeout,
             command: redis::Cmd::new(),
@@ -35,7 +39,35 @@ impl AsyncMasters {
 
     /// Drives `machine` to its end: the async loop. The masters are locked for one round at a
     /// time, so that clones sharing them (a guard's renewal task) take turns between rounds.
-    pub(crate) async fn run<M: Machine>(masters: &Mutex<Self>, mut machine: M) -> M::Output {
+    pub(crate) async fn run<M: Machine>(masters: &Mutex<Self>, machine: M) -> M::Output {
+        Self::run_waiting(masters, None, machine).await
+    }
+
+    /// A second set of connections for rounds that wait in the masters (see
+    /// [`run_waiting`](Self::run_waiting)): their replies may take longer than the per-master
+    /// timeout, which the round bounds instead.
+    pub(crate) fn new_waiting(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
+        let masters = resolve(masters, |master, index| {
+            master
+                .into_async(index, timeout)
+                .map(AsyncMaster::unbounded_replies)
+        })?;
+        Ok(Self {
+            outstanding: vec![false; masters.len()],
+            masters,
+            timeout,
+            command: redis::Cmd::new(),
+        })
+    }
+
+    /// [`run`](Self::run), with `waits` (the second connections, held by the caller for the
+    /// whole call) for the rounds that wait in the masters ([`Step::Wait`]): `masters` is not
+    /// locked while they wait, so releases and renewals go on.
+    pub(crate) async fn run_waiting<M: Machine>(
+        masters: &Mutex<Self>,
+        mut waits: Option<&mut Self>,
+        mut machine: M,
+    ) -> M::Output {
         loop {
             let mut guard = masters.lock().await;
             let this = &mut *guard;
@@ -43,14 +75,25 @@ impl AsyncMasters {
             match machine.step(&mut this.command) {
                 Step::Round(reach) => {
                     let record = |_, reply| machine.record(reply);
-                    round(
-                        &mut this.masters,
-                        this.timeout,
-                        &this.command,
-                        reach,
-                        record,
-                    )
-                    .await;
+                    let timeout = this.timeout;
+                    let _ = round(&mut this.masters, timeout, &this.command, reach, record).await;
+                }
+                Step::Wait(reach, wait) => {
+                    let record = |_, reply| machine.record(reply);
+                    let timeout = this.timeout + wait;
+                    match waits.as_deref_mut() {
+                        Some(lane) => {
+                            let command = std::mem::take(&mut this.command);
+                            drop(guard);
+                            lane.wait_round(timeout, &command, reach, record).await;
+                        }
+                        // No second connections: wait on the shared ones, holding them.
+                        None => {
+                            let command = std::mem::take(&mut this.command);
+                            this.wait_round(timeout, &command, reach, record).await;
+                            this.command = command;
+                        }
+                    }
                 }
                 Step::Sleep(pause) => {
                     drop(guard);
@@ -59,6 +102,24 @@ impl AsyncMasters {
                 Step::Done(output) => return output,
             }
         }
+    }
+
+    /// A round that may wait in the masters: connections with an unanswered waiting request
+    /// are reopened first, and those left unanswered now are noted.
+    async fn wait_round(
+        &mut self,
+        timeout: Duration,
+        command: &redis::Cmd,
+        reach: Reach,
+        on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
+    ) {
+        for (master, outstanding) in self.masters.iter_mut().zip(&self.outstanding) {
+            if *outstanding {
+                master.reopen_next();
+            }
+        }
+        let replied = round(&mut self.masters, timeout, command, reach, on_reply).await;
+        self.outstanding = replied.into_iter().map(|replied| !replied).collect();
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -77,23 +138,29 @@ async fn round(
     command: &redis::Cmd,
     reach: Reach,
     mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
-) {
+) -> Vec<bool> {
     let round_end = tokio::time::Instant::now() + timeout;
+    let mut replied = vec![false; masters.len()];
     if let [master] = masters {
         // One master: nothing to wait for together.
         let reply = master.request(command, round_end).await;
         let _ = on_reply(master.index(), reply);
-        return;
+        replied[0] = true;
+        return replied;
     }
     let mut replies: FuturesUnordered<_> = masters
         .iter_mut()
         .map(|master| async move { (master.index(), master.request(command, round_end).await) })
         .collect();
     while let Some((index, reply)) = replies.next().await {
+        if let Some(done) = replied.get_mut(index) {
+            *done = true;
+        }
         if on_reply(index, reply).is_break() && reach == Reach::Decided {
             break;
         }
     }
+    replied
 }
 
 #[cfg(test)]

@@ -181,6 +181,18 @@ impl SyncMaster {
         }
     }
 
+    /// Before a request that may wait in the master: closes the connection if an earlier
+    /// request on it is still unanswered (it may be waiting in the master's queue, and a new
+    /// one written behind it would run only once it ends, maybe after the caller's release).
+    /// The master drops a closed client's waits and unread requests; reopened on the send.
+    pub(crate) fn drop_if_outstanding(&mut self) {
+        if self.unread > 0 {
+            self.link = None;
+            self.unread = 0;
+            self.awaiting = false;
+        }
+    }
+
     /// Stops waiting for this round's reply; it stays counted in `unread` and is skipped later.
     pub(crate) fn abandon(&mut self) {
         self.awaiting = false;

@@ -48,7 +48,18 @@ impl SyncMasters {
     /// Drives `machine` to its end: the sync loop. The masters are locked for one round at a
     /// time, so that clones sharing them (a guard's renewal thread) take turns between rounds
     /// and never wait out a pause.
-    pub(crate) fn run<M: Machine>(masters: &Mutex<Self>, mut machine: M) -> M::Output {
+    pub(crate) fn run<M: Machine>(masters: &Mutex<Self>, machine: M) -> M::Output {
+        Self::run_waiting(masters, None, machine)
+    }
+
+    /// [`run`](Self::run), with `waits` (the second connections, held by the caller for the
+    /// whole call) for the rounds that wait in the masters ([`Step::Wait`]): `masters` is not
+    /// locked while they wait, so releases and renewals go on.
+    pub(crate) fn run_waiting<M: Machine>(
+        masters: &Mutex<Self>,
+        mut waits: Option<&mut Self>,
+        mut machine: M,
+    ) -> M::Output {
         loop {
             let mut guard = lock(masters);
             let this = &mut *guard;
@@ -58,8 +69,25 @@ impl SyncMasters {
                     this.packed.clear();
                     this.command.write_packed_command(&mut this.packed);
                     let packed = std::mem::take(&mut this.packed);
-                    this.round(&packed, |_, reply| machine.record(reply));
+                    this.round(&packed, Duration::ZERO, |_, reply| machine.record(reply));
                     this.packed = packed;
+                }
+                Step::Wait(_, wait) => {
+                    this.packed.clear();
+                    this.command.write_packed_command(&mut this.packed);
+                    let packed = std::mem::take(&mut this.packed);
+                    let record = |_, reply| machine.record(reply);
+                    match waits.as_deref_mut() {
+                        Some(lane) => {
+                            drop(guard);
+                            lane.round(&packed, wait, record);
+                        }
+                        // No second connections: wait on the shared ones, holding them.
+                        None => {
+                            this.round(&packed, wait, record);
+                            this.packed = packed;
+                        }
+                    }
                 }
                 Step::Sleep(pause) => {
                     drop(guard);
@@ -76,13 +104,23 @@ impl SyncMasters {
 
     /// Sends `packed` (one command in RESP) to every master and hands each master's reply to
     /// `on_reply(master index, reply)` until it returns `Break`. Waits at most the per-master
-    /// timeout for replies (a master that must be reconnected first shares that time).
+    /// timeout plus `wait` (how long the command may wait in a master) for replies (a master
+    /// that must be reconnected first shares that time). A request still waiting in a master
+    /// when the round ends stays there until the caller's release (`POTTERY.UNLOCK` with its
+    /// token) answers it; the next waiting round closes such a connection first (see
+    /// [`SyncMaster::drop_if_outstanding`]).
     pub(crate) fn round(
         &mut self,
         packed: &[u8],
+        wait: Duration,
         mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
     ) {
-        let round_end = Instant::now() + self.timeout;
+        if !wait.is_zero() {
+            for master in &mut self.masters {
+                master.drop_if_outstanding();
+            }
+        }
+        let round_end = Instant::now() + self.timeout + wait;
         let _ = self.send_and_receive(packed, round_end, &mut on_reply);
         for master in &mut self.masters {
             master.in_round = false;
@@ -257,7 +295,7 @@ mod tests {
             panic!("valid urls");
         };
         let mut seen = Vec::new();
-        masters.round(b"*1\r\n$4\r\nPING\r\n", |index, reply| {
+        masters.round(b"*1\r\n$4\r\nPING\r\n", Duration::ZERO, |index, reply| {
             seen.push((index, reply.is_err()));
             ControlFlow::Continue(())
         });
@@ -265,7 +303,7 @@ mod tests {
 
         // A callback that stops early is not called again in that round.
         let mut calls = 0;
-        masters.round(b"*1\r\n$4\r\nPING\r\n", |_, _| {
+        masters.round(b"*1\r\n$4\r\nPING\r\n", Duration::ZERO, |_, _| {
             calls += 1;
             ControlFlow::Break(())
         });

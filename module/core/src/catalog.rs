@@ -253,7 +253,7 @@ pub const UNLOCK: CommandSpec = CommandSpec {
     flags: "write fast",
     key_specs: RELEASED_KEY,
     args: &[Arg::key("key", 0), Arg::string("token")],
-    summary: "Deletes key if it holds token; replies 1 deleted, 0 not held by token.",
+    summary: "Deletes key if it holds token (a BLOCK waiter of token on key is answered 0 and leaves); replies 1 deleted, 0 not held by token.",
     complexity: "O(1)",
     since: SINCE,
 };

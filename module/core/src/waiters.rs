@@ -90,6 +90,32 @@ impl<K: Hash + Eq + Clone, I: Hash + Eq + Copy, W> WaitQueues<K, I, W> {
         Some((key, waiter))
     }
 
+    /// Takes out every waiter of `key` that `matches`, oldest first; the others keep their
+    /// order.
+    pub fn remove_where(&mut self, key: &K, mut matches: impl FnMut(&W) -> bool) -> Vec<(I, W)> {
+        let Some(queue) = self.queues.get_mut(key) else {
+            return Vec::new();
+        };
+        let mut removed = Vec::new();
+        let mut kept = VecDeque::with_capacity(queue.len());
+        for (id, waiter) in queue.drain(..) {
+            if matches(&waiter) {
+                removed.push((id, waiter));
+            } else {
+                kept.push_back((id, waiter));
+            }
+        }
+        if kept.is_empty() {
+            self.queues.remove(key);
+        } else {
+            *queue = kept;
+        }
+        for (id, _) in &removed {
+            self.keys.remove(id);
+        }
+        removed
+    }
+
     /// Whether anyone waits on `key`.
     pub fn is_waited_on(&self, key: &K) -> bool {
         self.queues.contains_key(key)
@@ -113,6 +139,70 @@ impl<K: Hash + Eq + Clone, I: Hash + Eq + Copy, W> WaitQueues<K, I, W> {
     /// The keys someone waits on.
     pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.queues.keys()
+    }
+}
+
+/// How long a released owner is remembered: far longer than a request can linger unread in a
+/// server, far shorter than a client keeps a token.
+pub const RELEASED_FOR_MS: i64 = 30_000;
+/// Owners remembered per key, and keys remembered at most (the oldest key is forgotten first).
+pub const RELEASED_PER_KEY: usize = 8;
+pub const RELEASED_KEYS: usize = 65_536;
+
+/// Owners (lock tokens) that released a key recently, so that a waiting request of theirs that
+/// the server reads only after the release (it came on a fresh connection, which the server
+/// reads one event-loop turn later) is refused instead of taking a lock nobody will release.
+#[derive(Debug)]
+pub struct Released<K> {
+    keys: HashMap<K, VecDeque<(Vec<u8>, i64)>>,
+    /// Keys in the order they were first remembered, to forget the oldest when full.
+    order: VecDeque<K>,
+}
+
+impl<K: Hash + Eq + Clone> Default for Released<K> {
+    fn default() -> Self {
+        Self {
+            keys: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Released<K> {
+    /// Remembers that `owner` released `key` at `now_ms`.
+    ///
+    /// ```
+    /// use pottery_core::waiters::{Released, RELEASED_FOR_MS};
+    /// let mut released = Released::default();
+    /// released.remember("lock", b"t1", 1_000);
+    /// assert!(released.contains(&"lock", b"t1", 1_500));
+    /// assert!(!released.contains(&"lock", b"t2", 1_500));
+    /// assert!(!released.contains(&"lock", b"t1", 1_000 + RELEASED_FOR_MS + 1));
+    /// ```
+    pub fn remember(&mut self, key: K, owner: &[u8], now_ms: i64) {
+        if !self.keys.contains_key(&key) {
+            if self.order.len() >= RELEASED_KEYS {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.keys.remove(&oldest);
+                }
+            }
+            self.order.push_back(key.clone());
+        }
+        let owners = self.keys.entry(key).or_default();
+        owners.retain(|(_, at)| now_ms.saturating_sub(*at) <= RELEASED_FOR_MS);
+        if owners.len() >= RELEASED_PER_KEY {
+            owners.pop_front();
+        }
+        owners.push_back((owner.to_vec(), now_ms));
+    }
+
+    /// Whether `owner` released `key` within [`RELEASED_FOR_MS`] before `now_ms`.
+    pub fn contains(&self, key: &K, owner: &[u8], now_ms: i64) -> bool {
+        self.keys.get(key).is_some_and(|owners| {
+            owners.iter().any(|(released, at)| {
+                released == owner && now_ms.saturating_sub(*at) <= RELEASED_FOR_MS
+            })
+        })
     }
 }
 
@@ -161,6 +251,41 @@ mod tests {
         assert_eq!(queues.pop_front(&"a"), None);
         assert!(queues.is_empty());
         assert_eq!(queues.keys().count(), 0);
+    }
+
+    #[test]
+    fn matching_waiters_leave_and_the_others_keep_their_order() {
+        let mut queues = WaitQueues::new();
+        for (id, token) in [(1, "a"), (2, "b"), (3, "a"), (4, "c")] {
+            queues.push("k", id, token);
+        }
+        let removed = queues.remove_where(&"k", |token| *token == "a");
+        assert_eq!(removed, vec![(1, "a"), (3, "a")]);
+        assert_eq!(queues.remove(1), None);
+        assert_eq!(queues.pop_front(&"k"), Some((2, "b")));
+        assert_eq!(queues.remove_where(&"k", |_| true), vec![(4, "c")]);
+        assert!(queues.is_empty());
+    }
+
+    #[test]
+    fn released_owners_are_bounded_per_key_and_in_keys() {
+        let mut released = Released::default();
+        for index in 0..RELEASED_PER_KEY + 2 {
+            released.remember("k", format!("t{index}").as_bytes(), 0);
+        }
+        assert!(
+            !released.contains(&"k", b"t0", 0),
+            "the oldest owner was forgotten"
+        );
+        assert!(released.contains(&"k", b"t9", 0));
+        for key in 0..RELEASED_KEYS + 1 {
+            released.remember(key.to_string().leak() as &str, b"t", 0);
+        }
+        assert!(
+            !released.contains(&"k", b"t9", 0),
+            "the oldest key was forgotten"
+        );
+        assert_eq!(released.keys.len(), RELEASED_KEYS);
     }
 
     proptest! {

@@ -201,6 +201,10 @@ impl Claim for LockClaim {
         stats::LOCKS_REFUSED.increment();
         RedisValue::Integer(0)
     }
+
+    fn is_owned_by(&self, owner: &[u8]) -> bool {
+        self.token == owner
+    }
 }
 
 /// Both lock commands after parsing: earlier waiters first, then the caller's attempt, then
@@ -214,6 +218,12 @@ fn acquire(
     block: Option<i64>,
     event: &'static str,
 ) -> Result<RedisValue, CommandError> {
+    // A waiting request of a token released lately came late (the client gave up on it):
+    // it must not take the lock.
+    if block.is_some() && waiters::was_released(ctx, name, token) {
+        stats::LOCKS_REFUSED.increment();
+        return Ok(RedisValue::Integer(0));
+    }
     // A lock that expired or was deleted while clients waited is theirs, not the caller's.
     waiters::serve(ctx, name);
     match attempt(ctx, name, fence_name, token, ttl, event)? {
@@ -305,13 +315,18 @@ pub fn lock_fence(ctx: &Context, request: &Request) -> Result<RedisValue, Comman
     ))
 }
 
-/// `POTTERY.UNLOCK key token`: `1` deleted, `0` not held by `token`.
+/// `POTTERY.UNLOCK key token`: `1` deleted, `0` not held by `token`. Either way a waiter of
+/// `token` queued on `key` is answered `0` and leaves, and a `BLOCK` request of `token` in
+/// the next 30 s is refused (it can only be a late one of a client that gave up).
 pub fn unlock(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     parsed.finish()?;
 
+    // A client that releases gives up on any wait of its token too (a Redlock attempt that
+    // fell short of a majority may still be queued on this master).
+    waiters::cancel(ctx, name, token);
     let key = LockKey::open_writable(ctx, name)?;
     if !key.is_held_by(token)? {
         return Ok(RedisValue::Integer(0));

@@ -12,7 +12,8 @@
 //!   cannot block (inside `MULTI`, a script, on a replica).
 //! - In the blocking command: call [`serve`] first, so earlier waiters go before the caller,
 //!   then try the claim; if busy and the caller asked to block, reply with [`park`].
-//! - A command that frees something calls [`serve`] on its key after its own write.
+//! - A command that frees something calls [`serve`] on its key after its own write; one by
+//!   which a client gives up (a release naming its token) calls [`cancel`] for its waiters.
 //! - Deletions, expiries, evictions, renames and moves of a key someone waits on (keyspace
 //!   notifications), `FLUSHDB`/`FLUSHALL` and `SWAPDB` (server events), and the `retry_at` of
 //!   a busy claim, wake the key's queue through a timer: writing from a notification is not
@@ -29,7 +30,7 @@
 
 use crate::host::dispatch::reply_error;
 use crate::host::stats;
-use pottery_core::waiters::WaitQueues;
+use pottery_core::waiters::{Released, WaitQueues};
 use pottery_core::CommandError;
 use redis_module::{raw, Context, RedisString, RedisValue};
 use std::collections::HashMap;
@@ -44,8 +45,11 @@ pub trait Claim: Send {
     /// busy. Runs in the context of whoever freed the key, with the key's database selected.
     fn try_claim(&self, ctx: &Context) -> Result<Claimed, CommandError>;
 
-    /// The reply when the waiter gives up (timeout) or cannot wait at all.
+    /// The reply when the waiter gives up (timeout), is cancelled, or cannot wait at all.
     fn refused(&self) -> RedisValue;
+
+    /// Whether this waiter is `owner`'s (a lock waiter's token), for [`cancel`].
+    fn is_owned_by(&self, owner: &[u8]) -> bool;
 }
 
 /// The outcome of [`Claim::try_claim`].
@@ -74,6 +78,7 @@ struct Waiter {
 struct Room {
     queues: WaitQueues<QueueKey, usize, Waiter>,
     timers: HashMap<QueueKey, (raw::RedisModuleTimerID, i64)>,
+    released: Released<QueueKey>,
 }
 
 // SAFETY: the blocked-client handles are only used on Redis's main thread, where every
@@ -203,6 +208,42 @@ fn serve_key(ctx: &Context, key: &QueueKey) {
         };
         deliver(waiter.client, reply);
     }
+}
+
+/// `owner` gave up on `key` (its release names the token): its waiters there leave the queue
+/// with their refusal, and a wait it asks for in the next [`RELEASED_FOR_MS`] ms is refused
+/// at once (see [`was_released`]), so that a request the server reads after the release
+/// cannot take a lock nobody will release.
+///
+/// [`RELEASED_FOR_MS`]: pottery_core::waiters::RELEASED_FOR_MS
+pub fn cancel(ctx: &Context, key: &RedisString, owner: &[u8]) {
+    let key = queue_key(ctx, key.as_slice());
+    let cancelled = match room() {
+        Some(mut room) => {
+            room.released.remember(key.clone(), owner, now_ms());
+            if !room.queues.is_waited_on(&key) {
+                return;
+            }
+            let cancelled = room
+                .queues
+                .remove_where(&key, |waiter| waiter.claim.is_owned_by(owner));
+            if !room.queues.is_waited_on(&key) {
+                room.disarm(ctx, &key);
+            }
+            cancelled
+        }
+        None => return,
+    };
+    for (_, waiter) in cancelled {
+        let refusal = waiter.claim.refused();
+        deliver(waiter.client, Ok(refusal));
+    }
+}
+
+/// Whether `owner` gave up on `key` lately ([`cancel`]): a blocking command refuses its wait.
+pub fn was_released(ctx: &Context, key: &RedisString, owner: &[u8]) -> bool {
+    let key = queue_key(ctx, key.as_slice());
+    room().is_some_and(|room| room.released.contains(&key, owner, now_ms()))
 }
 
 /// Unblocks `client` with `outcome` as its reply (sent by [`on_reply`]).

@@ -21,6 +21,7 @@ mod hyperloglog;
 mod lists;
 mod nextid;
 mod redlock;
+mod redlock_wait;
 mod resp3;
 mod set;
 mod sync_fanout;

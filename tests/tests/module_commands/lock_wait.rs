@@ -180,6 +180,38 @@ fn a_waiter_that_disconnects_leaves_the_queue() {
 }
 
 #[test]
+fn unlock_answers_its_tokens_waiter_and_refuses_its_late_requests() {
+    let server = Server::start();
+    let _: i64 = server
+        .cmd(&["POTTERY.LOCK", "l", "holder", "60000"])
+        .unwrap();
+    // A Redlock attempt that fell short of a majority releases on every master, this one
+    // included, where it still waits.
+    let gave_up = send_blocking(
+        &server,
+        &["POTTERY.LOCK", "l", "attempt", "60000", "BLOCK", "0"],
+    );
+    await_blocked(&server, 1);
+    let released: i64 = server.cmd(&["POTTERY.UNLOCK", "l", "attempt"]).unwrap();
+    assert_eq!(released, 0, "not its lock");
+    assert_eq!(int(gave_up), 0, "its wait is answered");
+    assert_eq!(blocked_clients(&server), 0);
+    // A request of that token read only after the release is refused, not queued, even once
+    // the lock is free: nobody would release what it took.
+    let _: i64 = server.cmd(&["POTTERY.UNLOCK", "l", "holder"]).unwrap();
+    let late: i64 = server
+        .cmd(&["POTTERY.LOCK", "l", "attempt", "60000", "BLOCK", "0"])
+        .unwrap();
+    assert_eq!(late, 0);
+    assert_eq!(get(&server, "l"), None);
+    // Without BLOCK a token may be used again at once, as before.
+    let plain: i64 = server
+        .cmd(&["POTTERY.LOCK", "l", "attempt", "60000"])
+        .unwrap();
+    assert_eq!(plain, 1);
+}
+
+#[test]
 fn multi_and_scripts_never_block() {
     let server = Server::start();
     let _: i64 = server
