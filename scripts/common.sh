@@ -8,7 +8,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 MODULE_SO="$TARGET_DIR/release/libpottery_module.so"
 VENV="$ROOT/.venv"
 # What the interoperability tests and benchmarks run beside us.
-PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8)
+PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8 python-redis-lock==4.0.1)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -3,6 +3,7 @@
 
 mod containers;
 mod faces;
+mod handoff;
 mod lists;
 mod lock;
 mod measure;
@@ -12,7 +13,7 @@ mod probabilistic;
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
+    "usage: bench nextid|lock|handoff|containers|lists|probabilistic|async [--pinned | --split] [--count N]";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -43,6 +44,7 @@ fn main() {
         "probabilistic" => probabilistic::run(&options),
         "lists" => lists::run(&options),
         "lock" => lock::run(&options),
+        "handoff" => handoff::run(&options),
         "containers" => containers::run(&options),
         "async" => faces::run(&options),
         _ => exit_with(USAGE),
