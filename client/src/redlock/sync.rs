@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::redlock::builder::{RedlockBuilder, Settings};
 use crate::redlock::info::{self, guard_face, lock_face, Hold, Lanes, Validity, ValidityCell};
-use crate::redlock::machine::{self, Acquire, Acquired};
+use crate::redlock::machine::{self, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::connector::lock;
 use crate::transport::master::Master;
@@ -99,21 +99,9 @@ impl Redlock {
     }
 
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
-        let duplicates: Option<Vec<Master>> = masters.iter().map(Master::duplicate).collect();
-        let calls = SyncMasters::new(masters, settings.master_timeout)?;
-        let waits = match duplicates {
-            Some(duplicates) if settings.blocking => Some(Mutex::new(SyncMasters::new(
-                duplicates,
-                settings.master_timeout,
-            )?)),
-            _ => None,
-        };
-        let count = calls.len();
-        let lanes = Lanes {
-            calls: Mutex::new(calls),
-            waits,
-        };
-        let shared = Shared::new(settings, count, lanes);
+        let timeout = settings.master_timeout;
+        let open = move |masters| SyncMasters::new(masters, timeout).map(Mutex::new);
+        let shared = Shared::with_lanes(settings, masters, open, open)?;
         Ok(Self { shared })
     }
 
@@ -169,19 +157,12 @@ impl Redlock {
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
         let shared = &self.shared;
-        // One acquisition at a time waits on the second connections; a clone's concurrent
-        // one polls on the shared connections.
         let mut waits = shared
             .masters
             .waits
             .as_ref()
             .and_then(|waits| waits.try_lock().ok());
-        let acquire = Acquire::new(
-            &shared.info.settings,
-            shared.info.count,
-            timeout,
-            waits.is_some(),
-        );
+        let acquire = shared.acquiring(timeout, waits.is_some());
         let acquired =
             SyncMasters::run_waiting(&shared.masters.calls, waits.as_deref_mut(), acquire)?;
         Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))

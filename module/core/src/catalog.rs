@@ -534,8 +534,9 @@ mod tests {
         assert_eq!(BF_SCANDUMP.arity(), 3);
         assert_eq!(BF_LOADCHUNK.arity(), 4);
         assert_eq!(HLL_CONTAINS.arity(), -3);
-        assert_eq!(LOCK.arity(), 4);
-        assert_eq!(LOCK_FENCED.arity(), 5);
+        // An optional BLOCK ms may follow.
+        assert_eq!(LOCK.arity(), -4);
+        assert_eq!(LOCK_FENCED.arity(), -5);
         assert_eq!(LOCK_FENCE.arity(), 5);
         assert_eq!(UNLOCK.arity(), 3);
         assert_eq!(EXTEND.arity(), 4);

@@ -5,7 +5,7 @@
 use pottery::Redlock;
 use pottery_tests::Server;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn lock_over(servers: &[Server], name: &str) -> Redlock {
     Redlock::builder()
@@ -25,22 +25,6 @@ fn stat(server: &Server, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("INFO pottery has {field}"))
 }
 
-/// Waits until `count` clients are blocked on `server` (a wait, not a timing assertion).
-fn await_blocked(server: &Server, count: u64) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let blocked: u64 = server
-            .info_field("clients", "blocked_clients")
-            .and_then(|value| value.parse().ok())
-            .unwrap_or(0);
-        if blocked == count {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never {count} blocked clients");
-        thread::sleep(Duration::from_millis(2));
-    }
-}
-
 #[test]
 fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
     let server = Server::start();
@@ -48,7 +32,7 @@ fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
     let guard = holder.acquire().unwrap();
     let waiter = lock_over(std::slice::from_ref(&server), "parked");
     let waiting = thread::spawn(move || waiter.acquire().map(|guard| guard.release()));
-    await_blocked(&server, 1);
+    server.await_blocked_clients(1);
     guard.release().unwrap();
     waiting.join().unwrap().unwrap().unwrap();
     // It waited in the queue: one park, no refused polls.
@@ -77,7 +61,7 @@ fn a_clone_waiting_does_not_hold_up_the_holders_release() {
     let guard = lock.acquire().unwrap();
     let clone = lock.clone();
     let waiting = thread::spawn(move || clone.acquire().map(|guard| guard.release()));
-    await_blocked(&server, 1);
+    server.await_blocked_clients(1);
     // The release goes over the shared connections while the clone waits on its own.
     guard.release().unwrap();
     waiting.join().unwrap().unwrap().unwrap();
@@ -132,14 +116,14 @@ fn two_of_five_masters_down_still_hand_the_lock_over() {
         Ok::<_, pottery::Error>(validity)
     });
     for master in &masters[..3] {
-        await_blocked(master, 1);
+        master.await_blocked_clients(1);
     }
     guard.release().unwrap();
     let validity = waiting.join().unwrap().unwrap();
     assert!(validity > Duration::ZERO);
     // Nobody is left queued on the masters that are up.
     for master in &masters[..3] {
-        await_blocked(master, 0);
+        master.await_blocked_clients(0);
         let held: Option<String> = master.cmd(&["GET", "redlock:majority"]).unwrap();
         assert_eq!(held, None);
     }
@@ -160,7 +144,7 @@ fn a_waiting_acquire_times_out_with_acquire_timeout() {
         waiter.acquire(),
         Err(pottery::Error::AcquireTimeout { .. })
     ));
-    await_blocked(&server, 0);
+    server.await_blocked_clients(0);
     assert_eq!(stat(&server, "pottery_wait_timeouts"), 1);
 }
 

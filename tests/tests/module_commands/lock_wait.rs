@@ -6,30 +6,9 @@ use pottery_tests::{wait_for_replication, Server};
 use std::io::Write;
 use std::net::TcpStream;
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
 
 fn get(server: &Server, key: &str) -> Option<String> {
     server.cmd(&["GET", key]).expect("GET answers")
-}
-
-fn blocked_clients(server: &Server) -> usize {
-    server
-        .info_field("clients", "blocked_clients")
-        .and_then(|count| count.parse().ok())
-        .expect("INFO clients has blocked_clients")
-}
-
-/// Waits until `count` clients are blocked (a wait for the server, not a timing assertion).
-fn await_blocked(server: &Server, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while blocked_clients(server) != count {
-        assert!(
-            Instant::now() < deadline,
-            "never {count} blocked clients (now {})",
-            blocked_clients(server)
-        );
-        thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// Sends `args` on a connection of its own, in a thread: its reply once it comes.
@@ -58,7 +37,7 @@ fn waiters_get_the_lock_in_arrival_order_as_each_holder_releases() {
             &["POTTERY.LOCK", "l", &token, "60000", "BLOCK", "0"],
         ));
         // Each waiter is queued before the next arrives.
-        await_blocked(&server, index);
+        server.await_blocked_clients(index);
     }
     // A newcomer without BLOCK does not overtake the queue, nor does one with BLOCK.
     let newcomer: i64 = server.cmd(&["POTTERY.LOCK", "l", "new", "60000"]).unwrap();
@@ -78,7 +57,7 @@ fn waiters_get_the_lock_in_arrival_order_as_each_holder_releases() {
     for waiter in waiters {
         assert_eq!(int(waiter), 1);
     }
-    assert_eq!(blocked_clients(&server), 0);
+    assert_eq!(server.blocked_clients(), 0);
     assert_eq!(
         server.info_field("pottery", "pottery_waits").as_deref(),
         Some("4")
@@ -108,7 +87,7 @@ fn an_expiry_a_del_and_a_flushdb_wake_the_head_waiter() {
             &server,
             &["POTTERY.LOCK", key, "new", "60000", "BLOCK", "0"],
         );
-        await_blocked(&server, 1);
+        server.await_blocked_clients(1);
         let _: redis::Value = server.cmd(&free).unwrap();
         assert_eq!(int(waiter), 1, "woken by {free:?}");
         assert_eq!(get(&server, key).as_deref(), Some("new"), "after {free:?}");
@@ -137,7 +116,7 @@ fn a_waiter_times_out_with_zero_and_leaves_the_queue() {
         ])
         .unwrap();
     assert_eq!(fenced, 0);
-    assert_eq!(blocked_clients(&server), 0);
+    assert_eq!(server.blocked_clients(), 0);
     // Timed-out waiters are gone: the release leaves the lock free.
     let _: i64 = server.cmd(&["POTTERY.UNLOCK", "l", "holder"]).unwrap();
     assert_eq!(get(&server, "l"), None);
@@ -166,14 +145,14 @@ fn a_waiter_that_disconnects_leaves_the_queue() {
     let mut gone = TcpStream::connect(server.addr()).unwrap();
     gone.write_all(b"*6\r\n$12\r\nPOTTERY.LOCK\r\n$1\r\nl\r\n$4\r\ngone\r\n$5\r\n60000\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n")
         .unwrap();
-    await_blocked(&server, 1);
+    server.await_blocked_clients(1);
     let stays = send_blocking(
         &server,
         &["POTTERY.LOCK", "l", "stays", "60000", "BLOCK", "0"],
     );
-    await_blocked(&server, 2);
+    server.await_blocked_clients(2);
     drop(gone);
-    await_blocked(&server, 1);
+    server.await_blocked_clients(1);
     let _: i64 = server.cmd(&["POTTERY.UNLOCK", "l", "holder"]).unwrap();
     assert_eq!(int(stays), 1);
     assert_eq!(get(&server, "l").as_deref(), Some("stays"));
@@ -191,11 +170,11 @@ fn unlock_answers_its_tokens_waiter_and_refuses_its_late_requests() {
         &server,
         &["POTTERY.LOCK", "l", "attempt", "60000", "BLOCK", "0"],
     );
-    await_blocked(&server, 1);
+    server.await_blocked_clients(1);
     let released: i64 = server.cmd(&["POTTERY.UNLOCK", "l", "attempt"]).unwrap();
     assert_eq!(released, 0, "not its lock");
     assert_eq!(int(gave_up), 0, "its wait is answered");
-    assert_eq!(blocked_clients(&server), 0);
+    assert_eq!(server.blocked_clients(), 0);
     // A request of that token read only after the release is refused, not queued, even once
     // the lock is free: nobody would release what it took.
     let _: i64 = server.cmd(&["POTTERY.UNLOCK", "l", "holder"]).unwrap();
@@ -234,7 +213,7 @@ fn multi_and_scripts_never_block() {
         .query(&mut connection)
         .unwrap();
     assert_eq!(scripted, 0);
-    assert_eq!(blocked_clients(&server), 0);
+    assert_eq!(server.blocked_clients(), 0);
 }
 
 #[test]
@@ -272,7 +251,7 @@ fn grants_after_a_wait_replicate_and_survive_an_aof_reload() {
         &master,
         &["POTTERY.LOCK", "u", "new", "60000", "BLOCK", "0"],
     );
-    await_blocked(&master, 1);
+    master.await_blocked_clients(1);
     let _: i64 = master.cmd(&["POTTERY.UNLOCK", "u", "old"]).unwrap();
     assert_eq!(int(by_unlock), 1);
 
@@ -302,7 +281,7 @@ fn grants_after_a_wait_replicate_and_survive_an_aof_reload() {
         &master,
         &["POTTERY.LOCK", "d", "new", "60000", "BLOCK", "0"],
     );
-    await_blocked(&master, 1);
+    master.await_blocked_clients(1);
     let _: i64 = master.cmd(&["DEL", "d"]).unwrap();
     assert_eq!(int(by_del), 1);
 

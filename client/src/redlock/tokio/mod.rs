@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::error::{Error, Result};
 use crate::redlock::builder::Settings;
 use crate::redlock::info::{self, guard_face, lock_face, Hold, Lanes, Validity, ValidityCell};
-use crate::redlock::machine::{self, Acquire, Acquired};
+use crate::redlock::machine::{self, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::async_masters::AsyncMasters;
 use crate::transport::master::Master;
@@ -67,21 +67,14 @@ impl Shared {
 
 impl Redlock {
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
-        let duplicates: Option<Vec<Master>> = masters.iter().map(Master::duplicate).collect();
-        let calls = AsyncMasters::new(masters, settings.master_timeout)?;
-        let waits = match duplicates {
-            Some(duplicates) if settings.blocking => Some(Mutex::new(AsyncMasters::new_waiting(
-                duplicates,
-                settings.master_timeout,
-            )?)),
-            _ => None,
-        };
-        let count = calls.len();
-        let lanes = Lanes {
-            calls: Mutex::new(calls),
-            waits,
-        };
-        let shared = Shared::new(settings, count, lanes);
+        let timeout = settings.master_timeout;
+        let shared = Shared::with_lanes(
+            settings,
+            masters,
+            |masters| AsyncMasters::new(masters, timeout).map(Mutex::new),
+            // Dedicated connections: a blocking call must not stall a shared multiplexed one.
+            |masters| AsyncMasters::new_waiting(masters, timeout).map(Mutex::new),
+        )?;
         Ok(Self { shared })
     }
 
@@ -134,19 +127,12 @@ impl Redlock {
     /// ```
     pub async fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
         let shared = &self.shared;
-        // One acquisition at a time waits on the second connections (dedicated, as a blocking
-        // call must not stall a shared multiplexed one); a clone's concurrent one polls.
         let mut waits = shared
             .masters
             .waits
             .as_ref()
             .and_then(|waits| waits.try_lock().ok());
-        let acquire = Acquire::new(
-            &shared.info.settings,
-            shared.info.count,
-            timeout,
-            waits.is_some(),
-        );
+        let acquire = shared.acquiring(timeout, waits.is_some());
         let calls = &shared.masters.calls;
         let acquired = AsyncMasters::run_waiting(calls, waits.as_deref_mut(), acquire).await?;
         Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))
