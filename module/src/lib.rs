@@ -9,7 +9,7 @@ mod host;
 mod keys;
 
 use host::config::{self, ERROR_RATE, EXPANSION, INITIAL_CAPACITY, MAX_BYTES};
-use host::{registration, stats};
+use host::{registration, stats, waiters};
 use keys::bloom_type::BLOOM_TYPE;
 use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, ModuleOptions, RedisString, Status};
@@ -34,6 +34,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     let aliases = pottery_core::load_args::wants_bf_aliases(&names_and_values);
     let registered = registration::register_all(ctx, commands::COMMANDS)
         .and_then(|()| stats::register(ctx))
+        .and_then(|()| waiters::register(ctx))
         .and_then(|()| match aliases {
             true => registration::register_bloom_aliases(ctx, commands::COMMANDS).map(Some),
             false => Ok(None),

@@ -62,6 +62,9 @@ struct Shape {
     last_key: i64,
     key_step: i64,
     tokens: Vec<String>,
+    /// Flagged `blocking`: sent inside `MULTI`, where it replies at once, so that a random
+    /// `BLOCK 0` never stalls the fuzzer's pipeline.
+    blocking: bool,
     /// The documented arguments, for structurally valid commands.
     args: Vec<ArgDoc>,
 }
@@ -159,11 +162,20 @@ pub fn fuzz(server: &Server, options: &FuzzOptions) -> Result<FuzzReport, String
         for _ in 0..size {
             let shape = &shapes[rng.random_range(0..shapes.len())];
             let args = arguments(shape, &shapes, &chunks, &mut rng);
+            if shape.blocking {
+                pipeline.cmd("MULTI");
+                names.push(None);
+            }
             let command = pipeline.cmd(&shape.name);
             for arg in &args {
                 command.arg(arg.as_slice());
             }
-            names.push(shape.name.clone());
+            if shape.blocking {
+                // The command's reply (or EXECABORT) comes with EXEC.
+                names.push(None);
+                pipeline.cmd("EXEC");
+            }
+            names.push(Some(shape.name.clone()));
         }
         let replies: Vec<Value> = pipeline.query(&mut connection).map_err(|error| {
             format!(
@@ -180,6 +192,7 @@ pub fn fuzz(server: &Server, options: &FuzzOptions) -> Result<FuzzReport, String
             ));
         }
         for (name, reply) in names.into_iter().zip(replies) {
+            let Some(name) = name else { continue };
             if name.ends_with("scandump") {
                 keep_chunk(&reply, &mut chunks, &mut rng);
             }
@@ -278,8 +291,12 @@ fn discover(connection: &mut redis::Connection) -> Result<Vec<Shape>, String> {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
+        let blocking = matches!(fields.get(2), Some(Value::Array(flags))
+            if flags.iter().any(|flag| matches!(flag,
+                Value::SimpleString(text) if text == "blocking")));
         shapes.push(Shape {
             args,
+            blocking,
             arity: integer(1),
             first_key: integer(3),
             last_key: integer(4),

@@ -473,6 +473,28 @@ impl Server {
         info_field(&self.info(section), field).map(str::to_owned)
     }
 
+    /// How many clients are blocked in a command (`INFO clients` `blocked_clients`).
+    pub fn blocked_clients(&self) -> usize {
+        self.info_field("clients", "blocked_clients")
+            .and_then(|count| count.parse().ok())
+            .unwrap_or_else(|| panic!("pottery-tests: no blocked_clients on {}", self.url()))
+    }
+
+    /// Waits until exactly `count` clients are blocked (a wait for the server, not a timing
+    /// assertion); panics after the ready timeout (10 s by default).
+    pub fn await_blocked_clients(&self, count: usize) {
+        let deadline = Instant::now() + self.options().ready_timeout_value();
+        while self.blocked_clients() != count {
+            assert!(
+                Instant::now() < deadline,
+                "pottery-tests: never {count} blocked clients on {} (now {})",
+                self.url(),
+                self.blocked_clients()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// How many times the server ran `command` (any case) since it started or the last
     /// `CONFIG RESETSTAT`, from `INFO commandstats` (0 if never).
     pub fn command_calls(&self, command: &str) -> u64 {

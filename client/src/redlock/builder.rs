@@ -60,6 +60,7 @@ pub struct RedlockBuilder {
     pub(crate) max_extensions: Option<u32>,
     pub(crate) auto_renew: bool,
     pub(crate) fencing: bool,
+    pub(crate) blocking: bool,
     pub(crate) on_lost: Option<OnLost>,
     pub(crate) mode: Option<Mode>,
 }
@@ -74,6 +75,7 @@ impl fmt::Debug for RedlockBuilder {
             .field("ttl", &self.ttl)
             .field("fencing", &self.fencing)
             .field("auto_renew", &self.auto_renew)
+            .field("blocking", &self.blocking)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +93,7 @@ impl Default for RedlockBuilder {
             max_extensions: None,
             auto_renew: false,
             fencing: false,
+            blocking: true,
             on_lost: None,
             mode: None,
         }
@@ -242,6 +245,32 @@ impl RedlockBuilder {
     /// ```
     pub fn retry_delay(mut self, delay: Duration) -> Self {
         self.retry_delay = delay;
+        self
+    }
+
+    /// Whether [`acquire`](crate::Redlock::acquire) waits in the masters' queues (on by
+    /// default) instead of polling with jittered pauses.
+    ///
+    /// Waiting, each master sends `POTTERY.LOCK ... BLOCK ms`, parks the caller first come
+    /// first served and hands it the lock the moment the holder releases it (or it expires),
+    /// on a second connection per master so that releases and renewals on the same `Redlock`
+    /// never wait behind it. A wait lasts at most half the TTL (the lock's validity counts from
+    /// the request), then the attempt is renewed; with several masters an attempt that took
+    /// fewer than a majority releases what it took, as a polled one does. Masters given as
+    /// open connections or as a cluster are polled.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let lock = pottery::Redlock::builder()
+    ///     .name("a")
+    ///     .master("redis://127.0.0.1:6379/")
+    ///     .blocking(false)
+    ///     .build()?;
+    /// # Ok::<(), pottery::Error>(())
+    /// ```
+    pub fn blocking(mut self, on: bool) -> Self {
+        self.blocking = on;
         self
     }
 
@@ -412,6 +441,7 @@ impl RedlockBuilder {
             max_extensions: self.max_extensions,
             auto_renew: self.auto_renew,
             fencing: self.fencing,
+            blocking: self.blocking,
             on_lost: self.on_lost,
         };
         Ok((settings, with_builder_mode(self.masters, self.mode)))
@@ -432,6 +462,7 @@ pub(crate) struct Settings {
     pub(crate) max_extensions: Option<u32>,
     pub(crate) auto_renew: bool,
     pub(crate) fencing: bool,
+    pub(crate) blocking: bool,
     pub(crate) on_lost: Option<OnLost>,
 }
 
@@ -469,6 +500,21 @@ impl Settings {
             command.arg(LOCK).arg(&self.key);
         }
         command.arg(token).arg(self.ttl_ms);
+    }
+
+    /// [`write_lock`](Self::write_lock) that waits up to `wait` in the master's queue.
+    pub(crate) fn write_lock_waiting(&self, command: &mut redis::Cmd, token: &str, wait: Duration) {
+        self.write_lock(command, token);
+        let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+        command.arg("BLOCK").arg(wait_ms);
+    }
+
+    /// How long one waiting attempt may wait with `left` until the acquire deadline: at most
+    /// half the TTL, because the validity counts from the request; `None` when that is under
+    /// a millisecond (a plain attempt then).
+    pub(crate) fn wait_slice(&self, left: Duration) -> Option<Duration> {
+        let slice = left.min(self.ttl / 2);
+        (slice >= Duration::from_millis(1)).then_some(slice)
     }
 
     pub(crate) fn write_fence(&self, command: &mut redis::Cmd, token: &str, value: i64) {

@@ -6,8 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::error::Result;
 use crate::redlock::builder::Settings;
-use crate::redlock::machine::Acquired;
+use crate::redlock::machine::{Acquire, Acquired};
+use crate::transport::master::Master;
 use crate::transport::quorum::majority;
 #[cfg(doc)]
 use crate::RedlockBuilder;
@@ -119,6 +121,43 @@ impl LockInfo {
     /// ```
     pub fn ttl(&self) -> Duration {
         self.settings.ttl
+    }
+}
+
+/// A face's connections to the masters: `calls`, which every call takes turns on, and
+/// `waits`, a second set for acquisitions that wait in the masters' queues (`POTTERY.LOCK ...
+/// BLOCK`), so that a waiting acquisition never holds up a holder's release or renewal on the
+/// same `Redlock`. `waits` is `None` when a master cannot be connected to twice (given as an
+/// open connection, or a cluster): acquisitions then poll.
+pub(crate) struct Lanes<M> {
+    pub(crate) calls: M,
+    pub(crate) waits: Option<M>,
+}
+
+impl<M> Shared<Lanes<M>> {
+    /// A face's shared state over `masters`: the `calls` lane opened by `open`, and with
+    /// [`blocking`](RedlockBuilder::blocking) the `waits` lane opened by `open_waiting` on a
+    /// duplicate of every master, when each can be connected to twice.
+    pub(crate) fn with_lanes(
+        settings: Settings,
+        masters: Vec<Master>,
+        open: impl FnOnce(Vec<Master>) -> Result<M>,
+        open_waiting: impl FnOnce(Vec<Master>) -> Result<M>,
+    ) -> Result<Arc<Self>> {
+        let count = masters.len();
+        let duplicates: Option<Vec<Master>> = masters.iter().map(Master::duplicate).collect();
+        let calls = open(masters)?;
+        let waits = match duplicates {
+            Some(duplicates) if settings.blocking => Some(open_waiting(duplicates)?),
+            _ => None,
+        };
+        Ok(Self::new(settings, count, Lanes { calls, waits }))
+    }
+
+    /// An acquisition until `timeout`, waiting in the masters' queues when the caller holds
+    /// the `waits` lane (one acquisition at a time does; a clone's concurrent one polls).
+    pub(crate) fn acquiring(&self, timeout: Duration, holds_waits: bool) -> Acquire<'_> {
+        Acquire::new(&self.info.settings, self.info.count, timeout, holds_waits)
     }
 }
 

@@ -39,6 +39,8 @@ pub(crate) struct Acquire<'a> {
     masters: usize,
     /// No attempt starts at or after it (`None`: one attempt).
     deadline: Option<Instant>,
+    /// Attempts wait in the masters' queues ([`Step::Wait`]) instead of polling.
+    waits: bool,
     phase: Phase,
 }
 
@@ -63,14 +65,28 @@ enum Phase {
 }
 
 impl<'a> Acquire<'a> {
-    /// Attempts until `timeout` is over (a zero timeout makes one attempt).
-    pub(crate) fn new(settings: &'a Settings, masters: usize, timeout: Duration) -> Self {
+    /// Attempts until `timeout` is over (a zero timeout makes one attempt); `waits`: each
+    /// attempt waits in the masters' queues for a slice of the time left (the driver has the
+    /// connections for it).
+    pub(crate) fn new(
+        settings: &'a Settings,
+        masters: usize,
+        timeout: Duration,
+        waits: bool,
+    ) -> Self {
         Self {
             settings,
             masters,
             deadline: Instant::now().checked_add(timeout),
+            waits: waits && settings.blocking,
             phase: Phase::Start,
         }
+    }
+
+    /// How long the next attempt waits in the masters' queues, if it does.
+    fn wait_slice(&self, start: Instant) -> Option<Duration> {
+        let left = self.deadline?.checked_duration_since(start)?;
+        self.waits.then(|| self.settings.wait_slice(left)).flatten()
     }
 
     /// After the lock round (and the fence round): the guard, or a release of what was taken,
@@ -131,7 +147,12 @@ impl<'a> Acquire<'a> {
     /// After a failed attempt: a pause before the next, or the end at the deadline. `None`:
     /// the next attempt starts at once.
     fn retry(&mut self, refusal: Refusal) -> Option<Step<Result<Option<Acquired>>>> {
-        let pause = self.settings.jitter();
+        // A waiting attempt that was refused waited already: the next one queues again at
+        // once. Unreachable masters still get the jitter, not a busy loop.
+        let pause = match refusal {
+            Refusal::Held if self.waits => Duration::ZERO,
+            _ => self.settings.jitter(),
+        };
         let next = Instant::now().checked_add(pause);
         if next
             .zip(self.deadline)
@@ -154,14 +175,25 @@ impl Machine for Acquire<'_> {
         loop {
             let step = match std::mem::replace(&mut self.phase, Phase::Start) {
                 Phase::Start => {
+                    // A new token per attempt: a waiting request of a released one is refused.
                     let token = uuid4();
-                    settings.write_lock(command, &token);
+                    let start = Instant::now();
+                    let step = match self.wait_slice(start) {
+                        Some(wait) => {
+                            settings.write_lock_waiting(command, &token, wait);
+                            Step::Wait(Reach::Decided, wait)
+                        }
+                        None => {
+                            settings.write_lock(command, &token);
+                            Step::Round(Reach::Decided)
+                        }
+                    };
                     self.phase = Phase::Locking {
                         token,
-                        start: Instant::now(),
+                        start,
                         round: Round::acquire(settings, self.masters),
                     };
-                    Some(Step::Round(Reach::Decided))
+                    Some(step)
                 }
                 Phase::Locking {
                     token,
@@ -367,7 +399,7 @@ mod tests {
     #[test]
     fn an_acquisition_locks_then_fences_then_hands_out_the_guard() {
         let settings = settings(true);
-        let mut machine = Acquire::new(&settings, 3, Duration::from_secs(1));
+        let mut machine = Acquire::new(&settings, 3, Duration::from_secs(1), false);
         let mut command = redis::Cmd::new();
         assert!(matches!(
             machine.step(&mut command),
@@ -396,7 +428,7 @@ mod tests {
     #[test]
     fn a_failed_attempt_releases_what_it_took_and_gives_up_at_the_deadline() {
         let settings = settings(false);
-        let mut machine = Acquire::new(&settings, 3, Duration::ZERO);
+        let mut machine = Acquire::new(&settings, 3, Duration::ZERO, false);
         let mut command = redis::Cmd::new();
         let _ = machine.step(&mut command);
         let _ = machine.record(Ok(Value::Int(1)));
@@ -411,6 +443,33 @@ mod tests {
         let _ = machine.record(Ok(Value::Int(1)));
         command.clear();
         assert!(matches!(machine.step(&mut command), Step::Done(Ok(None))));
+    }
+
+    #[test]
+    fn a_waiting_acquisition_blocks_for_a_slice_then_queues_again_at_once() {
+        let settings = settings(false);
+        let mut machine = Acquire::new(&settings, 1, Duration::from_secs(60), true);
+        let mut command = redis::Cmd::new();
+        let Step::Wait(Reach::Decided, wait) = machine.step(&mut command) else {
+            panic!("a waiting round");
+        };
+        // At most half the TTL (10 s by default), so the validity stays useful.
+        assert_eq!(wait, Duration::from_secs(5));
+        let written = args(&command);
+        assert_eq!(written[0], b"POTTERY.LOCK");
+        assert_eq!(&written[4..], [b"BLOCK".to_vec(), b"5000".to_vec()]);
+        // Refused at the end of its wait: the next attempt waits again, without a pause.
+        assert!(machine.record(Ok(Value::Int(0))).is_break());
+        command.clear();
+        assert!(matches!(
+            machine.step(&mut command),
+            Step::Wait(Reach::Decided, _)
+        ));
+        // A single attempt (no time to wait) never blocks.
+        let mut once = Acquire::new(&settings, 1, Duration::ZERO, true);
+        command.clear();
+        assert!(matches!(once.step(&mut command), Step::Round(_)));
+        assert_eq!(args(&command).len(), 4);
     }
 
     #[test]

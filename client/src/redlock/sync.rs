@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::redlock::builder::{RedlockBuilder, Settings};
-use crate::redlock::info::{self, guard_face, lock_face, Hold, Validity, ValidityCell};
-use crate::redlock::machine::{self, Acquire, Acquired};
+use crate::redlock::info::{self, guard_face, lock_face, Hold, Lanes, Validity, ValidityCell};
+use crate::redlock::machine::{self, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::connector::lock;
 use crate::transport::master::Master;
@@ -68,11 +68,11 @@ pub struct Redlock {
 }
 
 /// The lock's info and this face's masters.
-type Shared = info::Shared<Mutex<SyncMasters>>;
+type Shared = info::Shared<Lanes<Mutex<SyncMasters>>>;
 
 impl Shared {
     fn run<M: Machine>(&self, machine: M) -> M::Output {
-        SyncMasters::run(&self.masters, machine)
+        SyncMasters::run(&self.masters.calls, machine)
     }
 
     fn release(&self, token: &str) -> Result<()> {
@@ -99,8 +99,9 @@ impl Redlock {
     }
 
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
-        let masters = SyncMasters::new(masters, settings.master_timeout)?;
-        let shared = Shared::new(settings, masters.len(), Mutex::new(masters));
+        let timeout = settings.master_timeout;
+        let open = move |masters| SyncMasters::new(masters, timeout).map(Mutex::new);
+        let shared = Shared::with_lanes(settings, masters, open, open)?;
         Ok(Self { shared })
     }
 
@@ -156,11 +157,20 @@ impl Redlock {
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
         let shared = &self.shared;
-        let acquired = shared.run(Acquire::new(
-            &shared.info.settings,
-            shared.info.count,
-            timeout,
-        ))?;
+        let mut waits = shared
+            .masters
+            .waits
+            .as_ref()
+            .and_then(|waits| waits.try_lock().ok());
+        // Waiting needs the module on every master: a master not asked yet is asked first
+        // (with a read of the holder, once per connection).
+        if waits.is_some() && lock(&shared.masters.calls).must_ask_for_module() {
+            let _ = self.holder();
+        }
+        let waiting = waits.is_some() && lock(&shared.masters.calls).knows_module();
+        let acquire = shared.acquiring(timeout, waiting);
+        let acquired =
+            SyncMasters::run_waiting(&shared.masters.calls, waits.as_deref_mut(), acquire)?;
         Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))
     }
 

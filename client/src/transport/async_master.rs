@@ -50,6 +50,9 @@ pub(crate) struct AsyncMaster {
     backoff: Backoff,
     /// Whether the module's commands or their scripts are sent.
     mode: MasterMode,
+    /// The redis crate's connections time replies out after the per-master timeout, unless
+    /// this connection serves rounds that wait in the master (which bound the wait instead).
+    bounded_replies: bool,
 }
 
 /// A round's command, and for a module command its script by hash and whole when some master
@@ -116,11 +119,37 @@ impl AsyncMaster {
             connecting: None,
             backoff: Backoff::default(),
             mode,
+            bounded_replies: true,
         })
+    }
+
+    /// This slot for rounds that wait in the master: no response timeout of the redis crate's
+    /// below the round's own bound.
+    pub(crate) fn unbounded_replies(mut self) -> Self {
+        self.bounded_replies = false;
+        self
+    }
+
+    /// Closes the connection (reopened on the next request): an earlier request on it may
+    /// still wait in the master's queue, and one sent behind it would run only once it ends.
+    pub(crate) fn reopen_next(&mut self) {
+        if self.reopen.is_some() {
+            self.connection = None;
+        }
     }
 
     pub(crate) fn index(&self) -> usize {
         self.id.index
+    }
+
+    /// Whether this master has not found out yet whether it has the module (in `Auto`, once
+    /// per connection: a master to be reconnected asks again).
+    pub(crate) fn must_ask_for_module(&self) -> bool {
+        match self.mode.encoding() {
+            Encoding::Probe => true,
+            Encoding::Module => self.connection.is_none() && self.mode.may_send_scripts(false),
+            Encoding::Script | Encoding::Whole => false,
+        }
     }
 
     /// Whether this round's request may go to this master as a script (so the round makes
@@ -235,7 +264,7 @@ impl AsyncMaster {
                     // redis 1.x times replies out after 500 ms unless told otherwise.
                     let config = AsyncConnectionConfig::new()
                         .set_connection_timeout(Some(timeout))
-                        .set_response_timeout(Some(timeout));
+                        .set_response_timeout(self.bounded_replies.then_some(timeout));
                     Box::pin(async move {
                         client
                             .get_multiplexed_async_connection_with_config(&config)

@@ -20,6 +20,9 @@ pub(crate) struct AsyncMasters {
     masters: Vec<AsyncMaster>,
     timeout: Duration,
     command: redis::Cmd,
+    /// Masters whose last waiting request went unanswered (it may still wait in them): their
+    /// connection is reopened before the next one.
+    outstanding: Vec<bool>,
 }
 
 impl AsyncMasters {
@@ -27,6 +30,7 @@ impl AsyncMasters {
     pub(crate) fn new(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
         let masters = resolve(masters, |master, index| master.into_async(index, timeout))?;
         Ok(Self {
+            outstanding: vec![false; masters.len()],
             masters,
             timeout,
             command: redis::Cmd::new(),
@@ -35,7 +39,35 @@ impl AsyncMasters {
 
     /// Drives `machine` to its end: the async loop. The masters are locked for one round at a
     /// time, so that clones sharing them (a guard's renewal task) take turns between rounds.
-    pub(crate) async fn run<M: Machine>(masters: &Mutex<Self>, mut machine: M) -> M::Output {
+    pub(crate) async fn run<M: Machine>(masters: &Mutex<Self>, machine: M) -> M::Output {
+        Self::run_waiting(masters, None, machine).await
+    }
+
+    /// A second set of connections for rounds that wait in the masters (see
+    /// [`run_waiting`](Self::run_waiting)): their replies may take longer than the per-master
+    /// timeout, which the round bounds instead.
+    pub(crate) fn new_waiting(masters: Vec<Master>, timeout: Duration) -> Result<Self> {
+        let masters = resolve(masters, |master, index| {
+            master
+                .into_async(index, timeout)
+                .map(AsyncMaster::unbounded_replies)
+        })?;
+        Ok(Self {
+            outstanding: vec![false; masters.len()],
+            masters,
+            timeout,
+            command: redis::Cmd::new(),
+        })
+    }
+
+    /// [`run`](Self::run), with `waits` (the second connections, held by the caller for the
+    /// whole call) for the rounds that wait in the masters ([`Step::Wait`]): `masters` is not
+    /// locked while they wait, so releases and renewals go on.
+    pub(crate) async fn run_waiting<M: Machine>(
+        masters: &Mutex<Self>,
+        mut waits: Option<&mut Self>,
+        mut machine: M,
+    ) -> M::Output {
         loop {
             let mut guard = masters.lock().await;
             let this = &mut *guard;
@@ -45,7 +77,28 @@ impl AsyncMasters {
                     let scripts = this.masters.iter().any(AsyncMaster::may_send_scripts);
                     let request = Request::new(&this.command, scripts);
                     let record = |_, reply| machine.record(reply);
-                    round(&mut this.masters, this.timeout, &request, reach, record).await;
+                    let _ = round(&mut this.masters, this.timeout, &request, reach, record).await;
+                }
+                Step::Wait(reach, wait) => {
+                    let record = |_, reply| machine.record(reply);
+                    let timeout = this.timeout + wait;
+                    // Only rounds on masters known to have the module wait (see
+                    // `AsyncMasters::knows_module`): the module command, never its script.
+                    let command = std::mem::take(&mut this.command);
+                    match waits.as_deref_mut() {
+                        Some(lane) => {
+                            drop(guard);
+                            let request = Request::new(&command, false);
+                            lane.wait_round(timeout, &request, reach, record).await;
+                        }
+                        // No second connections: wait on the shared ones, holding them.
+                        None => {
+                            let request = Request::new(&command, false);
+                            this.wait_round(timeout, &request, reach, record).await;
+                            drop(request);
+                            this.command = command;
+                        }
+                    }
                 }
                 Step::Sleep(pause) => {
                     drop(guard);
@@ -56,8 +109,37 @@ impl AsyncMasters {
         }
     }
 
+    /// A round that may wait in the masters: connections with an unanswered waiting request
+    /// are reopened first, and those left unanswered now are noted.
+    async fn wait_round(
+        &mut self,
+        timeout: Duration,
+        request: &Request<'_>,
+        reach: Reach,
+        on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
+    ) {
+        for (master, outstanding) in self.masters.iter_mut().zip(&self.outstanding) {
+            if *outstanding {
+                master.reopen_next();
+            }
+        }
+        let replied = round(&mut self.masters, timeout, request, reach, on_reply).await;
+        self.outstanding = replied.into_iter().map(|replied| !replied).collect();
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.masters.len()
+    }
+
+    /// Whether every master is known to have the module, so that a round may wait in them
+    /// (`POTTERY.LOCK ... BLOCK` has no script form).
+    pub(crate) fn knows_module(&self) -> bool {
+        !self.masters.iter().any(AsyncMaster::may_send_scripts)
+    }
+
+    /// Whether some master has not found out yet whether it has the module.
+    pub(crate) fn must_ask_for_module(&self) -> bool {
+        self.masters.iter().any(AsyncMaster::must_ask_for_module)
     }
 }
 
@@ -72,23 +154,29 @@ async fn round(
     request: &Request<'_>,
     reach: Reach,
     mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
-) {
+) -> Vec<bool> {
     let round_end = tokio::time::Instant::now() + timeout;
+    let mut replied = vec![false; masters.len()];
     if let [master] = masters {
         // One master: nothing to wait for together.
         let reply = master.request(request, round_end).await;
         let _ = on_reply(master.index(), reply);
-        return;
+        replied[0] = true;
+        return replied;
     }
     let mut replies: FuturesUnordered<_> = masters
         .iter_mut()
         .map(|master| async move { (master.index(), master.request(request, round_end).await) })
         .collect();
     while let Some((index, reply)) = replies.next().await {
+        if let Some(done) = replied.get_mut(index) {
+            *done = true;
+        }
         if on_reply(index, reply).is_break() && reach == Reach::Decided {
             break;
         }
     }
+    replied
 }
 
 #[cfg(test)]

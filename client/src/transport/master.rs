@@ -260,6 +260,22 @@ impl Master {
         })
     }
 
+    /// Another master for the same server, to open a second connection to it: `None` for an
+    /// open connection (which cannot be opened twice) and for a cluster (whose connection
+    /// cannot wait longer than its response timeout).
+    pub(crate) fn duplicate(&self) -> Option<Master> {
+        let source = match &self.source {
+            Source::Url(url) => Source::Url(url.clone()),
+            Source::Info(info) => Source::Info(info.clone()),
+            Source::Client(client) => Source::Client(client.clone()),
+            _ => return None,
+        };
+        Some(Self {
+            source,
+            mode: self.mode,
+        })
+    }
+
     /// Turns the specification into the sync connection slot of master number `index`.
     pub(crate) fn into_sync(self, index: usize, timeout: Duration) -> Result<SyncMaster> {
         let mode = MasterMode::new(self.mode);

@@ -120,6 +120,15 @@ pub(crate) enum Step<T> {
     /// Send the command the machine just wrote to every master (a round, each master within
     /// the per-master timeout) and hand every reply to [`Machine::record`]; then ask again.
     Round(Reach),
+    /// A round whose command may wait in the masters (`POTTERY.LOCK ... BLOCK`) up to this
+    /// long: each master has the per-master timeout plus the wait to reply, on the face's
+    /// second set of connections ([`Lanes::waits`](crate::redlock::info::Lanes)). A request
+    /// still waiting once the outcome is decided is answered by the caller's release, which
+    /// names its token.
+    Wait(
+        #[cfg_attr(not(feature = "tokio"), allow(dead_code))] Reach,
+        Duration,
+    ),
     /// Pause this long (never zero), then ask again.
     Sleep(Duration),
     /// The call's result.

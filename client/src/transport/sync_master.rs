@@ -196,6 +196,16 @@ impl SyncMaster {
         self.link.is_some()
     }
 
+    /// Whether this master has not found out yet whether it has the module (in `Auto`, once
+    /// per connection: a master to be reconnected asks again).
+    pub(crate) fn must_ask_for_module(&self) -> bool {
+        match self.mode.encoding() {
+            Encoding::Probe => true,
+            Encoding::Module => self.link.is_none() && self.mode.may_send_scripts(false),
+            Encoding::Script | Encoding::Whole => false,
+        }
+    }
+
     /// Whether this round's request may go to this master as a script (so the round packs
     /// the script forms).
     pub(crate) fn may_send_scripts(&self) -> bool {
@@ -246,6 +256,18 @@ impl SyncMaster {
             1
         } else {
             2
+        }
+    }
+
+    /// Before a request that may wait in the master: closes the connection if an earlier
+    /// request on it is still unanswered (it may be waiting in the master's queue, and a new
+    /// one written behind it would run only once it ends, maybe after the caller's release).
+    /// The master drops a closed client's waits and unread requests; reopened on the send.
+    pub(crate) fn drop_if_outstanding(&mut self) {
+        if self.unread > 0 {
+            self.link = None;
+            self.unread = 0;
+            self.awaiting = false;
         }
     }
 

@@ -48,7 +48,18 @@ impl SyncMasters {
     /// Drives `machine` to its end: the sync loop. The masters are locked for one round at a
     /// time, so that clones sharing them (a guard's renewal thread) take turns between rounds
     /// and never wait out a pause.
-    pub(crate) fn run<M: Machine>(masters: &Mutex<Self>, mut machine: M) -> M::Output {
+    pub(crate) fn run<M: Machine>(masters: &Mutex<Self>, machine: M) -> M::Output {
+        Self::run_waiting(masters, None, machine)
+    }
+
+    /// [`run`](Self::run), with `waits` (the second connections, held by the caller for the
+    /// whole call) for the rounds that wait in the masters ([`Step::Wait`]): `masters` is not
+    /// locked while they wait, so releases and renewals go on.
+    pub(crate) fn run_waiting<M: Machine>(
+        masters: &Mutex<Self>,
+        mut waits: Option<&mut Self>,
+        mut machine: M,
+    ) -> M::Output {
         loop {
             let mut guard = lock(masters);
             let this = &mut *guard;
@@ -62,11 +73,34 @@ impl SyncMasters {
                     // so (it may be `NOSCRIPT`, to be sent again whole): a round that must
                     // reach every master then reads every reply, as the async driver does.
                     let read_all = reach == Reach::Everyone && scripts && request.is_scripted();
-                    this.round(&request, |_, reply| match machine.record(reply) {
-                        ControlFlow::Break(()) if read_all => ControlFlow::Continue(()),
-                        flow => flow,
+                    this.round(&request, Duration::ZERO, |_, reply| {
+                        match machine.record(reply) {
+                            ControlFlow::Break(()) if read_all => ControlFlow::Continue(()),
+                            flow => flow,
+                        }
                     });
                     this.request = request;
+                }
+                Step::Wait(_, wait) => {
+                    let record = |_, reply| machine.record(reply);
+                    // Only rounds on masters known to have the module wait (see
+                    // `SyncMasters::knows_module`): the module command, never its script.
+                    match waits.as_deref_mut() {
+                        Some(lane) => {
+                            let mut request = std::mem::take(&mut lane.request);
+                            request.pack(&this.command, false);
+                            drop(guard);
+                            lane.round(&request, wait, record);
+                            lane.request = request;
+                        }
+                        // No second connections: wait on the shared ones, holding them.
+                        None => {
+                            let mut request = std::mem::take(&mut this.request);
+                            request.pack(&this.command, false);
+                            this.round(&request, wait, record);
+                            this.request = request;
+                        }
+                    }
                 }
                 Step::Sleep(pause) => {
                     drop(guard);
@@ -81,16 +115,36 @@ impl SyncMasters {
         self.masters.len()
     }
 
+    /// Whether every master is known to have the module, so that a round may wait in them
+    /// (`POTTERY.LOCK ... BLOCK` has no script form).
+    pub(crate) fn knows_module(&self) -> bool {
+        !self.masters.iter().any(SyncMaster::may_send_scripts)
+    }
+
+    /// Whether some master has not found out yet whether it has the module.
+    pub(crate) fn must_ask_for_module(&self) -> bool {
+        self.masters.iter().any(SyncMaster::must_ask_for_module)
+    }
+
     /// Sends `request` to every master (each in its encoding) and hands each master's reply,
     /// in the module command's shape, to `on_reply(master index, reply)` until it returns
-    /// `Break`. Waits at most the per-master timeout for replies (a master that must be
-    /// reconnected first shares that time).
+    /// `Break`. Waits at most the per-master timeout plus `wait` (how long the command may wait
+    /// in a master) for replies (a master that must be reconnected first shares that time). A
+    /// request still waiting in a master when the round ends stays there until the caller's
+    /// release (`POTTERY.UNLOCK` with its token) answers it; the next waiting round closes such
+    /// a connection first (see [`SyncMaster::drop_if_outstanding`]).
     pub(crate) fn round(
         &mut self,
         request: &Request,
+        wait: Duration,
         mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
     ) {
-        let round_end = Instant::now() + self.timeout;
+        if !wait.is_zero() {
+            for master in &mut self.masters {
+                master.drop_if_outstanding();
+            }
+        }
+        let round_end = Instant::now() + self.timeout + wait;
         let _ = self.send_and_receive(request, round_end, &mut on_reply);
         for master in &mut self.masters {
             master.in_round = false;
@@ -268,18 +322,26 @@ mod tests {
             panic!("valid urls");
         };
         let mut seen = Vec::new();
-        masters.round(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), |index, reply| {
-            seen.push((index, reply.is_err()));
-            ControlFlow::Continue(())
-        });
+        masters.round(
+            &Request::plain(b"*1\r\n$4\r\nPING\r\n"),
+            Duration::ZERO,
+            |index, reply| {
+                seen.push((index, reply.is_err()));
+                ControlFlow::Continue(())
+            },
+        );
         assert_eq!(seen, [(0, true), (1, true), (2, true)]);
 
         // A callback that stops early is not called again in that round.
         let mut calls = 0;
-        masters.round(&Request::plain(b"*1\r\n$4\r\nPING\r\n"), |_, _| {
-            calls += 1;
-            ControlFlow::Break(())
-        });
+        masters.round(
+            &Request::plain(b"*1\r\n$4\r\nPING\r\n"),
+            Duration::ZERO,
+            |_, _| {
+                calls += 1;
+                ControlFlow::Break(())
+            },
+        );
         assert_eq!(calls, 1);
     }
 }

@@ -201,33 +201,35 @@ const RELEASED_KEY: &[KeySpec] = &[KeySpec {
     flags: &[KeyFlag::ReadWrite, KeyFlag::Access, KeyFlag::Delete],
 }];
 
-/// `POTTERY.LOCK key token ttl_ms`.
+/// `POTTERY.LOCK key token ttl_ms [BLOCK ms]`.
 pub const LOCK: CommandSpec = CommandSpec {
     name: "pottery.lock",
-    flags: "write deny-oom fast",
+    flags: "write deny-oom fast blocking",
     key_specs: LOCK_KEY,
     args: &[
         Arg::key("key", 0),
         Arg::string("token"),
         Arg::integer("ttl_ms"),
+        Arg::integer("ms").token("BLOCK").optional(),
     ],
-    summary: "Sets key to token with a TTL if absent, or resets the TTL if it holds token already; replies 1 acquired, 0 held by another.",
+    summary: "Sets key to token with a TTL if absent, or resets the TTL if it holds token already; replies 1 acquired, 0 held by another. BLOCK ms waits up to ms (0: no limit) in the key's first-come-first-served queue, replying 0 at the timeout.",
     complexity: "O(1)",
     since: SINCE,
 };
 
-/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms`.
+/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms [BLOCK ms]`.
 pub const LOCK_FENCED: CommandSpec = CommandSpec {
     name: "pottery.lock.fenced",
-    flags: "write deny-oom fast",
+    flags: "write deny-oom fast blocking",
     key_specs: LOCK_AND_FENCE_KEYS,
     args: &[
         Arg::key("key", 0),
         Arg::key("fencekey", 1),
         Arg::string("token"),
         Arg::integer("ttl_ms"),
+        Arg::integer("ms").token("BLOCK").optional(),
     ],
-    summary: "As POTTERY.LOCK, and a new acquisition increments the counter at fencekey; replies the counter when held by token, 0 when held by another.",
+    summary: "As POTTERY.LOCK (BLOCK included), and a new acquisition increments the counter at fencekey; replies the counter when held by token, 0 when held by another.",
     complexity: "O(1)",
     since: SINCE,
 };
@@ -254,7 +256,7 @@ pub const UNLOCK: CommandSpec = CommandSpec {
     flags: "write fast",
     key_specs: RELEASED_KEY,
     args: &[Arg::key("key", 0), Arg::string("token")],
-    summary: "Deletes key if it holds token; replies 1 deleted, 0 not held by token.",
+    summary: "Deletes key if it holds token (a BLOCK waiter of token on key is answered 0 and leaves); replies 1 deleted, 0 not held by token.",
     complexity: "O(1)",
     since: SINCE,
 };
@@ -564,8 +566,9 @@ mod tests {
         assert_eq!(BF_SCANDUMP.arity(), 3);
         assert_eq!(BF_LOADCHUNK.arity(), 4);
         assert_eq!(HLL_CONTAINS.arity(), -3);
-        assert_eq!(LOCK.arity(), 4);
-        assert_eq!(LOCK_FENCED.arity(), 5);
+        // An optional BLOCK ms may follow.
+        assert_eq!(LOCK.arity(), -4);
+        assert_eq!(LOCK_FENCED.arity(), -5);
         assert_eq!(LOCK_FENCE.arity(), 5);
         assert_eq!(UNLOCK.arity(), 3);
         assert_eq!(EXTEND.arity(), 4);

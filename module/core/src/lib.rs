@@ -16,6 +16,7 @@
 //!   expiring holders of [`holders`].
 //! - [`nextid`] is the per-master logic of the distributed NextID protocol.
 //! - [`throttle`] is the GCRA rate limiter of `POTTERY.THROTTLE` (redis-cell's semantics).
+//! - [`waiters`] is the per-key FIFO of clients parked by blocking commands.
 //! - [`list`] is Python `list`/`deque` semantics (indexes, slices, rotation, maxlen) over any
 //!   list store.
 
@@ -36,5 +37,6 @@ pub mod rwlock;
 pub mod semaphore;
 pub mod spec;
 pub mod throttle;
+pub mod waiters;
 
 pub use error::CommandError;

@@ -32,6 +32,32 @@ pub fn ttl_ms(raw: &[u8], command: &'static str) -> Result<i64, CommandError> {
     }
 }
 
+/// Parses the `BLOCK ms` of a blocking lock command: how long to wait in the key's queue,
+/// 0 for as long as it takes (Redis's convention for `BLPOP` and `XREAD BLOCK`), at most
+/// [`MAX_TTL_MS`] like a TTL. The errors are Redis's own texts for a bad blocking timeout.
+///
+/// ```
+/// use pottery_core::lock::block_ms;
+/// assert_eq!(block_ms(b"0"), Ok(0));
+/// assert_eq!(block_ms(b"-1").unwrap_err().to_string(), "ERR timeout is negative");
+/// assert_eq!(
+///     block_ms(b"1.5").unwrap_err().to_string(),
+///     "ERR timeout is not an integer or out of range"
+/// );
+/// ```
+pub fn block_ms(raw: &[u8]) -> Result<i64, CommandError> {
+    let timeout = parse_i64(raw).ok_or(CommandError::Reply(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if timeout < 0 {
+        Err(CommandError::Reply("ERR timeout is negative"))
+    } else if timeout > MAX_TTL_MS {
+        Err(CommandError::Reply("ERR timeout is out of range"))
+    } else {
+        Ok(timeout)
+    }
+}
+
 /// Checks that a token is not empty (an empty token could never be told apart from "no
 /// holder" by clients that read the value).
 ///

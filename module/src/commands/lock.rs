@@ -4,17 +4,23 @@
 //! Every write replicates its effect with an absolute expiry (`SET key token PXAT <ms>`,
 //! `PEXPIREAT key <ms>`), computed once from the master's clock, so a replica or an AOF reload
 //! expires the lock at the same instant as the master instead of a full TTL after replaying.
+//!
+//! `LOCK ... BLOCK ms` parks a refused caller in the key's first-come-first-served queue
+//! (`host::waiters`); `UNLOCK`, an expiry or a deletion hands the lock to the oldest waiter,
+//! written and replicated (`SET key token PXAT <ms>`) in that same step, so nobody slips in.
 
 use super::Request;
 use crate::host::stats;
+use crate::host::waiters::{self, Claim, Claimed};
 use crate::host::write::{commit, touch, Effect, Propagation};
 use crate::keys::counter_key::CounterKey;
-use crate::keys::lock_key::{expiry_after, LockKey};
+use crate::keys::lock_key::{expiry_after, now_ms, LockKey};
+use pottery_core::args::Args;
 use pottery_core::catalog::{EXTEND, FENCE_CHECK, LOCK, LOCK_FENCE, LOCK_FENCED, UNLOCK};
 use pottery_core::integer::{format_i64, MAX_I64_DIGITS};
 use pottery_core::lock::{
-    distinct_fence_key, fence, fence_after_lock, fence_check, lock as decide_lock, ms_left,
-    token as checked_token, ttl_ms, Fence, FenceCheck, Lock,
+    block_ms, distinct_fence_key, fence, fence_after_lock, fence_check, lock as decide_lock,
+    ms_left, token as checked_token, ttl_ms, Fence, FenceCheck, Lock,
 };
 use pottery_core::CommandError;
 use redis_module::{Context, NotifyEvent, RedisString, RedisValue};
@@ -90,65 +96,186 @@ fn commit_lock(
     }
 }
 
-/// `POTTERY.LOCK key token ttl_ms`: `1` acquired or refreshed, `0` held by another token.
+/// One acquisition attempt's outcome.
+enum Attempt {
+    /// Held by the caller now (new or refreshed): the command's reply, `1` for `LOCK`, the
+    /// fence counter for `LOCK.FENCED`.
+    Granted(i64),
+    /// Held by another token, until this absolute time if it has a TTL.
+    Held { expires_at: Option<i64> },
+}
+
+/// Takes or refreshes the lock at `name` for `token`, with the fence counter at `fence_name`
+/// when there is one; announces it as `event`. Shared by the commands and by their parked
+/// waiters ([`LockClaim`]), so a grant after a wait writes and replicates exactly what an
+/// immediate one does.
+fn attempt(
+    ctx: &Context,
+    name: &RedisString,
+    fence_name: Option<&RedisString>,
+    token: &[u8],
+    ttl: i64,
+    event: &str,
+) -> Result<Attempt, CommandError> {
+    let key = LockKey::open_writable(ctx, name)?;
+    let counter_key = fence_name
+        .map(|fence| CounterKey::open(ctx, fence))
+        .transpose()?;
+    // Read (and so validate) the counter before writing anything: an error leaves both keys
+    // untouched.
+    let counter = match &counter_key {
+        Some(counter_key) => counter_key.get()?,
+        None => None,
+    };
+    let decision = decide_lock(key.holder()?.as_deref(), token);
+    let new_counter = match counter_key {
+        Some(_) => fence_after_lock(decision, counter)?,
+        None => None,
+    };
+    if decision == Lock::Refuse {
+        let expires_at = match key.remaining_ms()? {
+            Some(left) => Some(now_ms()?.saturating_add(left)),
+            None => None,
+        };
+        return Ok(Attempt::Held { expires_at });
+    }
+    stats::LOCKS_GRANTED.increment();
+    let expires_at = expiry_after(ttl)?;
+    take_or_refresh(ctx, &key, decision, token, expires_at)?;
+    if let (Some(counter_key), Some(value)) = (&counter_key, new_counter) {
+        counter_key.set(value)?;
+    }
+    let fenced = fence_name.zip(new_counter);
+    commit_lock(ctx, name, decision, token, expires_at, event, fenced);
+    Ok(Attempt::Granted(match fence_name {
+        None => 1,
+        Some(_) => new_counter.or(counter).unwrap_or(0),
+    }))
+}
+
+/// The optional `BLOCK ms` after the TTL: how long to wait in the key's queue.
+fn block_option(parsed: &mut Args<'_, RedisString>) -> Result<Option<i64>, CommandError> {
+    if parsed.eat_keyword("BLOCK") {
+        Ok(Some(block_ms(parsed.next_bytes()?)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// A client parked by `LOCK ... BLOCK` (or `LOCK.FENCED ... BLOCK`): its attempt, retried
+/// when the lock is released, expires or is deleted. The timeout reply is `0`, the same as
+/// "held by another", so a client reads both forms alike.
+struct LockClaim {
+    name: Vec<u8>,
+    fence_name: Option<Vec<u8>>,
+    token: Vec<u8>,
+    ttl: i64,
+    event: &'static str,
+}
+
+impl Claim for LockClaim {
+    fn try_claim(&self, ctx: &Context) -> Result<Claimed, CommandError> {
+        // Not `ctx.create_string`: it goes through a C string and would panic on a NUL byte.
+        let name = RedisString::create_from_slice(ctx.ctx, &self.name);
+        let fence_name = self
+            .fence_name
+            .as_ref()
+            .map(|fence| RedisString::create_from_slice(ctx.ctx, fence));
+        let attempt = attempt(
+            ctx,
+            &name,
+            fence_name.as_ref(),
+            &self.token,
+            self.ttl,
+            self.event,
+        )?;
+        Ok(match attempt {
+            Attempt::Granted(reply) => Claimed::Granted(RedisValue::Integer(reply)),
+            Attempt::Held { expires_at } => Claimed::Busy {
+                retry_at: expires_at,
+            },
+        })
+    }
+
+    fn refused(&self) -> RedisValue {
+        stats::LOCKS_REFUSED.increment();
+        RedisValue::Integer(0)
+    }
+
+    fn is_owned_by(&self, owner: &[u8]) -> bool {
+        self.token == owner
+    }
+}
+
+/// Both lock commands after parsing: earlier waiters first, then the caller's attempt, then
+/// (if refused and asked to) the caller's wait in the key's queue.
+fn acquire(
+    ctx: &Context,
+    name: &RedisString,
+    fence_name: Option<&RedisString>,
+    token: &[u8],
+    ttl: i64,
+    block: Option<i64>,
+    event: &'static str,
+) -> Result<RedisValue, CommandError> {
+    // A waiting request of a token released lately came late (the client gave up on it):
+    // it must not take the lock.
+    if block.is_some() && waiters::was_released(ctx, name, token) {
+        stats::LOCKS_REFUSED.increment();
+        return Ok(RedisValue::Integer(0));
+    }
+    // A lock that expired or was deleted while clients waited is theirs, not the caller's.
+    waiters::serve(ctx, name);
+    match attempt(ctx, name, fence_name, token, ttl, event)? {
+        Attempt::Granted(reply) => Ok(RedisValue::Integer(reply)),
+        Attempt::Held { expires_at } => {
+            let claim = LockClaim {
+                name: name.as_slice().to_vec(),
+                fence_name: fence_name.map(|fence| fence.as_slice().to_vec()),
+                token: token.to_vec(),
+                ttl,
+                event,
+            };
+            match block {
+                None => Ok(claim.refused()),
+                Some(timeout) => waiters::park(ctx, name, timeout, expires_at, Box::new(claim)),
+            }
+        }
+    }
+}
+
+/// `POTTERY.LOCK key token ttl_ms [BLOCK ms]`: `1` acquired or refreshed, `0` held by another
+/// token (after waiting up to `ms` in the key's queue with `BLOCK`; 0 waits without limit).
 pub fn lock(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     let ttl = ttl_ms(parsed.next_bytes()?, LOCK.name)?;
+    let block = block_option(&mut parsed)?;
     parsed.finish()?;
-
-    let key = LockKey::open_writable(ctx, name)?;
-    let decision = decide_lock(key.holder()?.as_deref(), token);
-    if decision == Lock::Refuse {
-        stats::LOCKS_REFUSED.increment();
-        return Ok(RedisValue::Integer(0));
-    }
-    stats::LOCKS_GRANTED.increment();
-    let expires_at = expiry_after(ttl)?;
-    take_or_refresh(ctx, &key, decision, token, expires_at)?;
-    commit_lock(ctx, name, decision, token, expires_at, LOCK.name, None);
-    Ok(RedisValue::Integer(1))
+    acquire(ctx, name, None, token, ttl, block, LOCK.name)
 }
 
-/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms`: the fence counter when held by `token`
-/// (incremented on a new acquisition), `0` when held by another token.
+/// `POTTERY.LOCK.FENCED key fencekey token ttl_ms [BLOCK ms]`: the fence counter when held by
+/// `token` (incremented on a new acquisition), `0` when held by another token.
 pub fn lock_fenced(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let fence_name = request.key(1)?;
     let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     let ttl = ttl_ms(parsed.next_bytes()?, LOCK_FENCED.name)?;
+    let block = block_option(&mut parsed)?;
     parsed.finish()?;
     distinct_fence_key(name.as_slice(), fence_name.as_slice())?;
-
-    let key = LockKey::open_writable(ctx, name)?;
-    let counter_key = CounterKey::open(ctx, fence_name)?;
-    // Read (and so validate) the counter before writing anything: an error leaves both keys
-    // untouched.
-    let counter = counter_key.get()?;
-    let decision = decide_lock(key.holder()?.as_deref(), token);
-    let new_counter = fence_after_lock(decision, counter)?;
-    if decision == Lock::Refuse {
-        stats::LOCKS_REFUSED.increment();
-        return Ok(RedisValue::Integer(0));
-    }
-    stats::LOCKS_GRANTED.increment();
-    let expires_at = expiry_after(ttl)?;
-    take_or_refresh(ctx, &key, decision, token, expires_at)?;
-    if let Some(value) = new_counter {
-        counter_key.set(value)?;
-    }
-    commit_lock(
+    acquire(
         ctx,
         name,
-        decision,
+        Some(fence_name),
         token,
-        expires_at,
+        ttl,
+        block,
         LOCK_FENCED.name,
-        new_counter.map(|value| (fence_name, value)),
-    );
-    Ok(RedisValue::Integer(new_counter.or(counter).unwrap_or(0)))
+    )
 }
 
 /// `POTTERY.LOCK.FENCE key fencekey token value`: `[1, value]`, `[0, current]` (counter above
@@ -188,13 +315,18 @@ pub fn lock_fence(ctx: &Context, request: &Request) -> Result<RedisValue, Comman
     ))
 }
 
-/// `POTTERY.UNLOCK key token`: `1` deleted, `0` not held by `token`.
+/// `POTTERY.UNLOCK key token`: `1` deleted, `0` not held by `token`. Either way a waiter of
+/// `token` queued on `key` is answered `0` and leaves, and a `BLOCK` request of `token` in
+/// the next 30 s is refused (it can only be a late one of a client that gave up).
 pub fn unlock(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
     let token = checked_token(parsed.next_bytes()?)?;
     parsed.finish()?;
 
+    // A client that releases gives up on any wait of its token too (a Redlock attempt that
+    // fell short of a majority may still be queued on this master).
+    waiters::cancel(ctx, name, token);
     let key = LockKey::open_writable(ctx, name)?;
     if !key.is_held_by(token)? {
         return Ok(RedisValue::Integer(0));
@@ -211,6 +343,8 @@ pub fn unlock(ctx: &Context, request: &Request) -> Result<RedisValue, CommandErr
             args: &delete_args,
         }]),
     );
+    // The next waiter takes the lock in this same command: nobody can slip in between.
+    waiters::serve(ctx, name);
     Ok(RedisValue::Integer(1))
 }
 

@@ -117,7 +117,7 @@ fn with_args<R>(
 }
 
 /// Replies `error` verbatim: its text already starts with the error code.
-fn reply_error(context: &Context, error: &CommandError) -> raw::Status {
+pub fn reply_error(context: &Context, error: &CommandError) -> raw::Status {
     let text = match error {
         // An arity error names the command as it was called, an alias (BF.INFO) included, as
         // Redis's own arity check does.

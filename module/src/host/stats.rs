@@ -30,6 +30,11 @@ impl Counter {
 pub static LOCKS_GRANTED: Counter = Counter::new();
 /// `LOCK`/`LOCK.FENCED` that found the lock held by another token.
 pub static LOCKS_REFUSED: Counter = Counter::new();
+/// Clients parked by a blocking command (`LOCK ... BLOCK`) because what they asked for was
+/// taken.
+pub static WAITS: Counter = Counter::new();
+/// Parked clients whose wait ran out.
+pub static WAIT_TIMEOUTS: Counter = Counter::new();
 /// `NEXTID.CLAIM` that stored the proposal.
 pub static CLAIMS_WON: Counter = Counter::new();
 /// `NEXTID.CLAIM` that did not.
@@ -64,9 +69,11 @@ pub fn bloom_freed(bytes: u64) {
 
 /// The `INFO pottery` callback: one section whose fields Redis prefixes with `pottery_`.
 pub extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) {
-    let unsigned: [(&CStr, u64); 5] = [
+    let unsigned: [(&CStr, u64); 7] = [
         (c"locks_granted", LOCKS_GRANTED.get()),
         (c"locks_refused", LOCKS_REFUSED.get()),
+        (c"waits", WAITS.get()),
+        (c"wait_timeouts", WAIT_TIMEOUTS.get()),
         (c"claims_won", CLAIMS_WON.get()),
         (c"claims_lost", CLAIMS_LOST.get()),
         (c"nextid_increments", NEXTID_INCREMENTS.get()),

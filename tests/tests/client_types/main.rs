@@ -25,6 +25,7 @@ mod nextid;
 mod pass;
 mod rate_limiter;
 mod redlock;
+mod redlock_wait;
 mod resp3;
 mod script_mode;
 mod script_parity;

@@ -293,6 +293,10 @@ fn fencing_tokens_strictly_increase_across_holders_and_restarts() {
         .masters(urls(&masters))
         .master_timeout(Duration::from_millis(200))
         .acquire_timeout(Duration::from_secs(5))
+        // A release can miss a master that was just restarted (its connection backs off)
+        // while the acquisition's waiting connection reached it: that lock stays until its
+        // TTL, which must be shorter than the acquire timeout when only 3 of 5 are up.
+        .ttl(Duration::from_secs(2))
         .fencing(true)
         .build()
         .unwrap();

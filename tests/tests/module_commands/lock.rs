@@ -195,8 +195,9 @@ fn bad_arguments_get_redis_errors_and_the_server_stays_up() {
             "ERR wrong number of arguments for 'pottery.lock' command",
         ),
         (
+            // An optional BLOCK ms may follow, so a stray word is a syntax error.
             &["POTTERY.LOCK", "l", "t", "1", "extra"],
-            "ERR wrong number of arguments for 'pottery.lock' command",
+            "ERR syntax error",
         ),
         (
             &["POTTERY.LOCK", "l", "t", "0"],
@@ -477,8 +478,8 @@ fn help_and_command_info_describe_the_lock_commands() {
     let server = Server::start();
     let help: Vec<String> = server.cmd(&["POTTERY.HELP"]).unwrap();
     for line in [
-        "POTTERY.LOCK key token ttl_ms",
-        "POTTERY.LOCK.FENCED key fencekey token ttl_ms",
+        "POTTERY.LOCK key token ttl_ms [BLOCK ms]",
+        "POTTERY.LOCK.FENCED key fencekey token ttl_ms [BLOCK ms]",
         "POTTERY.LOCK.FENCE key fencekey token value",
         "POTTERY.UNLOCK key token",
         "POTTERY.EXTEND key token ttl_ms",
@@ -530,6 +531,7 @@ fn help_and_command_info_describe_the_lock_commands() {
         text[start..].chars().take(200).collect()
     };
     assert!(flags_of("pottery.lock\"").contains("denyoom"), "{text}");
+    assert!(flags_of("pottery.lock\"").contains("blocking"), "{text}");
     assert!(!flags_of("pottery.unlock").contains("denyoom"), "{text}");
     assert!(flags_of("pottery.locked").contains("readonly"), "{text}");
 }

@@ -15,6 +15,7 @@ mod info;
 mod keyspace_events;
 mod lists;
 mod lock;
+mod lock_wait;
 mod nextid;
 mod persistence;
 mod redisbloom_compat;

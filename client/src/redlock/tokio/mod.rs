@@ -13,8 +13,8 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::redlock::builder::Settings;
-use crate::redlock::info::{self, guard_face, lock_face, Hold, Validity, ValidityCell};
-use crate::redlock::machine::{self, Acquire, Acquired};
+use crate::redlock::info::{self, guard_face, lock_face, Hold, Lanes, Validity, ValidityCell};
+use crate::redlock::machine::{self, Acquired};
 use crate::redlock::rounds::Holder;
 use crate::transport::async_masters::AsyncMasters;
 use crate::transport::master::Master;
@@ -48,11 +48,11 @@ pub struct Redlock {
 }
 
 /// The lock's info and this face's masters.
-type Shared = info::Shared<Mutex<AsyncMasters>>;
+type Shared = info::Shared<Lanes<Mutex<AsyncMasters>>>;
 
 impl Shared {
     async fn run<M: Machine>(&self, machine: M) -> M::Output {
-        AsyncMasters::run(&self.masters, machine).await
+        AsyncMasters::run(&self.masters.calls, machine).await
     }
 
     async fn release(&self, token: &str) -> Result<()> {
@@ -67,8 +67,14 @@ impl Shared {
 
 impl Redlock {
     pub(crate) fn new(settings: Settings, masters: Vec<Master>) -> Result<Self> {
-        let masters = AsyncMasters::new(masters, settings.master_timeout)?;
-        let shared = Shared::new(settings, masters.len(), Mutex::new(masters));
+        let timeout = settings.master_timeout;
+        let shared = Shared::with_lanes(
+            settings,
+            masters,
+            |masters| AsyncMasters::new(masters, timeout).map(Mutex::new),
+            // Dedicated connections: a blocking call must not stall a shared multiplexed one.
+            |masters| AsyncMasters::new_waiting(masters, timeout).map(Mutex::new),
+        )?;
         Ok(Self { shared })
     }
 
@@ -121,8 +127,20 @@ impl Redlock {
     /// ```
     pub async fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard>> {
         let shared = &self.shared;
-        let acquire = Acquire::new(&shared.info.settings, shared.info.count, timeout);
-        let acquired = shared.run(acquire).await?;
+        let mut waits = shared
+            .masters
+            .waits
+            .as_ref()
+            .and_then(|waits| waits.try_lock().ok());
+        let calls = &shared.masters.calls;
+        // Waiting needs the module on every master: a master not asked yet is asked first
+        // (with a read of the holder, once per connection).
+        if waits.is_some() && calls.lock().await.must_ask_for_module() {
+            let _ = self.holder().await;
+        }
+        let waiting = waits.is_some() && calls.lock().await.knows_module();
+        let acquire = shared.acquiring(timeout, waiting);
+        let acquired = AsyncMasters::run_waiting(calls, waits.as_deref_mut(), acquire).await?;
         Ok(acquired.map(|acquired| LockGuard::new(Arc::clone(shared), acquired)))
     }
 

@@ -3,6 +3,7 @@
 
 mod containers;
 mod faces;
+mod handoff;
 mod lists;
 mod lock;
 mod measure;
@@ -17,7 +18,7 @@ mod throttle;
 use measure::{exit_with, pin_to_cpu_zero, Options, Placement};
 
 const USAGE: &str =
-    "usage: bench nextid|lock|synchronizers|containers|lists|modes|modes-lists|probabilistic|bloom-vs-redisbloom|throttle|async [--pinned | --split] [--count N] [--pipeline N]";
+    "usage: bench nextid|lock|handoff|synchronizers|containers|lists|modes|modes-lists|probabilistic|bloom-vs-redisbloom|throttle|async [--pinned | --split] [--count N] [--pipeline N]";
 
 /// The value of `--count` or `--pipeline`: a positive integer, or the usage.
 fn positive(value: Option<String>) -> usize {
@@ -55,6 +56,7 @@ fn main() {
         "modes-lists" => modes_lists::run(&options),
         "lock" => lock::run(&options),
         "synchronizers" => synchronizers::run(&options),
+        "handoff" => handoff::run(&options),
         "containers" => containers::run(&options),
         "throttle" => throttle::run(&options),
         "async" => faces::run(&options),

@@ -1,0 +1,175 @@
+//! `Redlock::acquire` waiting in the masters' queues (`POTTERY.LOCK ... BLOCK`): it parks
+//! instead of polling, a holder on the same `Redlock` still releases, no increment is lost
+//! under 16 contending clients, and two of five masters down still hand the lock over.
+
+use pottery::Redlock;
+use pottery_tests::Server;
+use std::thread;
+use std::time::Duration;
+
+fn lock_over(servers: &[Server], name: &str) -> Redlock {
+    Redlock::builder()
+        .name(name)
+        .masters(servers.iter().map(Server::url).collect::<Vec<_>>())
+        .ttl(Duration::from_secs(10))
+        .master_timeout(Duration::from_millis(200))
+        .acquire_timeout(Duration::from_secs(30))
+        .build()
+        .expect("valid builder")
+}
+
+fn stat(server: &Server, field: &str) -> u64 {
+    server
+        .info_field("pottery", field)
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("INFO pottery has {field}"))
+}
+
+#[test]
+fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
+    let server = Server::start();
+    let holder = lock_over(std::slice::from_ref(&server), "parked");
+    let guard = holder.acquire().unwrap();
+    let waiter = lock_over(std::slice::from_ref(&server), "parked");
+    let waiting = thread::spawn(move || waiter.acquire().map(|guard| guard.release()));
+    server.await_blocked_clients(1);
+    guard.release().unwrap();
+    waiting.join().unwrap().unwrap().unwrap();
+    // It waited in the queue: one park, no refused polls.
+    assert_eq!(stat(&server, "pottery_waits"), 1);
+    assert_eq!(stat(&server, "pottery_locks_refused"), 0);
+
+    // Turned off, acquire polls as before.
+    let polling = Redlock::builder()
+        .name("parked")
+        .master(server.url())
+        .acquire_timeout(Duration::from_millis(100))
+        .blocking(false)
+        .build()
+        .unwrap();
+    let guard = holder.acquire().unwrap();
+    assert!(polling.acquire().is_err());
+    assert_eq!(stat(&server, "pottery_waits"), 1);
+    assert!(stat(&server, "pottery_locks_refused") > 0);
+    guard.release().unwrap();
+}
+
+#[test]
+fn a_clone_waiting_does_not_hold_up_the_holders_release() {
+    let server = Server::start();
+    let lock = lock_over(std::slice::from_ref(&server), "clones");
+    let guard = lock.acquire().unwrap();
+    let clone = lock.clone();
+    let waiting = thread::spawn(move || clone.acquire().map(|guard| guard.release()));
+    server.await_blocked_clients(1);
+    // The release goes over the shared connections while the clone waits on its own.
+    guard.release().unwrap();
+    waiting.join().unwrap().unwrap().unwrap();
+}
+
+#[test]
+fn sixteen_waiting_clients_lose_no_increment() {
+    let server = Server::start();
+    let url = server.url();
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let lock = lock_over(std::slice::from_ref(&server), "counter");
+            let url = url.clone();
+            thread::spawn(move || {
+                let mut connection = redis::Client::open(url)
+                    .and_then(|client| client.get_connection())
+                    .expect("counter connection");
+                for _ in 0..50 {
+                    let guard = lock.acquire().expect("acquired");
+                    let value: Option<i64> =
+                        redis::cmd("GET").arg("n").query(&mut connection).unwrap();
+                    let () = redis::cmd("SET")
+                        .arg("n")
+                        .arg(value.unwrap_or(0) + 1)
+                        .query(&mut connection)
+                        .unwrap();
+                    guard.release().expect("released while valid");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("worker finished");
+    }
+    let total: i64 = server.cmd(&["GET", "n"]).unwrap();
+    assert_eq!(total, 800);
+    assert!(stat(&server, "pottery_waits") > 0, "the clients waited");
+}
+
+#[test]
+fn two_of_five_masters_down_still_hand_the_lock_over() {
+    let masters = Server::start_many(5);
+    masters[3].kill();
+    masters[4].kill();
+    let holder = lock_over(&masters, "majority");
+    let guard = holder.acquire().unwrap();
+    let waiter = lock_over(&masters, "majority");
+    let waiting = thread::spawn(move || {
+        let guard = waiter.acquire()?;
+        let validity = guard.validity();
+        guard.release()?;
+        Ok::<_, pottery::Error>(validity)
+    });
+    for master in &masters[..3] {
+        master.await_blocked_clients(1);
+    }
+    guard.release().unwrap();
+    let validity = waiting.join().unwrap().unwrap();
+    assert!(validity > Duration::ZERO);
+    // Nobody is left queued on the masters that are up.
+    for master in &masters[..3] {
+        master.await_blocked_clients(0);
+        let held: Option<String> = master.cmd(&["GET", "redlock:majority"]).unwrap();
+        assert_eq!(held, None);
+    }
+}
+
+#[test]
+fn a_waiting_acquire_times_out_with_acquire_timeout() {
+    let server = Server::start();
+    let holder = lock_over(std::slice::from_ref(&server), "busy");
+    let _guard = holder.acquire().unwrap();
+    let waiter = Redlock::builder()
+        .name("busy")
+        .master(server.url())
+        .acquire_timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    assert!(matches!(
+        waiter.acquire(),
+        Err(pottery::Error::AcquireTimeout { .. })
+    ));
+    server.await_blocked_clients(0);
+    assert_eq!(stat(&server, "pottery_wait_timeouts"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_async_face_waits_in_the_queue_too() {
+    let server = Server::start();
+    let build = || {
+        Redlock::builder()
+            .name("async")
+            .master(server.url())
+            .acquire_timeout(Duration::from_secs(30))
+            .build_async()
+    };
+    let holder = build().await.unwrap();
+    let guard = holder.acquire().await.unwrap();
+    let clone = holder.clone();
+    let waiting = tokio::spawn(async move {
+        let guard = clone.acquire().await?;
+        guard.release().await
+    });
+    while stat(&server, "pottery_waits") == 0 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // The holder releases on the shared connection while the clone waits on its own.
+    guard.release().await.unwrap();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(stat(&server, "pottery_locks_refused"), 0);
+}
