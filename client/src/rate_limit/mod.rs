@@ -13,7 +13,6 @@ use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
 use crate::transport::connector::Connector;
 use crate::transport::key::KeyHandle;
-use crate::transport::mode::module_loaded;
 
 const THROTTLE: &str = "POTTERY.THROTTLE";
 
@@ -236,18 +235,11 @@ impl<F: Face> RateLimiter<F> {
             Ok(quantity) => quantity,
             Err(error) => return Operation::done(Err(error)),
         };
-        let handle = Arc::clone(&self.handle);
-        let limit = self.limit;
-        module_loaded(self.handle.route()).and_then_send(move |loaded| {
-            if !loaded {
-                return Operation::done(Err(Error::ModuleRequired { command: THROTTLE }));
-            }
-            let mut command = handle.command(THROTTLE);
-            command.arg(&limit[..]).arg(quantity).arg("MS");
-            handle
-                .request::<Vec<i64>>(command)
-                .and_then(|reply| Throttle::from_reply(&reply))
-        })
+        let mut command = self.handle.command(THROTTLE);
+        command.arg(&self.limit[..]).arg(quantity).arg("MS");
+        self.handle
+            .module_request::<Vec<i64>>(THROTTLE, command)
+            .and_then(|reply| Throttle::from_reply(&reply))
     }
 }
 

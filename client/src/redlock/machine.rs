@@ -141,16 +141,23 @@ impl<'a> Acquire<'a> {
             };
             return Some(Step::Round(Reach::Everyone));
         }
-        self.retry(refusal)
+        self.retry(refusal, false)
     }
 
-    /// After a failed attempt: a pause before the next, or the end at the deadline. `None`:
-    /// the next attempt starts at once.
-    fn retry(&mut self, refusal: Refusal) -> Option<Step<Result<Option<Acquired>>>> {
+    /// After a failed attempt (`released`: one that took some masters and gave them back): a
+    /// pause before the next, or the end at the deadline. `None`: the next attempt starts at
+    /// once.
+    fn retry(
+        &mut self,
+        refusal: Refusal,
+        released: bool,
+    ) -> Option<Step<Result<Option<Acquired>>>> {
         // A waiting attempt that was refused waited already: the next one queues again at
-        // once. Unreachable masters still get the jitter, not a busy loop.
+        // once. Unreachable masters still get the jitter, not a busy loop, and so does a split
+        // vote (each master granted a different waiter): queued again in the same order, the
+        // same waiters would split the masters again and again.
         let pause = match refusal {
-            Refusal::Held if self.waits => Duration::ZERO,
+            Refusal::Held if self.waits && !released => Duration::ZERO,
             _ => self.settings.jitter(),
         };
         let next = Instant::now().checked_add(pause);
@@ -223,7 +230,7 @@ impl Machine for Acquire<'_> {
                     value,
                     fence,
                 } => self.settle(command, token, start, round, Some((value, fence))),
-                Phase::Releasing { refusal, .. } => self.retry(refusal),
+                Phase::Releasing { refusal, .. } => self.retry(refusal, true),
             };
             if let Some(step) = step {
                 return step;

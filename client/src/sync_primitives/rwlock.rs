@@ -246,7 +246,7 @@ impl<F: Face> RwLock<F> {
             }
             let (handle, token) = (Arc::clone(&handle), token.clone());
             handle
-                .request::<i64>(request)
+                .module_request::<i64>(command, request)
                 .and_then_send(move |reply| granted(handle, timing, token, start, reply, 0))
         })
     }

@@ -208,7 +208,7 @@ impl<F: Face> Semaphore<F> {
     pub fn available(&self) -> F::Output<u64> {
         let mut command = self.handle.command("POTTERY.SEM.AVAILABLE");
         command.arg(self.limit);
-        F::run(self.handle.request(command))
+        F::run(self.handle.module_request("POTTERY.SEM.AVAILABLE", command))
     }
 
     /// Polls `POTTERY.SEM.ACQUIRE` with one holder token until granted or `timeout`.
@@ -231,7 +231,7 @@ impl<F: Face> Semaphore<F> {
                 .arg(timing.ttl_ms());
             let (handle, token) = (Arc::clone(&handle), token.clone());
             handle
-                .request::<i64>(command)
+                .module_request::<i64>("POTTERY.SEM.ACQUIRE", command)
                 .and_then_send(move |reply| granted(handle, timing, token, start, reply, permits))
         });
         poll(attempt, timeout, self.timing.retry_delay)

@@ -152,6 +152,16 @@ impl AsyncMaster {
         }
     }
 
+    /// Whether a waiting round may send this master the module command: found to have the
+    /// module, or not reached yet to find out.
+    pub(crate) fn may_wait(&self) -> bool {
+        match self.mode.encoding() {
+            Encoding::Module => true,
+            Encoding::Probe => self.connection.is_none(),
+            Encoding::Script | Encoding::Whole => false,
+        }
+    }
+
     /// Whether this round's request may go to this master as a script (so the round makes
     /// the script forms).
     pub(crate) fn may_send_scripts(&self) -> bool {

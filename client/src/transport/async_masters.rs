@@ -131,10 +131,11 @@ impl AsyncMasters {
         self.masters.len()
     }
 
-    /// Whether every master is known to have the module, so that a round may wait in them
-    /// (`POTTERY.LOCK ... BLOCK` has no script form).
+    /// Whether a round may wait in the masters (`POTTERY.LOCK ... BLOCK` has no script
+    /// form): every master found to have the module, but those that could not be reached to
+    /// ask (down: a master that comes back without it fails that round).
     pub(crate) fn knows_module(&self) -> bool {
-        !self.masters.iter().any(AsyncMaster::may_send_scripts)
+        self.masters.iter().all(AsyncMaster::may_wait)
     }
 
     /// Whether some master has not found out yet whether it has the module.

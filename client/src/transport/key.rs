@@ -131,6 +131,23 @@ impl KeyHandle {
         Operation::query(self.route(), Request::Command(command))
     }
 
+    /// `command` (a `POTTERY.*` command named `name`, with no script form) once the
+    /// connector's [`Mode`](crate::Mode) says the module is there, else
+    /// [`Error::ModuleRequired`] with nothing sent.
+    pub(crate) fn module_request<T: FromRedisValue + Send + 'static>(
+        &self,
+        name: &'static str,
+        command: redis::Cmd,
+    ) -> Operation<T> {
+        let route = self.route();
+        crate::transport::mode::module_loaded(self.route()).and_then_send(move |loaded| {
+            if !loaded {
+                return Operation::done(Err(Error::ModuleRequired { command: name }));
+            }
+            Operation::query(route, Request::Command(command))
+        })
+    }
+
     /// A pipeline (atomic if built with `.atomic()`) whose replies convert to `T`.
     ///
     /// Every command of the pipeline must be on this handle's key: on a cluster the whole

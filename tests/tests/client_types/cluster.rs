@@ -679,6 +679,7 @@ fn a_cluster_that_will_not_name_its_nodes_is_combined_in_the_client() {
 
 #[test]
 fn rate_limiters_run_on_the_master_of_their_key() {
+    pottery_tests::requires_module!("POTTERY.THROTTLE has no script form");
     let cluster = cluster();
     let day = Duration::from_secs(86_400);
     let mut masters = HashSet::new();

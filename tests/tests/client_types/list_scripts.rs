@@ -179,6 +179,7 @@ fn state(connection: &mut redis::Connection, key: &str) -> (String, bool, Vec<Ve
 
 #[test]
 fn scripts_reply_and_store_exactly_what_the_module_commands_do() {
+    pottery_tests::requires_module!("it compares every script with its module command");
     let server = Server::start();
     let mut connection = server.connection();
     let mut rng = StdRng::seed_from_u64(rand::random());

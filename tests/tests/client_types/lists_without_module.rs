@@ -47,6 +47,7 @@ fn async_list_and_deque_match_their_models_in_script_mode() {
 /// give the same replies and leave the same bytes.
 #[test]
 fn script_mode_and_module_mode_store_identical_data() {
+    pottery_tests::requires_module!("it compares script mode with a server that has the module");
     let module = Server::start();
     let plain = without_module();
     let connectors = [
@@ -169,6 +170,7 @@ fn edge_cases_in_script_mode() {
 
 #[test]
 fn wrong_types_are_the_module_s_errors_in_script_mode() {
+    pottery_tests::requires_module!("it compares the scripts' errors with the module's");
     let module = Server::start();
     let plain = without_module();
     let mut texts = Vec::new();

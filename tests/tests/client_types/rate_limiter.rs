@@ -16,6 +16,7 @@ const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(86_400);
 
 fn readme_example<F: Wait>() {
+    pottery_tests::requires_module!("POTTERY.THROTTLE has no script form");
     let server = Server::start();
     let limit = RateLimiter::<F>::open(server.url(), "user123", 15, 30, MINUTE).unwrap();
     assert_eq!(limit.key(), "user123");
@@ -56,6 +57,7 @@ fn reproduces_redis_cells_example_on_both_faces() {
 
 #[test]
 fn sixteen_threads_get_exactly_the_burst() {
+    pottery_tests::requires_module!("POTTERY.THROTTLE has no script form");
     let server = Server::start();
     let limit = RateLimiter::<Blocking>::open(server.url(), "shared", 49, 1, DAY).unwrap();
     let allowed = Arc::new(AtomicU64::new(0));
@@ -80,6 +82,7 @@ fn sixteen_threads_get_exactly_the_burst() {
 
 #[test]
 fn sixteen_tasks_on_one_connection_get_exactly_the_burst() {
+    pottery_tests::requires_module!("POTTERY.THROTTLE has no script form");
     let server = Server::start();
     let limit = RateLimiter::<Tokio>::open(server.url(), "tasks", 29, 1, DAY).unwrap();
     let allowed: u64 = block_on(async {
@@ -109,6 +112,7 @@ fn sixteen_tasks_on_one_connection_get_exactly_the_burst() {
 
 #[test]
 fn acquire_waits_out_the_retry_time_or_gives_up_at_once() {
+    pottery_tests::requires_module!("POTTERY.THROTTLE has no script form");
     let server = Server::start();
     // One unit a second, no burst beyond it.
     let limit =
@@ -143,6 +147,7 @@ fn acquire_waits_out_the_retry_time_or_gives_up_at_once() {
 
 #[test]
 fn bad_arguments_are_refused_before_sending() {
+    pottery_tests::requires_module!("POTTERY.THROTTLE has no script form");
     let url = "redis://127.0.0.1:1/";
     for (result, argument) in [
         (

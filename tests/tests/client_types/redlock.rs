@@ -287,6 +287,7 @@ fn a_paused_master_does_not_stop_an_acquire_within_its_timeout() {
 
 #[test]
 fn fencing_tokens_strictly_increase_across_holders_and_restarts() {
+    pottery_tests::requires_module!("the resource checks tokens with POTTERY.FENCE.CHECK");
     let masters = Server::builder().aof(true).fsync_always(true).start_many(5);
     let lock = Redlock::builder()
         .name("fenced")

@@ -27,6 +27,7 @@ fn stat(server: &Server, field: &str) -> u64 {
 
 #[test]
 fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
+    pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
     let server = Server::start();
     let holder = lock_over(std::slice::from_ref(&server), "parked");
     let guard = holder.acquire().unwrap();
@@ -56,6 +57,7 @@ fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
 
 #[test]
 fn a_clone_waiting_does_not_hold_up_the_holders_release() {
+    pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
     let server = Server::start();
     let lock = lock_over(std::slice::from_ref(&server), "clones");
     let guard = lock.acquire().unwrap();
@@ -69,6 +71,7 @@ fn a_clone_waiting_does_not_hold_up_the_holders_release() {
 
 #[test]
 fn sixteen_waiting_clients_lose_no_increment() {
+    pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
     let server = Server::start();
     let url = server.url();
     let workers: Vec<_> = (0..16)
@@ -103,6 +106,7 @@ fn sixteen_waiting_clients_lose_no_increment() {
 
 #[test]
 fn two_of_five_masters_down_still_hand_the_lock_over() {
+    pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
     let masters = Server::start_many(5);
     masters[3].kill();
     masters[4].kill();
@@ -131,6 +135,7 @@ fn two_of_five_masters_down_still_hand_the_lock_over() {
 
 #[test]
 fn a_waiting_acquire_times_out_with_acquire_timeout() {
+    pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
     let server = Server::start();
     let holder = lock_over(std::slice::from_ref(&server), "busy");
     let _guard = holder.acquire().unwrap();
@@ -150,6 +155,7 @@ fn a_waiting_acquire_times_out_with_acquire_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_async_face_waits_in_the_queue_too() {
+    pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
     let server = Server::start();
     let build = || {
         Redlock::builder()

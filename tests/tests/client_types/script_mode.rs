@@ -238,6 +238,7 @@ fn a_script_flush_mid_run_reloads_the_scripts_transparently() {
 
 #[test]
 fn masters_with_and_without_the_module_share_one_lock_and_one_counter() {
+    pottery_tests::requires_module!("it needs masters with the module beside those without");
     let with = Server::start_many(2);
     let without = plain(3);
     let mut masters: Vec<Master> = with.iter().map(|server| server.url().into()).collect();

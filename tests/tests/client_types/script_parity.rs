@@ -297,6 +297,7 @@ fn normalized(value: Value) -> Value {
 
 #[test]
 fn every_script_replies_errs_and_writes_as_its_module_command() {
+    pottery_tests::requires_module!("it compares every script with its module command");
     let module = Server::start();
     let plain = Server::builder().without_module().start();
     let mut with = module.connection();

@@ -170,6 +170,7 @@ fn redis_kind(error: &Error) -> redis::ErrorKind {
 
 #[test]
 fn fake_masters_answer_claims_like_the_module() {
+    pottery_tests::requires_module!("its masters take the module's claims (Mode::Module)");
     let server = Server::start();
     let mut real = ids_over([server.url()]);
     let mut fake = ids_over([fake_master(Answer::Whole)]);
@@ -197,6 +198,7 @@ fn replies_in_one_byte_segments_are_read_whole() {
 
 #[test]
 fn a_garbage_reply_is_a_parse_error_and_the_other_masters_decide() {
+    pottery_tests::requires_module!("its masters take the module's claims (Mode::Module)");
     let error = master_error(one_attempt([fake_master(Answer::Garbage)]).next_id());
     assert_eq!(redis_kind(&error), redis::ErrorKind::Parse);
 
@@ -253,6 +255,7 @@ fn counter_in(url: &str, key: &str) -> Option<String> {
 
 #[test]
 fn the_handshake_authenticates_and_selects_the_database() {
+    pottery_tests::requires_module!("its masters take the module's claims (Mode::Module)");
     let server = server_with_passwords();
     let port = server.port();
     let db3 = format!("redis://:sesame@127.0.0.1:{port}/3");
@@ -290,6 +293,7 @@ fn the_handshake_authenticates_and_selects_the_database() {
 
 #[test]
 fn refused_handshakes_fail_as_the_redis_crate_reports_them() {
+    pottery_tests::requires_module!("its masters take the module's claims (Mode::Module)");
     let server = server_with_passwords();
     let port = server.port();
     let redis_crate_kind = |url: &str| match redis::Client::open(url)
@@ -320,6 +324,7 @@ fn refused_handshakes_fail_as_the_redis_crate_reports_them() {
 
 #[test]
 fn unix_socket_masters_work() {
+    pottery_tests::requires_module!("its masters take the module's claims (Mode::Module)");
     let dir = std::env::temp_dir().join(format!("pottery-fanout-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("redis.sock");

@@ -23,6 +23,7 @@ fn until_key_gone(server: &Server, key: &str) {
 }
 
 fn permits_up_to_the_limit<F: Wait>() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let sem: Semaphore<F> = Semaphore::open(server.url(), "sem", 3).unwrap();
     let two = F::wait(sem.acquire(2)).unwrap();
@@ -115,6 +116,7 @@ fn permits_up_to_the_limit_async() {
 }
 
 fn an_expired_hold_is_lost_and_frees_its_permits<F: Wait>() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let sem: Semaphore<F> = Semaphore::open(server.url(), "sem", 1)
         .unwrap()
@@ -172,6 +174,7 @@ fn an_expired_hold_is_lost_and_frees_its_permits_async() {
 
 #[test]
 fn the_sync_guards_release_on_drop() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let sem = pottery::Semaphore::open(server.url(), "sem", 2).unwrap();
     {
@@ -195,6 +198,7 @@ fn the_sync_guards_release_on_drop() {
 
 #[test]
 fn the_async_guards_drop_spawns_a_release() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     block_on(async {
         let sem = pottery::aio::Semaphore::open(server.url(), "sem", 1).unwrap();
@@ -213,6 +217,7 @@ fn the_async_guards_drop_spawns_a_release() {
 
 #[test]
 fn try_write_leaves_no_intent_and_a_timed_out_writer_withdraws_its_own() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let lock = pottery::RwLock::open(server.url(), "rw")
         .unwrap()
@@ -239,6 +244,7 @@ fn try_write_leaves_no_intent_and_a_timed_out_writer_withdraws_its_own() {
 
 #[test]
 fn sixteen_sync_clients_never_hold_more_than_the_limit() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let limit = 3;
     let threads: Vec<_> = (0..16)
@@ -286,6 +292,7 @@ fn sixteen_sync_clients_never_hold_more_than_the_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_async_tasks_never_hold_more_than_the_limit() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let redis = Connector::from(server.url().as_str());
     let sem = pottery::aio::Semaphore::open(&redis, "sem", 2)
@@ -318,6 +325,7 @@ async fn sixteen_async_tasks_never_hold_more_than_the_limit() {
 
 #[test]
 fn readers_share_and_writers_exclude_under_concurrency() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let shared_reads = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..12)
@@ -372,6 +380,7 @@ fn readers_share_and_writers_exclude_under_concurrency() {
 }
 
 fn a_writer_gets_in_despite_a_stream_of_readers<F: Wait>() {
+    pottery_tests::requires_module!("Semaphore and RwLock need POTTERY.SEM/RWLOCK");
     let server = Server::start();
     let stop = Arc::new(AtomicBool::new(false));
     // Readers that hand over: each takes its next read before it releases the current one,
