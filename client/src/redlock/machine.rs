@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::redlock::builder::Settings;
 use crate::redlock::rounds::{FenceRound, Holder, HolderRound, LockedRound, Round};
 use crate::transport::key::uuid4;
-use crate::transport::quorum::{single, Machine, Reach, Record, Step};
+use crate::transport::quorum::{keep_informative, majority, single, Machine, Reach, Record, Step};
 
 /// A lock taken: what a guard is made of.
 #[derive(Debug)]
@@ -34,6 +34,13 @@ enum Refusal {
 /// that may have taken some masters, and a jittered pause before the next attempt, until the
 /// deadline. `Ok(None)` when others held the lock all along; the quorum error when too few
 /// masters answered in the last attempt.
+///
+/// A waiting acquisition on several masters queues on one of them only, the *gate* (the first
+/// master, or the next one while it fails), and locks the others once the gate hands it the
+/// lock. Waiting on all of them at once would deadlock: each master hands the lock to the head
+/// of its own queue, the queues' orders differ, and waiters holding some masters would wait
+/// for the others' holders until their slices end. Through the gate, waiters reach the other
+/// masters one at a time, in the gate's FIFO order.
 pub(crate) struct Acquire<'a> {
     settings: &'a Settings,
     masters: usize,
@@ -41,6 +48,12 @@ pub(crate) struct Acquire<'a> {
     deadline: Option<Instant>,
     /// Attempts wait in the masters' queues ([`Step::Wait`]) instead of polling.
     waits: bool,
+    /// The master a waiting attempt on several masters queues on.
+    gate: usize,
+    /// Gates that failed one after the other, and the last one's error: once so many failed
+    /// that the rest could not make a majority, the attempt is unavailable.
+    gate_failures: usize,
+    gate_error: Option<Error>,
     phase: Phase,
 }
 
@@ -48,6 +61,8 @@ pub(crate) struct Acquire<'a> {
 enum Phase {
     /// A new attempt comes next.
     Start,
+    /// Waiting in the gate's queue (several masters).
+    Gating { token: String, round: Round },
     Locking {
         token: String,
         start: Instant,
@@ -79,6 +94,9 @@ impl<'a> Acquire<'a> {
             masters,
             deadline: Instant::now().checked_add(timeout),
             waits: waits && settings.blocking,
+            gate: 0,
+            gate_failures: 0,
+            gate_error: None,
             phase: Phase::Start,
         }
     }
@@ -144,6 +162,87 @@ impl<'a> Acquire<'a> {
         self.retry(refusal, false)
     }
 
+    /// The lock round on every master, waiting there up to `wait` if given.
+    fn lock_round(
+        &mut self,
+        command: &mut redis::Cmd,
+        token: String,
+        start: Instant,
+        wait: Option<Duration>,
+    ) -> Step<Result<Option<Acquired>>> {
+        let settings = self.settings;
+        let step = match wait {
+            Some(wait) => {
+                settings.write_lock_waiting(command, &token, wait);
+                Step::Wait(Reach::Decided, wait)
+            }
+            None => {
+                settings.write_lock(command, &token);
+                Step::Round(Reach::Decided)
+            }
+        };
+        self.phase = Phase::Locking {
+            token,
+            start,
+            round: Round::acquire(settings, self.masters),
+        };
+        step
+    }
+
+    /// After the gate's reply: the other masters' lock round once the gate granted, else a
+    /// new attempt (on the next gate if this one failed).
+    fn through_gate(
+        &mut self,
+        command: &mut redis::Cmd,
+        token: String,
+        round: Round,
+    ) -> Option<Step<Result<Option<Acquired>>>> {
+        let settings = self.settings;
+        if round.succeeded() {
+            self.gate_failures = 0;
+            // The gate is ours, so the lock's last holder released it: the other masters are
+            // free too but for its release still on the way, or a holder that did not wait.
+            // A short wait covers the first and does not keep the gate from the next waiter
+            // long for the second. The gate locks again with the same token, which renews it:
+            // the validity counts from this round.
+            let start = Instant::now();
+            let short = settings.master_timeout.max(Duration::from_millis(1));
+            let wait = self.wait_slice(start).map(|slice| slice.min(short));
+            return Some(self.lock_round(command, token, start, wait));
+        }
+        let refusal = if round.needs_release() {
+            // Down, or too slow to answer: the next master is the gate.
+            self.gate = (self.gate + 1) % self.masters;
+            self.gate_failures += 1;
+            let mut round = round;
+            if let Some(error) = round.take_error() {
+                keep_informative(&mut self.gate_error, error);
+            }
+            let needed = majority(self.masters);
+            if self.gate_failures > self.masters - needed {
+                self.gate_failures = 0;
+                Refusal::Unavailable(Error::QuorumNotAchieved {
+                    granted: 0,
+                    quorum: needed,
+                    masters: self.masters,
+                    last_error: self.gate_error.take().map(Box::new),
+                })
+            } else {
+                Refusal::Held
+            }
+        } else {
+            // Refused at the end of its slice: the next attempt queues again at once.
+            return self.retry(Refusal::Held, false);
+        };
+        // Its request may still be queued at the gate: released, it cannot be granted.
+        settings.write_unlock(command, &token);
+        self.phase = Phase::Releasing {
+            refusal,
+            round: Round::release(self.masters),
+        };
+        Some(Step::Round(Reach::Everyone))
+    }
+
     /// After a failed attempt (`released`: one that took some masters and gave them back): a
     /// pause before the next, or the end at the deadline. `None`: the next attempt starts at
     /// once.
@@ -185,23 +284,19 @@ impl Machine for Acquire<'_> {
                     // A new token per attempt: a waiting request of a released one is refused.
                     let token = uuid4();
                     let start = Instant::now();
-                    let step = match self.wait_slice(start) {
-                        Some(wait) => {
+                    match self.wait_slice(start) {
+                        Some(wait) if self.masters > 1 => {
                             settings.write_lock_waiting(command, &token, wait);
-                            Step::Wait(Reach::Decided, wait)
+                            self.phase = Phase::Gating {
+                                token,
+                                round: Round::acquire(settings, 1),
+                            };
+                            return Step::Wait(Reach::Only(self.gate), wait);
                         }
-                        None => {
-                            settings.write_lock(command, &token);
-                            Step::Round(Reach::Decided)
-                        }
-                    };
-                    self.phase = Phase::Locking {
-                        token,
-                        start,
-                        round: Round::acquire(settings, self.masters),
-                    };
-                    Some(step)
+                        wait => Some(self.lock_round(command, token, start, wait)),
+                    }
                 }
+                Phase::Gating { token, round } => self.through_gate(command, token, round),
                 Phase::Locking {
                     token,
                     start,
@@ -240,7 +335,9 @@ impl Machine for Acquire<'_> {
 
     fn record(&mut self, reply: Result<Value>) -> ControlFlow<()> {
         match &mut self.phase {
-            Phase::Locking { round, .. } | Phase::Releasing { round, .. } => round.record(reply),
+            Phase::Locking { round, .. }
+            | Phase::Releasing { round, .. }
+            | Phase::Gating { round, .. } => round.record(reply),
             Phase::Fencing { fence, .. } => fence.record(reply),
             Phase::Start => ControlFlow::Break(()),
         }
@@ -477,6 +574,76 @@ mod tests {
         command.clear();
         assert!(matches!(once.step(&mut command), Step::Round(_)));
         assert_eq!(args(&command).len(), 4);
+    }
+
+    #[test]
+    fn a_waiting_acquisition_on_several_masters_queues_on_the_gate_only() {
+        let settings = settings(false);
+        let mut machine = Acquire::new(&settings, 3, Duration::from_secs(60), true);
+        let mut command = redis::Cmd::new();
+        let Step::Wait(Reach::Only(0), wait) = machine.step(&mut command) else {
+            panic!("a waiting round on the first master");
+        };
+        assert_eq!(wait, Duration::from_secs(5));
+        let token = args(&command)[2].clone();
+        // The gate granted: the others are locked with the same token, with a short wait.
+        assert!(machine.record(Ok(Value::Int(1))).is_break());
+        command.clear();
+        let Step::Wait(Reach::Decided, wait) = machine.step(&mut command) else {
+            panic!("a waiting round on every master");
+        };
+        assert_eq!(wait, settings.master_timeout);
+        assert_eq!(args(&command)[2], token);
+        let _ = machine.record(Ok(Value::Int(1)));
+        assert!(machine.record(Ok(Value::Int(1))).is_break());
+        command.clear();
+        let Step::Done(Ok(Some(acquired))) = machine.step(&mut command) else {
+            panic!("acquired");
+        };
+        assert_eq!(acquired.token.as_bytes(), token);
+    }
+
+    #[test]
+    fn a_failing_gate_hands_over_to_the_next_master_until_no_majority_is_left() {
+        let settings = settings(false);
+        let mut machine = Acquire::new(&settings, 3, Duration::from_millis(200), true);
+        let mut command = redis::Cmd::new();
+        let down = || {
+            Err(Error::Timeout {
+                master: 0,
+                timeout: Duration::from_millis(100),
+            })
+        };
+        for gate in 0..2 {
+            command.clear();
+            let Step::Wait(Reach::Only(asked), _) = machine.step(&mut command) else {
+                panic!("a waiting round on the gate");
+            };
+            assert_eq!(asked, gate);
+            let _ = machine.record(down());
+            // Its request may be queued there still: released everywhere first.
+            command.clear();
+            assert!(matches!(
+                machine.step(&mut command),
+                Step::Round(Reach::Everyone)
+            ));
+            assert_eq!(args(&command)[0], b"POTTERY.UNLOCK");
+            let _ = machine.record(Ok(Value::Int(0)));
+        }
+        // Two of three failed: the third alone makes no majority, and that is the answer at
+        // the deadline; the next attempt would queue on the third.
+        assert_eq!(machine.gate, 2);
+        std::thread::sleep(Duration::from_millis(250));
+        command.clear();
+        assert!(matches!(
+            machine.step(&mut command),
+            Step::Done(Err(Error::QuorumNotAchieved {
+                granted: 0,
+                quorum: 2,
+                masters: 3,
+                last_error: Some(_),
+            }))
+        ));
     }
 
     #[test]

@@ -89,6 +89,11 @@ impl Round {
         self.refused > self.tally.masters() - self.tally.needed()
     }
 
+    /// The most informative error a master gave, if one did.
+    pub(crate) fn take_error(&mut self) -> Option<Error> {
+        self.last_error.take()
+    }
+
     /// The error for a round that did not reach its quorum.
     pub(crate) fn into_error(self) -> Error {
         Error::QuorumNotAchieved {

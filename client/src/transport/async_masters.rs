@@ -157,7 +157,18 @@ async fn round(
     mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
 ) -> Vec<bool> {
     let round_end = tokio::time::Instant::now() + timeout;
-    let mut replied = vec![false; masters.len()];
+    // Masters the round does not reach count as answered: nothing of theirs is outstanding.
+    let mut replied: Vec<bool> = (0..masters.len())
+        .map(|index| !reach.includes(index))
+        .collect();
+    if let Reach::Only(index) = reach {
+        if let Some(master) = masters.get_mut(index) {
+            let reply = master.request(request, round_end).await;
+            let _ = on_reply(master.index(), reply);
+            replied[index] = true;
+        }
+        return replied;
+    }
     if let [master] = masters {
         // One master: nothing to wait for together.
         let reply = master.request(request, round_end).await;

@@ -125,10 +125,7 @@ pub(crate) enum Step<T> {
     /// second set of connections ([`Lanes::waits`](crate::redlock::info::Lanes)). A request
     /// still waiting once the outcome is decided is answered by the caller's release, which
     /// names its token.
-    Wait(
-        #[cfg_attr(not(feature = "tokio"), allow(dead_code))] Reach,
-        Duration,
-    ),
+    Wait(Reach, Duration),
     /// Pause this long (never zero), then ask again.
     Sleep(Duration),
     /// The call's result.
@@ -147,6 +144,20 @@ pub(crate) enum Reach {
     /// one would drop requests not sent yet, so it waits for every master and records every
     /// reply.
     Everyone,
+    /// Only the master with this index receives the command (the gate a waiting Redlock
+    /// acquisition queues on, see [`Acquire`](crate::redlock::machine::Acquire)); the round
+    /// ends with its reply.
+    Only(usize),
+}
+
+impl Reach {
+    /// Whether the master with `index` receives the round's command.
+    pub(crate) fn includes(self, index: usize) -> bool {
+        match self {
+            Self::Only(only) => only == index,
+            Self::Decided | Self::Everyone => true,
+        }
+    }
 }
 
 /// A call as a sans-IO state machine: it writes commands and reads replies, its driver does

@@ -81,7 +81,7 @@ impl SyncMasters {
                     });
                     this.request = request;
                 }
-                Step::Wait(_, wait) => {
+                Step::Wait(reach, wait) => {
                     let record = |_, reply| machine.record(reply);
                     // Only rounds on masters known to have the module wait (see
                     // `SyncMasters::knows_module`): the module command, never its script.
@@ -90,14 +90,14 @@ impl SyncMasters {
                             let mut request = std::mem::take(&mut lane.request);
                             request.pack(&this.command, false);
                             drop(guard);
-                            lane.round(&request, wait, record);
+                            lane.round_reaching(reach, &request, wait, record);
                             lane.request = request;
                         }
                         // No second connections: wait on the shared ones, holding them.
                         None => {
                             let mut request = std::mem::take(&mut this.request);
                             request.pack(&this.command, false);
-                            this.round(&request, wait, record);
+                            this.round_reaching(reach, &request, wait, record);
                             this.request = request;
                         }
                     }
@@ -138,15 +138,29 @@ impl SyncMasters {
         &mut self,
         request: &Request,
         wait: Duration,
+        on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
+    ) {
+        self.round_reaching(Reach::Decided, request, wait, on_reply);
+    }
+
+    /// [`round`](Self::round) on the masters `reach` includes (the others are not sent
+    /// anything).
+    pub(crate) fn round_reaching(
+        &mut self,
+        reach: Reach,
+        request: &Request,
+        wait: Duration,
         mut on_reply: impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
     ) {
         if !wait.is_zero() {
             for master in &mut self.masters {
-                master.drop_if_outstanding();
+                if reach.includes(master.index()) {
+                    master.drop_if_outstanding();
+                }
             }
         }
         let round_end = Instant::now() + self.timeout + wait;
-        let _ = self.send_and_receive(request, round_end, &mut on_reply);
+        let _ = self.send_and_receive(reach, request, round_end, &mut on_reply);
         for master in &mut self.masters {
             master.in_round = false;
             master.abandon();
@@ -155,6 +169,7 @@ impl SyncMasters {
 
     fn send_and_receive(
         &mut self,
+        reach: Reach,
         request: &Request,
         round_end: Instant,
         on_reply: &mut impl FnMut(usize, Result<Value>) -> ControlFlow<()>,
@@ -162,7 +177,10 @@ impl SyncMasters {
         // Open connections first: their requests are on the wire while the others reconnect.
         for connected_pass in [true, false] {
             for master in &mut self.masters {
-                if master.in_round || master.is_connected() != connected_pass {
+                if master.in_round
+                    || master.is_connected() != connected_pass
+                    || !reach.includes(master.index())
+                {
                     continue;
                 }
                 master.in_round = true;

@@ -1,6 +1,7 @@
 //! `Redlock::acquire` waiting in the masters' queues (`POTTERY.LOCK ... BLOCK`): it parks
 //! instead of polling, a holder on the same `Redlock` still releases, no increment is lost
-//! under 16 contending clients, and two of five masters down still hand the lock over.
+//! under 16 contending clients, waiters on several masters queue on one (the gate), and two of
+//! five masters down still hand the lock over.
 
 use pottery::Redlock;
 use pottery_tests::Server;
@@ -108,8 +109,9 @@ fn sixteen_waiting_clients_lose_no_increment() {
 fn two_of_five_masters_down_still_hand_the_lock_over() {
     pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
     let masters = Server::start_many(5);
-    masters[3].kill();
-    masters[4].kill();
+    // The first two are down: waiters queue on the third (the gate moves on past failures).
+    masters[0].kill();
+    masters[1].kill();
     let holder = lock_over(&masters, "majority");
     let guard = holder.acquire().unwrap();
     let waiter = lock_over(&masters, "majority");
@@ -119,16 +121,50 @@ fn two_of_five_masters_down_still_hand_the_lock_over() {
         guard.release()?;
         Ok::<_, pottery::Error>(validity)
     });
-    for master in &masters[..3] {
-        master.await_blocked_clients(1);
+    masters[2].await_blocked_clients(1);
+    // Only the gate holds a waiter: no majority waits on a minority.
+    for master in &masters[3..] {
+        assert_eq!(master.blocked_clients(), 0);
     }
     guard.release().unwrap();
     let validity = waiting.join().unwrap().unwrap();
     assert!(validity > Duration::ZERO);
-    // Nobody is left queued on the masters that are up.
-    for master in &masters[..3] {
+    // Nobody is left queued on the masters that are up, and nothing is held.
+    for master in &masters[2..] {
         master.await_blocked_clients(0);
         let held: Option<String> = master.cmd(&["GET", "redlock:majority"]).unwrap();
+        assert_eq!(held, None);
+    }
+}
+
+#[test]
+fn waiters_on_five_masters_take_turns_through_the_gate() {
+    pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
+    let masters = Server::start_many(5);
+    let holder = lock_over(&masters, "turns");
+    let guard = holder.acquire().unwrap();
+    // Eight waiters queue on the first master only, whatever order they reach the others in.
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let waiter = lock_over(&masters, "turns");
+            thread::spawn(move || {
+                for _ in 0..5 {
+                    waiter.acquire()?.release()?;
+                }
+                Ok::<_, pottery::Error>(())
+            })
+        })
+        .collect();
+    masters[0].await_blocked_clients(8);
+    for master in &masters[1..] {
+        assert_eq!(master.blocked_clients(), 0);
+    }
+    guard.release().unwrap();
+    for waiter in waiters {
+        waiter.join().unwrap().unwrap();
+    }
+    for master in &masters {
+        let held: Option<String> = master.cmd(&["GET", "redlock:turns"]).unwrap();
         assert_eq!(held, None);
     }
 }
