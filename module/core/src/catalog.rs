@@ -575,13 +575,13 @@ mod tests {
         assert_eq!(LOCKED.arity(), 3);
         assert_eq!(LOCK_HOLDER.arity(), 2);
         assert_eq!(FENCE_CHECK.arity(), 3);
-        assert_eq!(SEM_ACQUIRE.arity(), 6);
+        assert_eq!(SEM_ACQUIRE.arity(), -6);
         assert_eq!(SEM_RELEASE.arity(), 3);
         assert_eq!(SEM_EXTEND.arity(), 4);
         assert_eq!(SEM_AVAILABLE.arity(), 3);
         assert_eq!(SEM_INFO.arity(), 2);
-        assert_eq!(RWLOCK_READ.arity(), 4);
-        assert_eq!(RWLOCK_WRITE.arity(), 5);
+        assert_eq!(RWLOCK_READ.arity(), -4);
+        assert_eq!(RWLOCK_WRITE.arity(), -5);
         assert_eq!(RWLOCK_RELEASE.arity(), 3);
         assert_eq!(RWLOCK_EXTEND.arity(), 4);
         assert_eq!(RWLOCK_INFO.arity(), 2);

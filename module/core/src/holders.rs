@@ -75,6 +75,18 @@ pub fn parse_value(value: &[u8]) -> Option<(&[u8], i64)> {
     Some((tag, parse_i64(time)?))
 }
 
+/// Whether clients already wait in the key's queue (blocking requests are served first come
+/// first served): a *new* holder must not overtake them, even when what it asks for is free
+/// (a request for one permit must not pass a waiter for three). A holder that holds already
+/// may still refresh its hold (an idempotent retry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Nobody waits ahead of the caller (or the caller is the waiter being served).
+    Clear,
+    /// Others wait ahead of the caller: a new holder is refused.
+    Waited,
+}
+
 /// What a write command changes in the hash, for the module to apply, replicate and announce.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Changes {
@@ -189,6 +201,16 @@ impl Table {
         }
     }
 
+    /// When the first live hold other than `holder`'s ends by itself (Unix ms), if any: when
+    /// a request of `holder` refused now may be worth trying again without any command.
+    pub fn next_expiry_except(&self, holder: &[u8]) -> Option<i64> {
+        self.live
+            .iter()
+            .filter(|entry| entry.holder != holder)
+            .map(|entry| entry.expires_at)
+            .min()
+    }
+
     /// Ends the live hold of `holder`; whether it had one.
     pub fn remove(&mut self, holder: &[u8]) -> bool {
         let Some(at) = self.live.iter().position(|live| live.holder == holder) else {
@@ -247,6 +269,11 @@ pub trait Holders: Sized {
 
     /// `EXTEND`: moves the expiry of `holder`'s live hold; never re-creates one.
     fn extend(&mut self, holder: &[u8], expires_at: i64) -> bool;
+
+    /// When the first live hold other than `waiter`'s ends by itself (Unix ms): when a
+    /// refused request of `waiter` should look again (an expiry inside the hash fires no key
+    /// event).
+    fn frees_at(&self, waiter: &[u8]) -> Option<i64>;
 
     /// What the command changed (pruning included), `None` if nothing.
     fn changes(self) -> Option<Changes>;
@@ -348,6 +375,22 @@ mod tests {
             ]
         );
         assert_eq!(changes.expire_at, Some(70));
+    }
+
+    #[test]
+    fn next_expiry_skips_the_asker_and_the_expired() {
+        let fields: [(&[u8], &[u8]); 4] = [
+            (b"gone", b"1:50"),
+            (b"me", b"1:150"),
+            (b"late", b"1:900"),
+            (b"soon", b"1:400"),
+        ];
+        let table = load(&fields, 100).unwrap();
+        assert_eq!(table.next_expiry_except(b"me"), Some(400));
+        assert_eq!(table.next_expiry_except(b"other"), Some(150));
+        let alone: [(&[u8], &[u8]); 1] = [(b"me", b"1:150")];
+        assert_eq!(load(&alone, 100).unwrap().next_expiry_except(b"me"), None);
+        assert_eq!(load(&[], 100).unwrap().next_expiry_except(b"me"), None);
     }
 
     #[test]

@@ -12,9 +12,14 @@
 //! expires after `intent_ms` and lets readers in again; a writer that gives up withdraws it with
 //! `POTTERY.RWLOCK.RELEASE`. Among several waiting writers, whichever tries first once the lock
 //! is free wins. The price of this preference: a steady stream of writers can keep readers out.
+//!
+//! **Waiting in line.** With `BLOCK ms` readers and writers queue in the module's per-key
+//! first-come-first-served queue instead of polling ([`Queue`]): while anyone queues, a new
+//! reader or writer is refused (or queues behind), so a queued writer keeps later readers out
+//! without an intent, and its release lets the readers behind it in together.
 
 use crate::error::CommandError;
-use crate::holders::{ms_left, Changes, Holders, Table};
+use crate::holders::{ms_left, Changes, Holders, Queue, Table};
 use crate::integer::parse_i64;
 use crate::lock::MAX_TTL_MS;
 
@@ -92,14 +97,20 @@ impl RwLock {
     }
 
     /// `POTTERY.RWLOCK.READ`: a shared hold for `holder` until `expires_at`, unless a writer
-    /// holds the lock or waits for it. A reader's retry refreshes its hold even then.
-    pub fn read(&mut self, holder: &[u8], expires_at: i64) -> Result<bool, CommandError> {
+    /// holds the lock or waits for it, or others queue ahead ([`Queue::Waited`]). A reader's
+    /// retry refreshes its hold even then.
+    pub fn read(
+        &mut self,
+        holder: &[u8],
+        expires_at: i64,
+        queue: Queue,
+    ) -> Result<bool, CommandError> {
         match self.kind_of(holder) {
             Some(Kind::Write) => return Err(holds("holds the write lock")),
             Some(Kind::Wait) => return Err(holds("waits for the write lock")),
             Some(Kind::Read) => {}
             None => {
-                if self.others(holder).any(|kind| kind != Kind::Read) {
+                if queue == Queue::Waited || self.others(holder).any(|kind| kind != Kind::Read) {
                     return Ok(false);
                 }
             }
@@ -109,15 +120,23 @@ impl RwLock {
     }
 
     /// `POTTERY.RWLOCK.WRITE`: the exclusive hold for `holder` until `expires_at` if nobody
-    /// else reads or writes; otherwise, with `intent_until` set, the writer's intent until then.
+    /// else reads or writes and nobody queues ahead ([`Queue::Waited`]; the writer's own
+    /// retry refreshes its hold even then); otherwise, with `intent_until` set, the writer's
+    /// intent until then. A writer refused only for the queue ahead leaves no intent: it would
+    /// keep out the readers queued before it, who must go first.
     pub fn write(
         &mut self,
         holder: &[u8],
         expires_at: i64,
         intent_until: Option<i64>,
+        queue: Queue,
     ) -> Result<bool, CommandError> {
-        if self.kind_of(holder) == Some(Kind::Read) {
+        let kind = self.kind_of(holder);
+        if kind == Some(Kind::Read) {
             return Err(holds("holds the read lock"));
+        }
+        if queue == Queue::Waited && kind != Some(Kind::Write) {
+            return Ok(false);
         }
         if self.others(holder).any(|kind| kind != Kind::Wait) {
             if let Some(until) = intent_until {
@@ -188,6 +207,10 @@ impl Holders for RwLock {
         }
     }
 
+    fn frees_at(&self, waiter: &[u8]) -> Option<i64> {
+        self.table.next_expiry_except(waiter)
+    }
+
     fn changes(self) -> Option<Changes> {
         self.table.changes()
     }
@@ -205,40 +228,48 @@ mod tests {
     #[test]
     fn readers_share_and_writers_exclude() {
         let mut lock = empty();
-        assert_eq!(lock.read(b"r1", 100), Ok(true));
-        assert_eq!(lock.read(b"r2", 100), Ok(true));
-        assert_eq!(lock.write(b"w", 100, None), Ok(false));
+        assert_eq!(lock.read(b"r1", 100, Queue::Clear), Ok(true));
+        assert_eq!(lock.read(b"r2", 100, Queue::Clear), Ok(true));
+        assert_eq!(lock.write(b"w", 100, None, Queue::Clear), Ok(false));
         assert!(lock.release(b"r1") && lock.release(b"r2"));
-        assert_eq!(lock.write(b"w", 100, None), Ok(true));
-        assert_eq!(lock.write(b"w", 200, None), Ok(true), "a retry refreshes");
-        assert_eq!(lock.read(b"r1", 100), Ok(false));
-        assert_eq!(lock.write(b"w2", 100, Some(50)), Ok(false));
+        assert_eq!(lock.write(b"w", 100, None, Queue::Clear), Ok(true));
+        assert_eq!(
+            lock.write(b"w", 200, None, Queue::Clear),
+            Ok(true),
+            "a retry refreshes"
+        );
+        assert_eq!(lock.read(b"r1", 100, Queue::Clear), Ok(false));
+        assert_eq!(lock.write(b"w2", 100, Some(50), Queue::Clear), Ok(false));
         assert_eq!(lock.info(0)[0], (b"w".to_vec(), Kind::Write, 200));
     }
 
     #[test]
     fn a_waiting_writer_blocks_new_readers_only() {
         let mut lock = empty();
-        assert_eq!(lock.read(b"r1", 100), Ok(true));
-        assert_eq!(lock.write(b"w", 100, Some(50)), Ok(false));
-        assert_eq!(lock.read(b"r2", 100), Ok(false), "new readers wait");
+        assert_eq!(lock.read(b"r1", 100, Queue::Clear), Ok(true));
+        assert_eq!(lock.write(b"w", 100, Some(50), Queue::Clear), Ok(false));
         assert_eq!(
-            lock.read(b"r1", 300),
+            lock.read(b"r2", 100, Queue::Clear),
+            Ok(false),
+            "new readers wait"
+        );
+        assert_eq!(
+            lock.read(b"r1", 300, Queue::Clear),
             Ok(true),
             "a holding reader may refresh"
         );
         assert!(lock.extend(b"r1", 300));
         assert!(!lock.extend(b"w", 300), "an intent is not a hold");
         assert!(lock.release(b"r1"));
-        assert_eq!(lock.write(b"w", 100, Some(50)), Ok(true));
+        assert_eq!(lock.write(b"w", 100, Some(50), Queue::Clear), Ok(true));
         assert_eq!(lock.info(0), vec![(b"w".to_vec(), Kind::Write, 100)]);
     }
 
     #[test]
     fn intents_expire_and_can_be_withdrawn() {
         let mut lock = empty();
-        lock.read(b"r1", 1000).unwrap();
-        lock.write(b"w", 1000, Some(50)).unwrap();
+        lock.read(b"r1", 1000, Queue::Clear).unwrap();
+        lock.write(b"w", 1000, Some(50), Queue::Clear).unwrap();
         let changes = lock.changes().unwrap();
         let fields: Vec<(&[u8], &[u8])> = changes
             .written
@@ -246,24 +277,57 @@ mod tests {
             .map(|(f, v)| (f.as_slice(), v.as_slice()))
             .collect();
         let mut early = RwLock::load(fields.iter().copied(), 49).unwrap();
-        assert_eq!(early.read(b"r2", 1000), Ok(false));
+        assert_eq!(early.read(b"r2", 1000, Queue::Clear), Ok(false));
         assert!(!early.release(b"w"), "withdrawing an intent is no release");
-        assert_eq!(early.read(b"r2", 1000), Ok(true));
+        assert_eq!(early.read(b"r2", 1000, Queue::Clear), Ok(true));
         let mut late = RwLock::load(fields.iter().copied(), 50).unwrap();
-        assert_eq!(late.read(b"r2", 1000), Ok(true), "the intent expired");
+        assert_eq!(
+            late.read(b"r2", 1000, Queue::Clear),
+            Ok(true),
+            "the intent expired"
+        );
+    }
+
+    #[test]
+    fn new_holders_do_not_overtake_waiters() {
+        let mut lock = empty();
+        assert_eq!(lock.read(b"r1", 100, Queue::Clear), Ok(true));
+        assert_eq!(lock.read(b"r2", 100, Queue::Waited), Ok(false));
+        assert_eq!(
+            lock.read(b"r1", 300, Queue::Waited),
+            Ok(true),
+            "a reader refreshes"
+        );
+        assert!(lock.release(b"r1"));
+        assert_eq!(lock.write(b"w", 100, Some(50), Queue::Waited), Ok(false));
+        assert_eq!(
+            lock.info(0),
+            vec![],
+            "refused behind waiters, it leaves no intent to keep them out"
+        );
+        assert_eq!(lock.write(b"w", 100, None, Queue::Clear), Ok(true));
+        assert_eq!(
+            lock.write(b"w", 400, None, Queue::Waited),
+            Ok(true),
+            "a writer refreshes"
+        );
+        assert_eq!(lock.frees_at(b"r"), Some(400));
+        assert_eq!(lock.frees_at(b"w"), None);
     }
 
     #[test]
     fn mixing_kinds_for_one_holder_is_an_error() {
         let mut lock = empty();
-        lock.read(b"h", 100).unwrap();
+        lock.read(b"h", 100, Queue::Clear).unwrap();
         assert_eq!(
-            lock.write(b"h", 100, None).unwrap_err().to_string(),
+            lock.write(b"h", 100, None, Queue::Clear)
+                .unwrap_err()
+                .to_string(),
             "ERR holder: holds the read lock"
         );
         let mut lock = empty();
-        lock.write(b"h", 100, None).unwrap();
-        assert!(lock.read(b"h", 100).is_err());
+        lock.write(b"h", 100, None, Queue::Clear).unwrap();
+        assert!(lock.read(b"h", 100, Queue::Clear).is_err());
         for fields in [
             vec![(&b"a"[..], &b"2:100"[..])],
             vec![(b"a", b"read:100"), (b"", b"1")],
@@ -285,8 +349,8 @@ mod tests {
             for (who, what) in calls {
                 let holder = [who];
                 let _ = match what {
-                    0 => lock.read(&holder, 100),
-                    1 => lock.write(&holder, 100, Some(10)),
+                    0 => lock.read(&holder, 100, Queue::Clear),
+                    1 => lock.write(&holder, 100, Some(10), Queue::Clear),
                     2 => Ok(lock.release(&holder)),
                     _ => Ok(lock.extend(&holder, 100)),
                 };

@@ -6,7 +6,7 @@
 //! it does gets an error, so two programs cannot disagree about one semaphore silently.
 
 use crate::error::CommandError;
-use crate::holders::{ms_left, Changes, Holders, Table};
+use crate::holders::{ms_left, Changes, Holders, Queue, Table};
 use crate::integer::{format_i64, parse_i64, MAX_I64_DIGITS};
 
 /// The reply for a hash that is not a semaphore in this layout.
@@ -92,14 +92,16 @@ impl Semaphore {
     }
 
     /// `POTTERY.SEM.ACQUIRE`: gives `holder` `permits` until `expires_at` if that many are
-    /// free, or refreshes its hold if it holds exactly that many already (an idempotent
-    /// retry). `Ok(true)` held, `Ok(false)` not enough free permits.
+    /// free and nobody waits ahead ([`Queue::Clear`]), or refreshes its hold if it holds
+    /// exactly that many already (an idempotent retry, waiters or not). `Ok(true)` held,
+    /// `Ok(false)` not enough free permits or others wait first.
     pub fn acquire(
         &mut self,
         holder: &[u8],
         permits: i64,
         limit: i64,
         expires_at: i64,
+        queue: Queue,
     ) -> Result<bool, CommandError> {
         self.check_limit(limit)?;
         if let Some(entry) = self.table.get(holder) {
@@ -111,6 +113,9 @@ impl Semaphore {
             }
             self.table.put(holder, &entry.tag.clone(), expires_at);
             return Ok(true);
+        }
+        if queue == Queue::Waited {
+            return Ok(false);
         }
         if self.used + i128::from(permits) > i128::from(limit) {
             return Ok(false);
@@ -196,6 +201,10 @@ impl Holders for Semaphore {
         true
     }
 
+    fn frees_at(&self, waiter: &[u8]) -> Option<i64> {
+        self.table.next_expiry_except(waiter)
+    }
+
     fn changes(self) -> Option<Changes> {
         self.table.changes()
     }
@@ -213,32 +222,35 @@ mod tests {
     #[test]
     fn permits_add_up_to_the_limit() {
         let mut sem = empty();
-        assert_eq!(sem.acquire(b"a", 2, 3, 100), Ok(true));
-        assert_eq!(sem.acquire(b"b", 2, 3, 100), Ok(false));
-        assert_eq!(sem.acquire(b"c", 1, 3, 100), Ok(true));
+        assert_eq!(sem.acquire(b"a", 2, 3, 100, Queue::Clear), Ok(true));
+        assert_eq!(sem.acquire(b"b", 2, 3, 100, Queue::Clear), Ok(false));
+        assert_eq!(sem.acquire(b"c", 1, 3, 100, Queue::Clear), Ok(true));
         assert_eq!(sem.available(3), Ok(0));
         assert!(sem.release(b"a"));
         assert!(!sem.release(b"a"));
         assert_eq!(sem.available(3), Ok(2));
-        assert_eq!(sem.acquire(b"b", 2, 3, 100), Ok(true));
+        assert_eq!(sem.acquire(b"b", 2, 3, 100, Queue::Clear), Ok(true));
     }
 
     #[test]
     fn retry_refreshes_and_other_counts_are_refused() {
         let mut sem = empty();
-        assert_eq!(sem.acquire(b"a", 2, 2, 100), Ok(true));
-        assert_eq!(sem.acquire(b"a", 2, 2, 900), Ok(true));
+        assert_eq!(sem.acquire(b"a", 2, 2, 100, Queue::Clear), Ok(true));
+        assert_eq!(sem.acquire(b"a", 2, 2, 900, Queue::Clear), Ok(true));
         assert_eq!(sem.info(0).unwrap().holders, vec![(b"a".to_vec(), 2, 900)]);
-        assert!(sem.acquire(b"a", 1, 2, 900).is_err());
-        assert_eq!(sem.acquire(b"a", 2, 3, 900), Err(LIMIT_MISMATCH));
+        assert!(sem.acquire(b"a", 1, 2, 900, Queue::Clear).is_err());
+        assert_eq!(
+            sem.acquire(b"a", 2, 3, 900, Queue::Clear),
+            Err(LIMIT_MISMATCH)
+        );
         assert_eq!(sem.available(3), Err(LIMIT_MISMATCH));
     }
 
     #[test]
     fn stored_state_round_trips_and_expires() {
         let mut sem = empty();
-        sem.acquire(b"a", 1, 2, 100).unwrap();
-        sem.acquire(b"b", 1, 2, 200).unwrap();
+        sem.acquire(b"a", 1, 2, 100, Queue::Clear).unwrap();
+        sem.acquire(b"b", 1, 2, 200, Queue::Clear).unwrap();
         let changes = sem.changes().unwrap();
         assert_eq!(changes.expire_at, Some(200));
         let fields: Vec<(&[u8], &[u8])> = changes
@@ -265,11 +277,40 @@ mod tests {
     fn a_stale_limit_of_expired_holders_is_replaced() {
         let fields: [(&[u8], &[u8]); 2] = [(b"a", b"1:100"), (b"", b"5")];
         let mut sem = Semaphore::load(fields.iter().copied(), 200).unwrap();
-        assert_eq!(sem.acquire(b"b", 1, 3, 900), Ok(true));
+        assert_eq!(sem.acquire(b"b", 1, 3, 900, Queue::Clear), Ok(true));
         assert_eq!(sem.available(3), Ok(2));
         let changes = sem.changes().unwrap();
         assert!(changes.written.contains(&(b"".to_vec(), b"3".to_vec())));
         assert_eq!(changes.removed, vec![b"a".to_vec()]);
+    }
+
+    #[test]
+    fn a_new_holder_does_not_overtake_waiters() {
+        let mut sem = empty();
+        assert_eq!(sem.acquire(b"a", 1, 3, 100, Queue::Clear), Ok(true));
+        // One permit would fit, but someone waits first.
+        assert_eq!(sem.acquire(b"b", 1, 3, 100, Queue::Waited), Ok(false));
+        // The holder's own retry refreshes all the same; its errors stay errors.
+        assert_eq!(sem.acquire(b"a", 1, 3, 500, Queue::Waited), Ok(true));
+        assert_eq!(sem.info(0).unwrap().holders, vec![(b"a".to_vec(), 1, 500)]);
+        assert!(sem.acquire(b"a", 2, 3, 500, Queue::Waited).is_err());
+        assert_eq!(
+            sem.acquire(b"b", 1, 4, 100, Queue::Waited),
+            Err(LIMIT_MISMATCH)
+        );
+        assert_eq!(sem.acquire(b"b", 2, 3, 100, Queue::Clear), Ok(true));
+    }
+
+    #[test]
+    fn a_refused_waiter_looks_again_at_the_first_expiry() {
+        let mut sem = empty();
+        assert_eq!(sem.frees_at(b"w"), None);
+        sem.acquire(b"a", 1, 2, 700, Queue::Clear).unwrap();
+        sem.acquire(b"b", 1, 2, 300, Queue::Clear).unwrap();
+        assert_eq!(sem.acquire(b"w", 1, 2, 900, Queue::Clear), Ok(false));
+        assert_eq!(sem.frees_at(b"w"), Some(300));
+        assert!(sem.release(b"b"));
+        assert_eq!(sem.frees_at(b"w"), Some(700));
     }
 
     #[test]
@@ -296,8 +337,14 @@ mod tests {
             );
         }
         let mut huge = empty();
-        assert_eq!(huge.acquire(b"a", i64::MAX, i64::MAX, 1), Ok(true));
-        assert_eq!(huge.acquire(b"b", i64::MAX, i64::MAX, 1), Ok(false));
+        assert_eq!(
+            huge.acquire(b"a", i64::MAX, i64::MAX, 1, Queue::Clear),
+            Ok(true)
+        );
+        assert_eq!(
+            huge.acquire(b"b", i64::MAX, i64::MAX, 1, Queue::Clear),
+            Ok(false)
+        );
         assert_eq!(huge.available(i64::MAX), Ok(0));
     }
 
@@ -314,7 +361,7 @@ mod tests {
                 if release {
                     sem.release(&holder);
                 } else if permits <= limit {
-                    let _ = sem.acquire(&holder, permits, limit, 1000);
+                    let _ = sem.acquire(&holder, permits, limit, 1000, Queue::Clear);
                 }
                 let held: i64 = sem
                     .info(0)

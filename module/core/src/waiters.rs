@@ -1,6 +1,6 @@
 //! First come, first served: per-key queues of waiters, the pure part of the module's blocking
-//! commands (`POTTERY.LOCK ... BLOCK ms` today; semaphores and read-write locks can queue the
-//! same way).
+//! commands (`... BLOCK ms` of `POTTERY.LOCK`, `POTTERY.SEM.ACQUIRE`, `POTTERY.RWLOCK.READ`
+//! and `POTTERY.RWLOCK.WRITE`).
 //!
 //! A [`WaitQueues`] maps a key to the waiters parked on it, oldest first, and finds any waiter
 //! again by its id (the module uses the blocked client's handle), so that a waiter that times

@@ -1,5 +1,6 @@
 //! What the semaphore and read-write lock commands share: reading a hash of holders at the
-//! server's time, and applying, replicating and announcing what a command changed.
+//! server's time, applying, replicating and announcing what a command changed, and waiting
+//! with `BLOCK ms` in the key's first-come-first-served queue ([`acquire`]).
 //!
 //! The effect is replicated, not the command (which reads the clock): `HDEL` of the pruned and
 //! released holders, `HSET` of the written ones, `PEXPIREAT` of the key at the latest holder
@@ -7,14 +8,16 @@
 //! fields and expires the key at the same instant as the master.
 
 use super::Request;
+use crate::host::waiters::{self, Claim, Claimed};
 use crate::host::write::{commit, Effect, Propagation};
 use crate::keys::hash_key::{Fields, HashKey};
 use crate::keys::lock_key::now_ms;
-use pottery_core::holders::{holder as checked_holder, Changes, Holders};
+use pottery_core::holders::{holder as checked_holder, Changes, Holders, Queue};
 use pottery_core::integer::{format_i64, MAX_I64_DIGITS};
 use pottery_core::lock::ttl_ms;
 use pottery_core::CommandError;
 use redis_module::{Context, NotifyEvent, RedisString, RedisValue};
+use std::marker::PhantomData;
 
 /// Runs one write command on the object at `name`: loads it at the server's time, lets
 /// `decide` change it (given that time), then applies, replicates and announces what changed.
@@ -44,8 +47,121 @@ pub fn inspect<S: Holders, R>(
     look(&S::load(pairs(&fields), now)?, now)
 }
 
+/// One attempt of a blocking holders command's request for `holder` on the object at `name`:
+/// `decide` is the command's decision (given whether others queue ahead), written, replicated
+/// and announced as `event` like any command. Granted (`1`), or busy until the first hold of
+/// another ends by itself.
+fn attempt<S: Holders>(
+    ctx: &Context,
+    name: &RedisString,
+    event: &str,
+    holder: &[u8],
+    queue: Queue,
+    decide: &impl Decide<S>,
+) -> Result<Claimed, CommandError> {
+    update(ctx, name, event, |object: &mut S, now| {
+        Ok(if decide(object, holder, now, queue)? {
+            Claimed::Granted(RedisValue::Integer(1))
+        } else {
+            Claimed::Busy {
+                retry_at: object.frees_at(holder),
+            }
+        })
+    })
+}
+
+/// The decision of a blocking holders command (`SEM.ACQUIRE`, `RWLOCK.READ`/`WRITE`) for a
+/// holder at a time (Unix ms), given whether others queue ahead: whether the holder holds now.
+/// A waiting request keeps it to decide again.
+pub trait Decide<S>:
+    Fn(&mut S, &[u8], i64, Queue) -> Result<bool, CommandError> + Send + 'static
+{
+}
+
+impl<S, F> Decide<S> for F where
+    F: Fn(&mut S, &[u8], i64, Queue) -> Result<bool, CommandError> + Send + 'static
+{
+}
+
+/// A client parked by a blocking holders command: its request, decided again through the
+/// same write path whenever the key may have freed (a release, an expiry inside the hash, a
+/// deletion). It runs as the head of the queue, so nobody queues ahead of it. The timeout
+/// reply is `0`, the same as a refusal.
+struct HoldClaim<S, F> {
+    name: Vec<u8>,
+    holder: Vec<u8>,
+    event: &'static str,
+    decide: F,
+    object: PhantomData<fn(&mut S)>,
+}
+
+impl<S: Holders + 'static, F: Decide<S>> Claim for HoldClaim<S, F> {
+    fn try_claim(&self, ctx: &Context) -> Result<Claimed, CommandError> {
+        // Not `ctx.create_string`: it goes through a C string and would panic on a NUL byte.
+        let name = RedisString::create_from_slice(ctx.ctx, &self.name);
+        attempt(
+            ctx,
+            &name,
+            self.event,
+            &self.holder,
+            Queue::Clear,
+            &self.decide,
+        )
+    }
+
+    fn refused(&self) -> RedisValue {
+        RedisValue::Integer(0)
+    }
+
+    fn is_owned_by(&self, owner: &[u8]) -> bool {
+        self.holder == owner
+    }
+}
+
+/// A blocking holders command after parsing: `1` held, `0` refused (at once without `block`,
+/// else after waiting up to `block` ms in the key's queue, 0 without limit). Earlier waiters
+/// are served first; while some still wait, a new holder queues behind them (or is refused)
+/// even if what it asks for is free, so a request for one permit never passes a waiter for
+/// three. A request of a holder released lately comes late and is refused at once.
+pub fn acquire<S: Holders + 'static>(
+    ctx: &Context,
+    name: &RedisString,
+    event: &'static str,
+    holder: &[u8],
+    block: Option<i64>,
+    decide: impl Decide<S>,
+) -> Result<RedisValue, CommandError> {
+    if block.is_some() && waiters::was_released(ctx, name, holder) {
+        return Ok(RedisValue::Integer(0));
+    }
+    waiters::serve(ctx, name);
+    let queue = if waiters::is_waited_on(ctx, name) {
+        Queue::Waited
+    } else {
+        Queue::Clear
+    };
+    match attempt(ctx, name, event, holder, queue, &decide)? {
+        Claimed::Granted(reply) => Ok(reply),
+        Claimed::Busy { retry_at } => match block {
+            None => Ok(RedisValue::Integer(0)),
+            Some(timeout) => {
+                let claim = HoldClaim {
+                    name: name.as_slice().to_vec(),
+                    holder: holder.to_vec(),
+                    event,
+                    decide,
+                    object: PhantomData,
+                };
+                waiters::park(ctx, name, timeout, retry_at, Box::new(claim))
+            }
+        },
+    }
+}
+
 /// `<RELEASE> key holder` for any object in the holders layout: `1` released, `0` held
-/// nothing.
+/// nothing. Either way a waiter of `holder` queued on `key` is answered `0` and leaves (a
+/// `BLOCK` request of `holder` in the next 30 s is refused as a late one), and what the
+/// release freed goes to the key's waiters, oldest first, in this same command.
 pub fn release<S: Holders>(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
@@ -55,6 +171,9 @@ pub fn release<S: Holders>(ctx: &Context, request: &Request) -> Result<RedisValu
     let released = update(ctx, name, request.command(), |state: &mut S, _| {
         Ok(state.release(holder))
     })?;
+    waiters::cancel(ctx, name, holder);
+    // Also after a release that found nothing: a hold pruned as expired frees room too.
+    waiters::serve(ctx, name);
     Ok(RedisValue::Integer(i64::from(released)))
 }
 

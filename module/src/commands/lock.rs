@@ -9,18 +9,17 @@
 //! (`host::waiters`); `UNLOCK`, an expiry or a deletion hands the lock to the oldest waiter,
 //! written and replicated (`SET key token PXAT <ms>`) in that same step, so nobody slips in.
 
-use super::Request;
+use super::{block_option, Request};
 use crate::host::stats;
 use crate::host::waiters::{self, Claim, Claimed};
 use crate::host::write::{commit, touch, Effect, Propagation};
 use crate::keys::counter_key::CounterKey;
 use crate::keys::lock_key::{expiry_after, now_ms, LockKey};
-use pottery_core::args::Args;
 use pottery_core::catalog::{EXTEND, FENCE_CHECK, LOCK, LOCK_FENCE, LOCK_FENCED, UNLOCK};
 use pottery_core::integer::{format_i64, MAX_I64_DIGITS};
 use pottery_core::lock::{
-    block_ms, distinct_fence_key, fence, fence_after_lock, fence_check, lock as decide_lock,
-    ms_left, token as checked_token, ttl_ms, Fence, FenceCheck, Lock,
+    distinct_fence_key, fence, fence_after_lock, fence_check, lock as decide_lock, ms_left,
+    token as checked_token, ttl_ms, Fence, FenceCheck, Lock,
 };
 use pottery_core::CommandError;
 use redis_module::{Context, NotifyEvent, RedisString, RedisValue};
@@ -151,15 +150,6 @@ fn attempt(
         None => 1,
         Some(_) => new_counter.or(counter).unwrap_or(0),
     }))
-}
-
-/// The optional `BLOCK ms` after the TTL: how long to wait in the key's queue.
-fn block_option(parsed: &mut Args<'_, RedisString>) -> Result<Option<i64>, CommandError> {
-    if parsed.eat_keyword("BLOCK") {
-        Ok(Some(block_ms(parsed.next_bytes()?)?))
-    } else {
-        Ok(None)
-    }
 }
 
 /// A client parked by `LOCK ... BLOCK` (or `LOCK.FENCED ... BLOCK`): its attempt, retried

@@ -19,9 +19,23 @@ pub mod throttle;
 
 use crate::host::dispatch::{command, Command};
 pub use crate::host::request::Request;
+use pottery_core::args::Args;
 use pottery_core::catalog;
+use pottery_core::lock::block_ms;
 use pottery_core::rwlock::RwLock;
 use pottery_core::semaphore::Semaphore;
+use pottery_core::CommandError;
+use redis_module::RedisString;
+
+/// The optional `BLOCK ms` that ends a blocking command (`LOCK`, `SEM.ACQUIRE`,
+/// `RWLOCK.READ`/`WRITE`): how long to wait in the key's queue (0: no limit).
+fn block_option(parsed: &mut Args<'_, RedisString>) -> Result<Option<i64>, CommandError> {
+    if parsed.eat_keyword("BLOCK") {
+        Ok(Some(block_ms(parsed.next_bytes()?)?))
+    } else {
+        Ok(None)
+    }
+}
 
 /// Every command, in the catalog's order.
 pub static COMMANDS: &[Command] = &[

@@ -1,17 +1,20 @@
 //! The semaphore commands, `POTTERY.SEM.*`: permits held by named holders until their own
 //! absolute expiry, in a hash (see `pottery_core::semaphore` for the layout and decisions).
-//! RELEASE and EXTEND are the generic handlers of `super::holders`.
+//! RELEASE and EXTEND are the generic handlers of `super::holders`; ACQUIRE waits with
+//! `BLOCK ms` through its [`acquire`](super::holders::acquire).
 
-use super::holders::{after, inspect, update};
-use super::Request;
+use super::holders::{self, after, inspect};
+use super::{block_option, Request};
 use pottery_core::catalog::SEM_ACQUIRE;
-use pottery_core::holders::holder as checked_holder;
+use pottery_core::holders::{holder as checked_holder, Queue};
 use pottery_core::lock::ttl_ms;
 use pottery_core::semaphore::{limit as checked_limit, permits as checked_permits, Semaphore};
 use pottery_core::CommandError;
 use redis_module::{Context, RedisValue};
 
-/// `POTTERY.SEM.ACQUIRE key holder permits limit ttl_ms`: `1` held, `0` not enough free.
+/// `POTTERY.SEM.ACQUIRE key holder permits limit ttl_ms [BLOCK ms]`: `1` held, `0` not
+/// enough free or others queue first (after waiting up to `ms` in the key's queue with
+/// `BLOCK`; 0 waits without limit).
 pub fn acquire(ctx: &Context, request: &Request) -> Result<RedisValue, CommandError> {
     let name = request.key(0)?;
     let mut parsed = request.args();
@@ -20,12 +23,13 @@ pub fn acquire(ctx: &Context, request: &Request) -> Result<RedisValue, CommandEr
     let limit = checked_limit(parsed.next_bytes()?)?;
     let permits = checked_permits(raw_permits, limit)?;
     let ttl = ttl_ms(parsed.next_bytes()?, SEM_ACQUIRE.name)?;
+    let block = block_option(&mut parsed)?;
     parsed.finish()?;
 
-    let held = update(ctx, name, SEM_ACQUIRE.name, |sem: &mut Semaphore, now| {
-        sem.acquire(holder, permits, limit, after(now, ttl)?)
-    })?;
-    Ok(RedisValue::Integer(i64::from(held)))
+    let decide = move |sem: &mut Semaphore, holder: &[u8], now, queue: Queue| {
+        sem.acquire(holder, permits, limit, after(now, ttl)?, queue)
+    };
+    holders::acquire(ctx, name, SEM_ACQUIRE.name, holder, block, decide)
 }
 
 /// `POTTERY.SEM.AVAILABLE key limit`: the free permits.

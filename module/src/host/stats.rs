@@ -30,8 +30,8 @@ impl Counter {
 pub static LOCKS_GRANTED: Counter = Counter::new();
 /// `LOCK`/`LOCK.FENCED` that found the lock held by another token.
 pub static LOCKS_REFUSED: Counter = Counter::new();
-/// Clients parked by a blocking command (`LOCK ... BLOCK`) because what they asked for was
-/// taken.
+/// Clients parked by a blocking command (`LOCK`, `SEM.ACQUIRE`, `RWLOCK.READ`/`WRITE` with
+/// `BLOCK`) because what they asked for was taken.
 pub static WAITS: Counter = Counter::new();
 /// Parked clients whose wait ran out.
 pub static WAIT_TIMEOUTS: Counter = Counter::new();

@@ -1,7 +1,8 @@
 //! The waiting room of blocking commands: clients parked per key, first come first served, and
 //! handed what they wait for the moment it can be theirs.
 //!
-//! # API (for any blocking command: `POTTERY.LOCK ... BLOCK` today, semaphores next)
+//! # API (for any blocking command: `POTTERY.LOCK`, `POTTERY.SEM.ACQUIRE`, `POTTERY.RWLOCK.READ`
+//! and `POTTERY.RWLOCK.WRITE` with `BLOCK`)
 //!
 //! - Implement [`Claim`] for what a waiter waits for. [`Claim::try_claim`] takes it if it is
 //!   free now and returns the waiter's reply ([`Claimed::Granted`]), or says it is not free
@@ -11,7 +12,9 @@
 //!   keyspace event. [`Claim::refused`] is the reply on timeout, and at once where a client
 //!   cannot block (inside `MULTI`, a script, on a replica).
 //! - In the blocking command: call [`serve`] first, so earlier waiters go before the caller,
-//!   then try the claim; if busy and the caller asked to block, reply with [`park`].
+//!   then try the claim; if busy and the caller asked to block, reply with [`park`]. Where
+//!   one grant can leave room for more (a semaphore's permits), a caller that would fit must
+//!   still not overtake waiters the head left behind: [`is_waited_on`] says whether any are.
 //! - A command that frees something calls [`serve`] on its key after its own write; one by
 //!   which a client gives up (a release naming its token) calls [`cancel`] for its waiters.
 //! - Deletions, expiries, evictions, renames and moves of a key someone waits on (keyspace
@@ -238,6 +241,14 @@ pub fn cancel(ctx: &Context, key: &RedisString, owner: &[u8]) {
         let refusal = waiter.claim.refused();
         deliver(waiter.client, Ok(refusal));
     }
+}
+
+/// Whether clients wait on `key` (in the caller's database): after [`serve`], those still
+/// queued wait for something that is not free, and a new request must not pass them.
+pub fn is_waited_on(ctx: &Context, key: &RedisString) -> bool {
+    room().is_some_and(|room| {
+        !room.queues.is_empty() && room.queues.is_waited_on(&queue_key(ctx, key.as_slice()))
+    })
 }
 
 /// Whether `owner` gave up on `key` lately ([`cancel`]): a blocking command refuses its wait.

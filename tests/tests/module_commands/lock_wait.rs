@@ -12,13 +12,17 @@ fn get(server: &Server, key: &str) -> Option<String> {
 }
 
 /// Sends `args` on a connection of its own, in a thread: its reply once it comes.
-fn send_blocking(server: &Server, args: &[&str]) -> JoinHandle<redis::RedisResult<redis::Value>> {
+pub(super) fn send_blocking(
+    server: &Server,
+    args: &[&str],
+) -> JoinHandle<redis::RedisResult<redis::Value>> {
     let mut connection = server.connection();
     let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
     thread::spawn(move || redis::cmd(&args[0]).arg(&args[1..]).query(&mut connection))
 }
 
-fn int(reply: JoinHandle<redis::RedisResult<redis::Value>>) -> i64 {
+/// The integer a [`send_blocking`] request was answered.
+pub(super) fn int(reply: JoinHandle<redis::RedisResult<redis::Value>>) -> i64 {
     match reply.join().expect("the waiter thread ends") {
         Ok(redis::Value::Int(value)) => value,
         other => panic!("expected an integer reply, got {other:?}"),
@@ -318,42 +322,51 @@ fn grants_after_a_wait_replicate_and_survive_an_aof_reload() {
     assert_eq!(get(&master, "e:fence").as_deref(), Some("2"));
 }
 
-#[test]
-fn sixteen_blocking_clients_lose_no_increment() {
-    const CLIENTS: usize = 16;
-    const ROUNDS: usize = 40;
-    let server = Server::start();
-    let workers: Vec<JoinHandle<()>> = (0..CLIENTS)
+/// Runs `work(client, connection)` for `clients` clients at once, each on a connection and a
+/// thread of its own, until all are done (a failed assertion in one fails the test).
+pub(super) fn each_client(
+    server: &Server,
+    clients: usize,
+    work: fn(usize, &mut redis::Connection),
+) {
+    let workers: Vec<JoinHandle<()>> = (0..clients)
         .map(|client| {
             let mut connection = server.connection();
-            thread::spawn(move || {
-                for round in 0..ROUNDS {
-                    let token = format!("c{client}-r{round}");
-                    let got: i64 = redis::cmd("POTTERY.LOCK")
-                        .arg(&["l", &token, "60000", "BLOCK", "0"])
-                        .query(&mut connection)
-                        .unwrap();
-                    assert_eq!(got, 1);
-                    // A read-modify-write that only mutual exclusion keeps whole.
-                    let value: Option<i64> =
-                        redis::cmd("GET").arg("n").query(&mut connection).unwrap();
-                    let () = redis::cmd("SET")
-                        .arg("n")
-                        .arg(value.unwrap_or(0) + 1)
-                        .query(&mut connection)
-                        .unwrap();
-                    let released: i64 = redis::cmd("POTTERY.UNLOCK")
-                        .arg(&["l", &token])
-                        .query(&mut connection)
-                        .unwrap();
-                    assert_eq!(released, 1);
-                }
-            })
+            thread::spawn(move || work(client, &mut connection))
         })
         .collect();
     for worker in workers {
         worker.join().expect("no worker failed");
     }
+}
+
+#[test]
+fn sixteen_blocking_clients_lose_no_increment() {
+    const CLIENTS: usize = 16;
+    const ROUNDS: usize = 40;
+    let server = Server::start();
+    each_client(&server, CLIENTS, |client, connection| {
+        for round in 0..ROUNDS {
+            let token = format!("c{client}-r{round}");
+            let got: i64 = redis::cmd("POTTERY.LOCK")
+                .arg(&["l", &token, "60000", "BLOCK", "0"])
+                .query(connection)
+                .unwrap();
+            assert_eq!(got, 1);
+            // A read-modify-write that only mutual exclusion keeps whole.
+            let value: Option<i64> = redis::cmd("GET").arg("n").query(connection).unwrap();
+            let () = redis::cmd("SET")
+                .arg("n")
+                .arg(value.unwrap_or(0) + 1)
+                .query(connection)
+                .unwrap();
+            let released: i64 = redis::cmd("POTTERY.UNLOCK")
+                .arg(&["l", &token])
+                .query(connection)
+                .unwrap();
+            assert_eq!(released, 1);
+        }
+    });
     let total: i64 = server.cmd(&["GET", "n"]).unwrap();
     assert_eq!(total, (CLIENTS * ROUNDS) as i64);
     assert_eq!(get(&server, "l"), None);

@@ -20,6 +20,7 @@ mod nextid;
 mod persistence;
 mod redisbloom_compat;
 mod resp3;
+mod sem_rwlock_block;
 mod synchronizers;
 mod synchronizers_rwlock;
 mod throttle;

@@ -324,8 +324,13 @@ fn bad_arguments_and_wrong_types_are_refused_with_nothing_written() {
             "ERR intent_ms: must be between 0 and 2^40",
         ),
         (
-            &["POTTERY.RWLOCK.WRITE", "r", "a", "10", "1", "extra"],
+            &["POTTERY.RWLOCK.WRITE", "r", "a", "10"],
             "ERR wrong number of arguments for 'pottery.rwlock.write' command",
+        ),
+        // An optional BLOCK ms may follow, so extra arguments are a syntax error.
+        (
+            &["POTTERY.RWLOCK.WRITE", "r", "a", "10", "1", "extra"],
+            "ERR syntax error",
         ),
     ];
     for (args, expected) in cases {

@@ -4,10 +4,10 @@
 use super::{ACCESSED_KEY, LOCK_KEY, RELEASED_KEY, SINCE};
 use crate::spec::{Arg, CommandSpec};
 
-/// `POTTERY.SEM.ACQUIRE key holder permits limit ttl_ms`.
+/// `POTTERY.SEM.ACQUIRE key holder permits limit ttl_ms [BLOCK ms]`.
 pub const SEM_ACQUIRE: CommandSpec = CommandSpec {
     name: "pottery.sem.acquire",
-    flags: "write deny-oom",
+    flags: "write deny-oom blocking",
     key_specs: LOCK_KEY,
     args: &[
         Arg::key("key", 0),
@@ -15,8 +15,9 @@ pub const SEM_ACQUIRE: CommandSpec = CommandSpec {
         Arg::integer("permits"),
         Arg::integer("limit"),
         Arg::integer("ttl_ms"),
+        Arg::integer("ms").token("BLOCK").optional(),
     ],
-    summary: "Gives holder permits (1..limit) of the semaphore until ttl_ms from now if that many are free, or refreshes its hold if it holds that many; replies 1 held, 0 not enough free. ERR limit: does not match the semaphore's limit; ERR permits: differs from the permits the holder holds; WRONGTYPE for a non-semaphore.",
+    summary: "Gives holder permits (1..limit) of the semaphore until ttl_ms from now if that many are free and nobody queues first, or refreshes its hold if it holds that many; replies 1 held, 0 not enough free. BLOCK ms waits up to ms (0: no limit) in the key's first-come-first-served queue, replying 0 at the timeout. ERR limit: does not match the semaphore's limit; ERR permits: differs from the permits the holder holds; WRONGTYPE for a non-semaphore.",
     complexity: "O(N) where N is the number of holders",
     since: SINCE,
 };
@@ -27,8 +28,7 @@ pub const SEM_RELEASE: CommandSpec = CommandSpec {
     flags: "write",
     key_specs: RELEASED_KEY,
     args: &[Arg::key("key", 0), Arg::string("holder")],
-    summary:
-        "Frees holder's permits; replies 1 released, 0 holder held none (or its hold had expired).",
+    summary: "Frees holder's permits and hands them to the key's BLOCK waiters, oldest first (a waiter of holder is answered 0 and leaves); replies 1 released, 0 holder held none (or its hold had expired).",
     complexity: "O(N) where N is the number of holders",
     since: SINCE,
 };
@@ -70,33 +70,35 @@ pub const SEM_INFO: CommandSpec = CommandSpec {
     since: SINCE,
 };
 
-/// `POTTERY.RWLOCK.READ key holder ttl_ms`.
+/// `POTTERY.RWLOCK.READ key holder ttl_ms [BLOCK ms]`.
 pub const RWLOCK_READ: CommandSpec = CommandSpec {
     name: "pottery.rwlock.read",
-    flags: "write deny-oom",
+    flags: "write deny-oom blocking",
     key_specs: LOCK_KEY,
     args: &[
         Arg::key("key", 0),
         Arg::string("holder"),
         Arg::integer("ttl_ms"),
+        Arg::integer("ms").token("BLOCK").optional(),
     ],
-    summary: "A shared hold for holder until ttl_ms from now unless a writer holds the lock or waits for it (a reader's retry refreshes); replies 1 held, 0 refused.",
+    summary: "A shared hold for holder until ttl_ms from now unless a writer holds the lock or waits for it, or others queue first (a reader's retry refreshes); replies 1 held, 0 refused. BLOCK ms waits up to ms (0: no limit) in the key's first-come-first-served queue, replying 0 at the timeout.",
     complexity: "O(N) where N is the number of holders",
     since: SINCE,
 };
 
-/// `POTTERY.RWLOCK.WRITE key holder ttl_ms intent_ms`.
+/// `POTTERY.RWLOCK.WRITE key holder ttl_ms intent_ms [BLOCK ms]`.
 pub const RWLOCK_WRITE: CommandSpec = CommandSpec {
     name: "pottery.rwlock.write",
-    flags: "write deny-oom",
+    flags: "write deny-oom blocking",
     key_specs: LOCK_KEY,
     args: &[
         Arg::key("key", 0),
         Arg::string("holder"),
         Arg::integer("ttl_ms"),
         Arg::integer("intent_ms"),
+        Arg::integer("ms").token("BLOCK").optional(),
     ],
-    summary: "The exclusive hold for holder until ttl_ms from now if nobody else reads or writes (a retry refreshes); refused, it leaves an intent for intent_ms (0: none) that keeps new readers out; replies 1 held, 0 refused.",
+    summary: "The exclusive hold for holder until ttl_ms from now if nobody else reads or writes and nobody queues first (a retry refreshes); refused while others hold it, it leaves an intent for intent_ms (0: none) that keeps new readers out; replies 1 held, 0 refused. BLOCK ms waits up to ms (0: no limit) in the key's first-come-first-served queue, replying 0 at the timeout.",
     complexity: "O(N) where N is the number of holders",
     since: SINCE,
 };
@@ -107,7 +109,7 @@ pub const RWLOCK_RELEASE: CommandSpec = CommandSpec {
     flags: "write",
     key_specs: RELEASED_KEY,
     args: &[Arg::key("key", 0), Arg::string("holder")],
-    summary: "Ends holder's read or write hold, or withdraws its intent; replies 1 released, 0 held nothing.",
+    summary: "Ends holder's read or write hold, or withdraws its intent, and hands the lock to the key's BLOCK waiters, oldest first (a waiter of holder is answered 0 and leaves); replies 1 released, 0 held nothing.",
     complexity: "O(N) where N is the number of holders",
     since: SINCE,
 };
