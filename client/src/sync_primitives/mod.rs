@@ -17,9 +17,9 @@
 //! reports (TTL less the time the attempt took and a drift allowance of 1% + 2 ms).
 
 pub(crate) mod guard;
-pub(crate) mod polling;
 pub(crate) mod rwlock;
 pub(crate) mod semaphore;
+pub(crate) mod waiting;
 
 use std::time::{Duration, Instant};
 
@@ -35,18 +35,20 @@ pub const DEFAULT_HOLD_TTL: Duration = Duration::from_secs(10);
 /// The default time `acquire`, `read` and `write` wait, as Redlock's.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The default largest random pause between two attempts.
+/// The default largest random pause between two attempts when polling.
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(50);
 
 /// The largest TTL the module takes: 2^40 ms.
 const MAX_TTL_MS: u128 = 1 << 40;
 
-/// The TTL, waiting time and polling pause of a semaphore or read-write lock.
+/// The TTL, waiting time and way of waiting of a semaphore or read-write lock.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timing {
     pub(crate) ttl: Duration,
     pub(crate) acquire_timeout: Duration,
     pub(crate) retry_delay: Duration,
+    /// Waiting calls wait in the server's queue (`BLOCK`) rather than polling.
+    pub(crate) blocking: bool,
 }
 
 impl Default for Timing {
@@ -55,6 +57,7 @@ impl Default for Timing {
             ttl: DEFAULT_HOLD_TTL,
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             retry_delay: DEFAULT_RETRY_DELAY,
+            blocking: true,
         }
     }
 }
@@ -76,7 +79,7 @@ impl Timing {
 }
 
 /// The settings methods a semaphore and a read-write lock share (`with_ttl`,
-/// `with_acquire_timeout`, `with_retry_delay`, `key`, `ttl`), on a type with `handle` and
+/// `with_acquire_timeout`, `with_retry_delay`, `with_blocking`, `key`, `ttl`), on a type with `handle` and
 /// `timing` fields; `$open` is an expression opening one, for the examples.
 macro_rules! timing_methods {
     ($open:literal) => {
@@ -109,8 +112,8 @@ macro_rules! timing_methods {
             self
         }
 
-        /// Sets the largest random pause between two attempts while waiting (50 ms by
-        /// default).
+        /// Sets the largest random pause between two attempts while polling (50 ms by
+        /// default; see [`with_blocking`](Self::with_blocking)).
         ///
         /// # Example
         ///
@@ -121,6 +124,22 @@ macro_rules! timing_methods {
         /// ```
         pub fn with_retry_delay(mut self, delay: std::time::Duration) -> Self {
             self.timing.retry_delay = delay;
+            self
+        }
+
+        /// Whether waiting calls wait in the server's queue (`BLOCK`, the default: the module
+        /// hands over permits and locks first come, first served, the moment they are free)
+        /// or poll with random pauses (`false`). A queued attempt waits on a dedicated
+        /// connection of the connector, never on the shared ones.
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        #[doc = concat!("let polling = ", $open, "?.with_blocking(false);")]
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn with_blocking(mut self, blocking: bool) -> Self {
+            self.timing.blocking = blocking;
             self
         }
 

@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
 use crate::sync_primitives::guard::{granted, release, HoldGuard, HoldKind, Read, Write};
-use crate::sync_primitives::polling::{poll, Attempt};
 use crate::sync_primitives::semaphore::module_handle;
+use crate::sync_primitives::waiting::{block_argument, wait, Attempt};
 use crate::sync_primitives::{timing_methods, Timing};
 use crate::transport::connector::Connector;
 use crate::transport::key::{uuid4, KeyHandle};
@@ -29,11 +29,15 @@ const MIN_INTENT: Duration = Duration::from_millis(500);
 /// A read-write lock in one Redis hash: any number of readers share it, or one writer holds
 /// it alone; every hold expires with its own TTL.
 ///
-/// **Writers are not starved.** A writer that has to wait leaves an intent on the server
+/// **Writers are not starved.** Waiting calls queue in the server (`BLOCK`), first come first
+/// served: a reader that comes after a queued writer queues behind it, and the readers queued
+/// behind a writer all get in when it leaves. A writer that has to wait also leaves an intent
 /// (`POTTERY.RWLOCK.WRITE ... intent_ms`) that keeps *new* readers out while readers already
-/// holding finish; it refreshes the intent with every attempt, and withdraws it when it gives
-/// up. The intent lasts ten retry delays (at least 500 ms), so a writer that died lets readers
-/// in again soon. [`try_write`](Self::try_write) leaves no intent. Needs the pottery module on
+/// holding finish, which is what protects it from polling readers
+/// ([`with_blocking(false)`](Self::with_blocking)); it refreshes the intent with every attempt,
+/// and withdraws it when it gives up. The intent lasts ten retry delays (at least 500 ms), so a
+/// writer that died lets readers in again soon. [`try_write`](Self::try_write) leaves no
+/// intent. Needs the pottery module on
 /// a single master (see the [safety assumptions](crate::sync_primitives#safety-assumptions)).
 ///
 /// `RwLock` is the sync face ([`Blocking`]); [`aio::RwLock`](crate::aio::RwLock) has the same
@@ -206,10 +210,10 @@ impl<F: Face> RwLock<F> {
 
     fn reading(&self, timeout: Duration) -> Operation<Option<RwLockReadGuard<F>>> {
         let attempt = self.attempt::<Read>("POTTERY.RWLOCK.READ", uuid4(), None);
-        poll(attempt, timeout, self.timing.retry_delay)
+        wait(attempt, timeout, self.timing)
     }
 
-    /// Polls `POTTERY.RWLOCK.WRITE` with one holder token, leaving an intent when waiting,
+    /// Attempts `POTTERY.RWLOCK.WRITE` with one holder token, leaving an intent when waiting,
     /// and withdraws the intent when the wait ends without the lock.
     fn writing(&self, timeout: Duration) -> Operation<Option<RwLockWriteGuard<F>>> {
         let intent = if timeout.is_zero() {
@@ -223,13 +227,13 @@ impl<F: Face> RwLock<F> {
         let token = uuid4();
         let attempt = self.attempt::<Write>("POTTERY.RWLOCK.WRITE", token.clone(), Some(intent_ms));
         let handle = Arc::clone(&self.handle);
-        poll(attempt, timeout, self.timing.retry_delay).and_then_send(move |got| match got {
+        wait(attempt, timeout, self.timing).and_then_send(move |got| match got {
             None if intent_ms > 0 => release(&handle, Write::RELEASE, &token).map(|_| None),
             got => Operation::done(Ok(got)),
         })
     }
 
-    /// One attempt: `command key token ttl_ms [intent_ms]`.
+    /// One attempt: `command key token ttl_ms [intent_ms] [BLOCK ms]`.
     fn attempt<K: HoldKind>(
         &self,
         command: &'static str,
@@ -237,16 +241,17 @@ impl<F: Face> RwLock<F> {
         intent_ms: Option<u64>,
     ) -> Attempt<HoldGuard<K, F>> {
         let (handle, timing) = (Arc::clone(&self.handle), self.timing);
-        Arc::new(move || {
+        Arc::new(move |queued| {
             let start = Instant::now();
             let mut request = handle.command(command);
             request.arg(&token).arg(timing.ttl_ms());
             if let Some(intent_ms) = intent_ms {
                 request.arg(intent_ms);
             }
+            block_argument(&mut request, queued);
             let (handle, token) = (Arc::clone(&handle), token.clone());
             handle
-                .module_request::<i64>(command, request)
+                .module_request_waiting::<i64>(command, request, queued)
                 .and_then_send(move |reply| granted(handle, timing, token, start, reply, 0))
         })
     }

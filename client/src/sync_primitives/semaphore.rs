@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
 use crate::sync_primitives::guard::{granted, HoldGuard, Permits};
-use crate::sync_primitives::polling::{poll, Attempt};
+use crate::sync_primitives::waiting::{block_argument, wait, Attempt};
 use crate::sync_primitives::{timing_methods, Timing};
 use crate::transport::connector::Connector;
 use crate::transport::key::{uuid4, KeyHandle};
@@ -23,8 +23,9 @@ pub type SemaphorePermit<F = Blocking> = HoldGuard<Permits, F>;
 /// number of clients, and each holder's permits expire with its own TTL, so a crashed holder
 /// cannot keep them.
 ///
-/// `acquire(n)` takes `n` permits atomically (all or none, `POTTERY.SEM.ACQUIRE`), waiting by
-/// polling with random pauses until the acquire timeout. A retry of a call whose reply was lost
+/// `acquire(n)` takes `n` permits atomically (all or none, `POTTERY.SEM.ACQUIRE`), waiting in
+/// the server's first-come-first-served queue (`BLOCK`) until the acquire timeout, or polling
+/// with random pauses ([`with_blocking(false)`](Self::with_blocking)). A retry of a call whose reply was lost
 /// is idempotent: it uses the same holder token, which the module recognizes. Every client
 /// must agree on the limit: the server refuses a different one while the semaphore has
 /// holders. Needs the pottery module on a single master (see the
@@ -211,7 +212,7 @@ impl<F: Face> Semaphore<F> {
         F::run(self.handle.module_request("POTTERY.SEM.AVAILABLE", command))
     }
 
-    /// Polls `POTTERY.SEM.ACQUIRE` with one holder token until granted or `timeout`.
+    /// Attempts `POTTERY.SEM.ACQUIRE` with one holder token until granted or `timeout`.
     fn waiting(&self, permits: u64, timeout: Duration) -> Operation<Option<SemaphorePermit<F>>> {
         if permits == 0 || permits > self.limit {
             return Operation::done(Err(Error::InvalidArgument {
@@ -221,7 +222,7 @@ impl<F: Face> Semaphore<F> {
         }
         let (handle, limit, timing) = (Arc::clone(&self.handle), self.limit, self.timing);
         let token = uuid4();
-        let attempt: Attempt<SemaphorePermit<F>> = Arc::new(move || {
+        let attempt: Attempt<SemaphorePermit<F>> = Arc::new(move |queued| {
             let start = Instant::now();
             let mut command = handle.command("POTTERY.SEM.ACQUIRE");
             command
@@ -229,11 +230,12 @@ impl<F: Face> Semaphore<F> {
                 .arg(permits)
                 .arg(limit)
                 .arg(timing.ttl_ms());
+            block_argument(&mut command, queued);
             let (handle, token) = (Arc::clone(&handle), token.clone());
             handle
-                .module_request::<i64>("POTTERY.SEM.ACQUIRE", command)
+                .module_request_waiting::<i64>("POTTERY.SEM.ACQUIRE", command, queued)
                 .and_then_send(move |reply| granted(handle, timing, token, start, reply, permits))
         });
-        poll(attempt, timeout, self.timing.retry_delay)
+        wait(attempt, timeout, self.timing)
     }
 }

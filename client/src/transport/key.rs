@@ -139,7 +139,22 @@ impl KeyHandle {
         name: &'static str,
         command: redis::Cmd,
     ) -> Operation<T> {
-        let route = self.route();
+        self.module_request_waiting(name, command, None)
+    }
+
+    /// [`module_request`](Self::module_request) for a command that may wait in the server
+    /// for up to `wait` (`BLOCK`): then over a dedicated connection, as
+    /// [`request_blocking`](Self::request_blocking).
+    pub(crate) fn module_request_waiting<T: FromRedisValue + Send + 'static>(
+        &self,
+        name: &'static str,
+        command: redis::Cmd,
+        wait: Option<std::time::Duration>,
+    ) -> Operation<T> {
+        let route = match wait {
+            Some(wait) => self.route().blocking(wait),
+            None => self.route(),
+        };
         crate::transport::mode::module_loaded(self.route()).and_then_send(move |loaded| {
             if !loaded {
                 return Operation::done(Err(Error::ModuleRequired { command: name }));

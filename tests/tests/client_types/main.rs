@@ -32,3 +32,4 @@ mod script_parity;
 mod set;
 mod sync_fanout;
 mod synchronizers;
+mod synchronizers_wait;

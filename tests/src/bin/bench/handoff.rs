@@ -2,14 +2,15 @@
 //! on a counter, and releasing, over and over: hand-offs per second and the longest wait of
 //! any client, for pottery-rs waiting in the masters' queues (`POTTERY.LOCK ... BLOCK`)
 //! beside pottery-rs polling, the python-redis-lock package (waiters woken through a list)
-//! and Python pottery's Redlock, on the same servers in one run.
+//! and Python pottery's Redlock, on the same servers in one run; and a `Semaphore` of one
+//! permit waiting in its queue (`POTTERY.SEM.ACQUIRE ... BLOCK`) beside polling.
 //!
 //! Fairness is read off the longest wait: a first-come-first-served queue makes no client
 //! wait longer than the holds of the 7 clients ahead of it (plus their hand-offs), which the
 //! table shows beside it as 7 × the longest hold.
 
 use crate::measure::{exit_with, start_servers, Options};
-use pottery::Redlock;
+use pottery::{Redlock, Semaphore};
 use pottery_tests::{python, workspace_root, Server};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,11 +42,13 @@ pub fn run(options: &Options) {
     let mut outcomes = Vec::new();
     for masters in [1, 5] {
         let over = &servers[..masters];
-        outcomes.push(pottery_rs(over, true));
-        outcomes.push(pottery_rs(over, false));
+        outcomes.push(pottery_rs(over, Kind::Redlock, true));
+        outcomes.push(pottery_rs(over, Kind::Redlock, false));
         outcomes.push(python_case(over, "pottery"));
         if masters == 1 {
             outcomes.push(python_case(over, "redis-lock"));
+            outcomes.push(pottery_rs(over, Kind::Semaphore, true));
+            outcomes.push(pottery_rs(over, Kind::Semaphore, false));
         }
     }
     print(options, &outcomes);
@@ -54,29 +57,75 @@ pub fn run(options: &Options) {
 /// One held lock: who, how long they waited for it, how long they held it.
 type Record = (usize, Duration, Duration);
 
-fn pottery_rs(servers: &[Server], blocking: bool) -> Outcome {
+/// What the pottery-rs clients contend for.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Redlock,
+    /// A semaphore of one permit (single master).
+    Semaphore,
+}
+
+/// One client's lock: acquire for at most `left`, then a release to call.
+enum Contender {
+    Redlock(Redlock),
+    Semaphore(Semaphore),
+}
+
+impl Contender {
+    fn hold(&self, left: Duration) -> Option<Box<dyn FnOnce()>> {
+        match self {
+            Contender::Redlock(lock) => {
+                let guard = lock.acquire_timeout(left).expect("masters answer")?;
+                // A loaded machine can make a master miss its timeout: the lock expires.
+                Some(Box::new(move || drop(guard.release())))
+            }
+            Contender::Semaphore(semaphore) => {
+                let permit = semaphore
+                    .acquire_timeout(1, left)
+                    .expect("server answers")?;
+                Some(Box::new(move || drop(permit.release())))
+            }
+        }
+    }
+}
+
+fn pottery_rs(servers: &[Server], kind: Kind, blocking: bool) -> Outcome {
     let urls: Vec<String> = servers.iter().map(Server::url).collect();
-    let name = format!("bench-handoff-{}-{blocking}", servers.len());
+    let kind_name = match kind {
+        Kind::Redlock => "redlock",
+        Kind::Semaphore => "sem",
+    };
+    let name = format!("bench-handoff-{kind_name}-{}-{blocking}", servers.len());
     let counter = format!("{name}:counter");
     let _: i64 = servers[0].cmd(&["DEL", &counter]).expect("DEL");
     let records = Arc::new(Mutex::new(Vec::<Record>::new()));
     let end = Instant::now() + SECONDS;
     let threads: Vec<_> = (0..CLIENTS)
         .map(|client| {
-            let lock = Redlock::builder()
-                .name(name.clone())
-                .masters(urls.clone())
-                .ttl(Duration::from_secs(10))
-                .blocking(blocking)
-                .build()
-                .expect("Redlock");
+            let lock = match kind {
+                Kind::Redlock => Contender::Redlock(
+                    Redlock::builder()
+                        .name(name.clone())
+                        .masters(urls.clone())
+                        .ttl(Duration::from_secs(10))
+                        .blocking(blocking)
+                        .build()
+                        .expect("Redlock"),
+                ),
+                Kind::Semaphore => Contender::Semaphore(
+                    Semaphore::open(urls[0].as_str(), &name, 1)
+                        .expect("Semaphore")
+                        .with_ttl(Duration::from_secs(10))
+                        .with_blocking(blocking),
+                ),
+            };
             let mut work = servers[0].connection();
             let counter = counter.clone();
             let records = Arc::clone(&records);
             std::thread::spawn(move || {
                 while let Some(left) = end.checked_duration_since(Instant::now()) {
                     let start = Instant::now();
-                    let Some(guard) = lock.acquire_timeout(left).expect("masters answer") else {
+                    let Some(release) = lock.hold(left) else {
                         continue;
                     };
                     let got = Instant::now();
@@ -90,8 +139,7 @@ fn pottery_rs(servers: &[Server], blocking: bool) -> Outcome {
                         .query(&mut work)
                         .expect("SET");
                     let held = Instant::now();
-                    // A loaded machine can make a master miss its timeout: the lock expires.
-                    let _ = guard.release();
+                    release();
                     records
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -108,14 +156,13 @@ fn pottery_rs(servers: &[Server], blocking: bool) -> Outcome {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let total: Option<i64> = servers[0].cmd(&["GET", &counter]).expect("GET");
     Outcome {
-        case: format!(
-            "pottery-rs Redlock, {}",
-            if blocking {
-                "waiting in the queue (BLOCK)"
-            } else {
-                "polling (blocking(false))"
-            }
-        ),
+        case: match (kind, blocking) {
+            (Kind::Redlock, true) => "pottery-rs Redlock, waiting in the queue (BLOCK)",
+            (Kind::Redlock, false) => "pottery-rs Redlock, polling (blocking(false))",
+            (Kind::Semaphore, true) => "pottery-rs Semaphore(1), waiting in the queue (BLOCK)",
+            (Kind::Semaphore, false) => "pottery-rs Semaphore(1), polling (with_blocking(false))",
+        }
+        .to_owned(),
         masters: servers.len(),
         acquisitions: records.len(),
         hand_offs: records
@@ -169,6 +216,15 @@ fn python_case(servers: &[Server], kind: &str) -> Outcome {
     }
 }
 
+/// The polling case a case is compared with: the same type's.
+fn polling_of(case: &str) -> &'static str {
+    if case.starts_with("pottery-rs Semaphore") {
+        "pottery-rs Semaphore(1), polling"
+    } else {
+        "pottery-rs Redlock, polling"
+    }
+}
+
 fn print(options: &Options, outcomes: &[Outcome]) {
     println!(
         "\nhandoff: {CLIENTS} clients contending for one lock for {} s each (acquire, GET + SET, release){}\n",
@@ -197,7 +253,7 @@ fn print(options: &Options, outcomes: &[Outcome]) {
             outcome.masters,
             outcome.acquisitions,
             rate,
-            ratio(rate, find("pottery-rs Redlock, polling", outcome.masters)),
+            ratio(rate, find(polling_of(&outcome.case), outcome.masters)),
             ratio(rate, find("python-redis-lock", 0)),
             outcome.longest_wait.as_secs_f64() * 1000.0,
             outcome.longest_hold.as_secs_f64() * 1000.0 * (CLIENTS - 1) as f64,
