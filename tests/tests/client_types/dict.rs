@@ -329,7 +329,7 @@ fn concurrent_removes_hand_each_value_to_one_caller() {
 
 #[test]
 fn a_dict_from_a_url_reconnects_after_a_restart_and_an_open_connection_does_not() {
-    let server = Server::builder().aof(true).start();
+    let server = Server::builder().aof(true).fsync_always(true).start();
     let dict: RedisDict<String, i64> = RedisDict::open(server.url(), "kept").unwrap();
     dict.put("a", &1).unwrap();
     let given: RedisDict<String, i64> = RedisDict::open(server.connection(), "kept").unwrap();

@@ -277,7 +277,11 @@ fn scripts_run_on_every_master_of_a_cluster() {
 /// module holds the very bytes and TTL the scripts left, never their transient mark.
 #[test]
 fn a_replica_and_an_aof_reload_hold_what_the_scripts_wrote() {
-    let master = Server::builder().without_module().aof(true).start();
+    let master = Server::builder()
+        .without_module()
+        .aof(true)
+        .fsync_always(true)
+        .start();
     let replica = without_module();
     replica.replicate_from(&master);
     let list: RedisList<u32> = RedisList::open(master.url(), "l").unwrap();

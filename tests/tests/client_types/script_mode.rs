@@ -302,7 +302,11 @@ fn the_async_face_runs_the_scripts_too() {
 
 #[test]
 fn script_writes_reach_the_aof_and_a_replica_with_absolute_expiry() {
-    let master = Server::builder().without_module().aof(true).start();
+    let master = Server::builder()
+        .without_module()
+        .aof(true)
+        .fsync_always(true)
+        .start();
     let replica = Server::builder().without_module().start();
     replica.replicate_from(&master);
     let lock = lock_builder(std::slice::from_ref(&master), "durable")
