@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::redlock::builder::Settings;
 use crate::redlock::rounds::{FenceRound, Holder, HolderRound, LockedRound, Round};
 use crate::transport::key::uuid4;
-use crate::transport::quorum::{keep_informative, majority, single, Machine, Reach, Record, Step};
+use crate::transport::quorum::{majority, single, Machine, Reach, Record, Step};
 
 /// A lock taken: what a guard is made of.
 #[derive(Debug)]
@@ -50,10 +50,6 @@ pub(crate) struct Acquire<'a> {
     waits: bool,
     /// The master a waiting attempt on several masters queues on.
     gate: usize,
-    /// Gates that failed one after the other, and the last one's error: once so many failed
-    /// that the rest could not make a majority, the attempt is unavailable.
-    gate_failures: usize,
-    gate_error: Option<Error>,
     phase: Phase,
 }
 
@@ -95,8 +91,6 @@ impl<'a> Acquire<'a> {
             deadline: Instant::now().checked_add(timeout),
             waits: waits && settings.blocking,
             gate: 0,
-            gate_failures: 0,
-            gate_error: None,
             phase: Phase::Start,
         }
     }
@@ -199,7 +193,6 @@ impl<'a> Acquire<'a> {
     ) -> Option<Step<Result<Option<Acquired>>>> {
         let settings = self.settings;
         if round.succeeded() {
-            self.gate_failures = 0;
             // The gate is ours, so the lock's last holder released it: the other masters are
             // free too but for its release still on the way, or a holder that did not wait.
             // A short wait covers the first and does not keep the gate from the next waiter
@@ -210,30 +203,20 @@ impl<'a> Acquire<'a> {
             let wait = self.wait_slice(start).map(|slice| slice.min(short));
             return Some(self.lock_round(command, token, start, wait));
         }
-        let refusal = if round.needs_release() {
-            // Down, or too slow to answer: the next master is the gate.
-            self.gate = (self.gate + 1) % self.masters;
-            self.gate_failures += 1;
-            let mut round = round;
-            if let Some(error) = round.take_error() {
-                keep_informative(&mut self.gate_error, error);
-            }
-            let needed = majority(self.masters);
-            if self.gate_failures > self.masters - needed {
-                self.gate_failures = 0;
-                Refusal::Unavailable(Error::QuorumNotAchieved {
-                    granted: 0,
-                    quorum: needed,
-                    masters: self.masters,
-                    last_error: self.gate_error.take().map(Box::new),
-                })
-            } else {
-                Refusal::Held
-            }
-        } else {
+        if !round.needs_release() {
             // Refused at the end of its slice: the next attempt queues again at once.
             return self.retry(Refusal::Held, false);
-        };
+        }
+        // Down, or too slow to answer: the next master is the gate, after a pause. Until then
+        // the attempt counts as unavailable, so that the deadline answers a quorum error.
+        self.gate = (self.gate + 1) % self.masters;
+        let mut round = round;
+        let refusal = Refusal::Unavailable(Error::QuorumNotAchieved {
+            granted: 0,
+            quorum: majority(self.masters),
+            masters: self.masters,
+            last_error: round.take_error().map(Box::new),
+        });
         // Its request may still be queued at the gate: released, it cannot be granted.
         settings.write_unlock(command, &token);
         self.phase = Phase::Releasing {
@@ -604,7 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_gate_hands_over_to_the_next_master_until_no_majority_is_left() {
+    fn a_failing_gate_hands_over_to_the_next_master_and_ends_as_a_quorum_error() {
         let settings = settings(false);
         let mut machine = Acquire::new(&settings, 3, Duration::from_millis(200), true);
         let mut command = redis::Cmd::new();
@@ -630,8 +613,8 @@ mod tests {
             assert_eq!(args(&command)[0], b"POTTERY.UNLOCK");
             let _ = machine.record(Ok(Value::Int(0)));
         }
-        // Two of three failed: the third alone makes no majority, and that is the answer at
-        // the deadline; the next attempt would queue on the third.
+        // Both failed: at the deadline the answer is a quorum error; the next attempt would
+        // queue on the third.
         assert_eq!(machine.gate, 2);
         std::thread::sleep(Duration::from_millis(250));
         command.clear();
