@@ -63,13 +63,35 @@ pub struct Blocking;
 /// dropped): spawned on the current tokio runtime for an async face, else run on this thread
 /// (bounded by the connector's timeouts).
 pub(crate) fn run_detached<T: Send + 'static>(operation: Operation<T>, asynchronous: bool) {
+    if let Some(operation) = spawn_on_runtime(operation, asynchronous) {
+        let _ = Blocking::run(operation);
+    }
+}
+
+/// Runs `operation` in the background for as long as it takes (a guard's auto-renewal): a task
+/// on the current tokio runtime for an async face, else a thread of its own.
+pub(crate) fn spawn_detached(operation: Operation<()>, asynchronous: bool) {
+    if let Some(operation) = spawn_on_runtime(operation, asynchronous) {
+        // Without a thread there is no renewal: the hold then lasts its TTL, as without it.
+        let _ = std::thread::Builder::new()
+            .name("pottery-renewal".to_owned())
+            .spawn(move || Blocking::run(operation));
+    }
+}
+
+/// Spawns `operation` on the current tokio runtime for an async face; otherwise (a sync face,
+/// or no runtime) gives it back.
+fn spawn_on_runtime<T: Send + 'static>(
+    operation: Operation<T>,
+    asynchronous: bool,
+) -> Option<Operation<T>> {
     #[cfg(feature = "tokio")]
     if asynchronous {
         if let Ok(runtime) = ::tokio::runtime::Handle::try_current() {
             runtime.spawn(self::tokio::Tokio::run(operation));
-            return;
+            return None;
         }
     }
     let _ = asynchronous;
-    let _ = Blocking::run(operation);
+    Some(operation)
 }

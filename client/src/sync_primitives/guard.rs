@@ -4,12 +4,14 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::face::operation::Operation;
-use crate::face::{run_detached, Blocking, Face};
+use crate::face::{run_detached, spawn_detached, Blocking, Face};
+use crate::redlock::builder::OnLost;
 use crate::redlock::info::{Hold, Validity, ValidityCell};
 use crate::redlock::machine::Acquired;
 use crate::sync_primitives::Timing;
@@ -84,8 +86,8 @@ impl ValidityCell for Cell {
 /// [`RwLockReadGuard`](crate::RwLockReadGuard) or [`RwLockWriteGuard`](crate::RwLockWriteGuard)
 /// (and their [`aio`](crate::aio) faces). Derefs to [`Hold`] as Redlock's guards do:
 /// `guard.token()`, `guard.validity()`, `guard.is_lost()` (these holds have no fencing token:
-/// `fencing_token()` is `None`). There is no background renewal: call
-/// [`extend`](Self::extend) within the validity.
+/// `fencing_token()` is `None`). Renew with [`extend`](Self::extend) within the validity, or
+/// in the background with `with_auto_renew(true)` on the semaphore or lock.
 ///
 /// The sync guard releases when dropped (bounded by the connector's timeout); the async guard's
 /// drop spawns a best-effort release on the current tokio runtime, so call
@@ -108,24 +110,45 @@ pub struct HoldGuard<K: HoldKind, F: Face = Blocking> {
     cell: Arc<Cell>,
     permits: u64,
     released: bool,
+    /// Tells auto-renewal (if on) that the hold was released.
+    stop: Arc<AtomicBool>,
     kind: PhantomData<fn() -> (K, F)>,
 }
 
 impl<K: HoldKind, F: Face> HoldGuard<K, F> {
-    /// The guard of a hold `token` has until `valid_until` (`permits` for a semaphore).
+    /// The guard of a hold `token` has until `valid_until` (`permits` for a semaphore), renewed
+    /// in the background if `timing.auto_renew`.
     pub(crate) fn new(
         handle: Arc<KeyHandle>,
         timing: Timing,
         token: String,
         valid_until: Instant,
         permits: u64,
+        on_lost: Option<OnLost>,
     ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let renewal = timing.auto_renew.then(|| Renewal {
+            handle: Arc::clone(&handle),
+            timing,
+            token: token.clone(),
+            extend: K::EXTEND,
+            stop: Arc::clone(&stop),
+            on_lost,
+        });
         let acquired = Acquired {
             token,
             fence: None,
             valid_until,
         };
         let (hold, cell) = Hold::new(acquired, |validity| Cell(Mutex::new(validity)));
+        if let Some(renewal) = renewal {
+            let asynchronous = handle.asynchronous();
+            let every = timing.renew_every();
+            spawn_detached(
+                renew(Arc::new(renewal), Arc::clone(&cell), every),
+                asynchronous,
+            );
+        }
         Self {
             handle,
             timing,
@@ -133,6 +156,7 @@ impl<K: HoldKind, F: Face> HoldGuard<K, F> {
             cell,
             permits,
             released: false,
+            stop,
             kind: PhantomData,
         }
     }
@@ -163,25 +187,13 @@ impl<K: HoldKind, F: Face> HoldGuard<K, F> {
     /// # Ok::<(), pottery::Error>(())
     /// ```
     pub fn extend(&self) -> F::Output<()> {
-        let start = Instant::now();
-        let (cell, timing) = (Arc::clone(&self.cell), self.timing);
-        let mut command = self.handle.command(K::EXTEND);
-        command.arg(self.hold.token()).arg(timing.ttl_ms());
-        F::run(
-            self.handle
-                .request::<i64>(command)
-                .and_then(move |extended| {
-                    let mut validity = lock(&cell.0);
-                    if extended != 1 {
-                        validity.lost = true;
-                        return Err(Error::LockLost);
-                    }
-                    if let Some(until) = timing.valid_until(start) {
-                        validity.until = until;
-                    }
-                    Ok(())
-                }),
-        )
+        F::run(extend(
+            &self.handle,
+            K::EXTEND,
+            self.hold.token(),
+            self.timing,
+            Arc::clone(&self.cell),
+        ))
     }
 
     /// Ends the hold. [`Error::LockLost`] if it had expired meanwhile: the work done under it
@@ -201,6 +213,7 @@ impl<K: HoldKind, F: Face> HoldGuard<K, F> {
     /// ```
     pub fn release(mut self) -> F::Output<()> {
         self.released = true;
+        self.stop.store(true, Ordering::SeqCst);
         F::run(
             self.release_operation()
                 .and_then(|released| match released {
@@ -213,6 +226,82 @@ impl<K: HoldKind, F: Face> HoldGuard<K, F> {
     fn release_operation(&self) -> Operation<i64> {
         release(&self.handle, K::RELEASE, self.hold.token())
     }
+}
+
+/// `<EXTEND> key token ttl_ms`, recorded in `cell`: the validity starts again, or
+/// [`Error::LockLost`] (marked lost) when the server says the hold is gone.
+fn extend(
+    handle: &KeyHandle,
+    command: &str,
+    token: &str,
+    timing: Timing,
+    cell: Arc<Cell>,
+) -> Operation<()> {
+    let start = Instant::now();
+    let mut extend = handle.command(command);
+    extend.arg(token).arg(timing.ttl_ms());
+    handle.request::<i64>(extend).and_then(move |extended| {
+        let mut validity = lock(&cell.0);
+        if extended != 1 {
+            validity.lost = true;
+            return Err(Error::LockLost);
+        }
+        if let Some(until) = timing.valid_until(start) {
+            validity.until = until;
+        }
+        Ok(())
+    })
+}
+
+/// What a guard's auto-renewal needs, apart from the validity it shares with the guard.
+struct Renewal {
+    handle: Arc<KeyHandle>,
+    timing: Timing,
+    token: String,
+    extend: &'static str,
+    stop: Arc<AtomicBool>,
+    on_lost: Option<OnLost>,
+}
+
+/// After `pause`, extends the hold and goes on at a third of the TTL until the guard stops it;
+/// marks the hold lost (once, running `on_lost`) when the server says it is gone, or when no
+/// extension got through before the validity ended. A failed extension is retried sooner.
+fn renew(renewal: Arc<Renewal>, cell: Arc<Cell>, pause: Duration) -> Operation<()> {
+    Operation::pause(pause, move || {
+        if renewal.stop.load(Ordering::SeqCst) {
+            return Operation::done(Ok(()));
+        }
+        let extension = extend(
+            &renewal.handle,
+            renewal.extend,
+            &renewal.token,
+            renewal.timing,
+            Arc::clone(&cell),
+        );
+        extension.then(move |extended| {
+            if renewal.stop.load(Ordering::SeqCst) {
+                return Operation::done(Ok(()));
+            }
+            let expired = cell.get().is_lost();
+            match extended {
+                Ok(()) => {
+                    let every = renewal.timing.renew_every();
+                    renew(renewal, cell, every)
+                }
+                Err(error) if matches!(error, Error::LockLost) || expired => {
+                    lock(&cell.0).lost = true;
+                    if let Some(on_lost) = &renewal.on_lost {
+                        on_lost();
+                    }
+                    Operation::done(Ok(()))
+                }
+                Err(_) => {
+                    let soon = (renewal.timing.ttl / 10).max(Duration::from_millis(1));
+                    renew(renewal, cell, soon)
+                }
+            }
+        })
+    })
 }
 
 /// `<RELEASE> key token`: `1` released, `0` held nothing.
@@ -254,6 +343,7 @@ impl<K: HoldKind, F: Face> fmt::Debug for HoldGuard<K, F> {
 
 impl<K: HoldKind, F: Face> Drop for HoldGuard<K, F> {
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
         if !self.released {
             // Best effort: a hold that is not released ends with its TTL.
             let release = self.release_operation().map(|_| ());
@@ -271,13 +361,14 @@ pub(crate) fn granted<K: HoldKind, F: Face>(
     start: Instant,
     reply: i64,
     permits: u64,
+    on_lost: Option<OnLost>,
 ) -> Operation<Option<HoldGuard<K, F>>> {
     if reply != 1 {
         return Operation::done(Ok(None));
     }
     match timing.valid_until(start) {
         Some(until) => Operation::done(Ok(Some(HoldGuard::new(
-            handle, timing, token, until, permits,
+            handle, timing, token, until, permits, on_lost,
         )))),
         None => release(&handle, K::RELEASE, &token).map(|_| None),
     }

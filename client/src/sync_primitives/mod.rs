@@ -49,6 +49,8 @@ pub(crate) struct Timing {
     pub(crate) retry_delay: Duration,
     /// Waiting calls wait in the server's queue (`BLOCK`) rather than polling.
     pub(crate) blocking: bool,
+    /// Guards renew their hold in the background.
+    pub(crate) auto_renew: bool,
 }
 
 impl Default for Timing {
@@ -58,6 +60,7 @@ impl Default for Timing {
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             retry_delay: DEFAULT_RETRY_DELAY,
             blocking: true,
+            auto_renew: false,
         }
     }
 }
@@ -67,6 +70,11 @@ impl Timing {
     pub(crate) fn ttl_ms(&self) -> u64 {
         let ms = self.ttl.as_millis().clamp(1, MAX_TTL_MS);
         u64::try_from(ms).unwrap_or(1 << 40)
+    }
+
+    /// How often auto-renewal extends a hold: a third of the TTL, as Redlock's.
+    pub(crate) fn renew_every(&self) -> Duration {
+        (self.ttl / 3).max(Duration::from_millis(1))
     }
 
     /// Until when a hold granted by an attempt that started at `start` is surely held: the TTL
@@ -79,8 +87,8 @@ impl Timing {
 }
 
 /// The settings methods a semaphore and a read-write lock share (`with_ttl`,
-/// `with_acquire_timeout`, `with_retry_delay`, `with_blocking`, `key`, `ttl`), on a type with `handle` and
-/// `timing` fields; `$open` is an expression opening one, for the examples.
+/// `with_acquire_timeout`, `with_retry_delay`, `with_blocking`, `with_auto_renew`,
+/// `with_on_lost`, `key`, `ttl`), on a type with `handle`, `timing` and `on_lost` fields; `$open` is an expression opening one, for the examples.
 macro_rules! timing_methods {
     ($open:literal) => {
         /// Sets the TTL of each hold (10 s by default; whole milliseconds, at least 1 ms).
@@ -140,6 +148,45 @@ macro_rules! timing_methods {
         /// ```
         pub fn with_blocking(mut self, blocking: bool) -> Self {
             self.timing.blocking = blocking;
+            self
+        }
+
+        /// Renews every hold in the background at a third of the TTL (a thread per sync
+        /// guard, a tokio task per async guard) until it is released, as Redlock's
+        /// `auto_renew` does. When the server says the hold is gone, or renewal cannot reach
+        /// it before the validity ends, the guard reports it lost
+        /// ([`is_lost`](crate::Hold::is_lost)) and the [`with_on_lost`](Self::with_on_lost)
+        /// callback runs. Off by default.
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        #[doc = concat!("let held = ", $open, "?.with_auto_renew(true);")]
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn with_auto_renew(mut self, on: bool) -> Self {
+            self.timing.auto_renew = on;
+            self
+        }
+
+        /// A callback that auto-renewal runs once, on its thread or task, when it finds a
+        /// hold lost. Keep it short (set a flag, cancel work).
+        ///
+        /// # Example
+        ///
+        /// ```no_run
+        /// use std::sync::atomic::{AtomicBool, Ordering};
+        /// use std::sync::Arc;
+        ///
+        /// let lost = Arc::new(AtomicBool::new(false));
+        /// let flag = Arc::clone(&lost);
+        #[doc = concat!("let held = ", $open, "?")]
+        ///     .with_auto_renew(true)
+        ///     .with_on_lost(move || flag.store(true, Ordering::SeqCst));
+        /// # Ok::<(), pottery::Error>(())
+        /// ```
+        pub fn with_on_lost(mut self, callback: impl Fn() + Send + Sync + 'static) -> Self {
+            self.on_lost = Some(std::sync::Arc::new(callback));
             self
         }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
+use crate::redlock::builder::OnLost;
 use crate::sync_primitives::guard::{granted, release, HoldGuard, HoldKind, Read, Write};
 use crate::sync_primitives::semaphore::module_handle;
 use crate::sync_primitives::waiting::{block_argument, wait, Attempt};
@@ -59,6 +60,7 @@ const MIN_INTENT: Duration = Duration::from_millis(500);
 pub struct RwLock<F: Face = Blocking> {
     handle: Arc<KeyHandle>,
     timing: Timing,
+    on_lost: Option<OnLost>,
     face: PhantomData<F>,
 }
 
@@ -67,6 +69,7 @@ impl<F: Face> Clone for RwLock<F> {
         Self {
             handle: Arc::clone(&self.handle),
             timing: self.timing,
+            on_lost: self.on_lost.clone(),
             face: PhantomData,
         }
     }
@@ -108,6 +111,7 @@ impl<F: Face> RwLock<F> {
         Ok(Self {
             handle: module_handle::<F>(connector.into(), key)?,
             timing: Timing::default(),
+            on_lost: None,
             face: PhantomData,
         })
     }
@@ -241,6 +245,7 @@ impl<F: Face> RwLock<F> {
         intent_ms: Option<u64>,
     ) -> Attempt<HoldGuard<K, F>> {
         let (handle, timing) = (Arc::clone(&self.handle), self.timing);
+        let on_lost = self.on_lost.clone();
         Arc::new(move |queued| {
             let start = Instant::now();
             let mut request = handle.command(command);
@@ -249,10 +254,12 @@ impl<F: Face> RwLock<F> {
                 request.arg(intent_ms);
             }
             block_argument(&mut request, queued);
-            let (handle, token) = (Arc::clone(&handle), token.clone());
+            let (handle, token, on_lost) = (Arc::clone(&handle), token.clone(), on_lost.clone());
             handle
                 .module_request_waiting::<i64>(command, request, queued)
-                .and_then_send(move |reply| granted(handle, timing, token, start, reply, 0))
+                .and_then_send(move |reply| {
+                    granted(handle, timing, token, start, reply, 0, on_lost)
+                })
         })
     }
 }

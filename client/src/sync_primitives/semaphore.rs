@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::face::operation::Operation;
 use crate::face::{Blocking, Face};
+use crate::redlock::builder::OnLost;
 use crate::sync_primitives::guard::{granted, HoldGuard, Permits};
 use crate::sync_primitives::waiting::{block_argument, wait, Attempt};
 use crate::sync_primitives::{timing_methods, Timing};
@@ -51,6 +52,7 @@ pub struct Semaphore<F: Face = Blocking> {
     handle: Arc<KeyHandle>,
     limit: u64,
     timing: Timing,
+    on_lost: Option<OnLost>,
     face: PhantomData<F>,
 }
 
@@ -60,6 +62,7 @@ impl<F: Face> Clone for Semaphore<F> {
             handle: Arc::clone(&self.handle),
             limit: self.limit,
             timing: self.timing,
+            on_lost: self.on_lost.clone(),
             face: PhantomData,
         }
     }
@@ -122,6 +125,7 @@ impl<F: Face> Semaphore<F> {
             handle: module_handle::<F>(connector.into(), key)?,
             limit,
             timing: Timing::default(),
+            on_lost: None,
             face: PhantomData,
         })
     }
@@ -222,6 +226,7 @@ impl<F: Face> Semaphore<F> {
         }
         let (handle, limit, timing) = (Arc::clone(&self.handle), self.limit, self.timing);
         let token = uuid4();
+        let on_lost = self.on_lost.clone();
         let attempt: Attempt<SemaphorePermit<F>> = Arc::new(move |queued| {
             let start = Instant::now();
             let mut command = handle.command("POTTERY.SEM.ACQUIRE");
@@ -231,10 +236,12 @@ impl<F: Face> Semaphore<F> {
                 .arg(limit)
                 .arg(timing.ttl_ms());
             block_argument(&mut command, queued);
-            let (handle, token) = (Arc::clone(&handle), token.clone());
+            let (handle, token, on_lost) = (Arc::clone(&handle), token.clone(), on_lost.clone());
             handle
                 .module_request_waiting::<i64>("POTTERY.SEM.ACQUIRE", command, queued)
-                .and_then_send(move |reply| granted(handle, timing, token, start, reply, permits))
+                .and_then_send(move |reply| {
+                    granted(handle, timing, token, start, reply, permits, on_lost)
+                })
         });
         wait(attempt, timeout, self.timing)
     }

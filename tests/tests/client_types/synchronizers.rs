@@ -1,6 +1,7 @@
 //! `Semaphore` and `RwLock` on real servers, both faces: permits up to the limit, release on
 //! drop, expiry and the loss signal, extension, bad input, 16 clients never above the limit,
-//! readers and writers excluding each other, and a writer not starved by a stream of readers.
+//! readers and writers excluding each other, a writer not starved by a stream of readers, and
+//! auto-renewal with its loss signal.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -440,4 +441,73 @@ fn a_writer_gets_in_despite_a_stream_of_readers_sync() {
 #[test]
 fn a_writer_gets_in_despite_a_stream_of_readers_async() {
     a_writer_gets_in_despite_a_stream_of_readers::<Tokio>();
+}
+
+/// Waits until `done` (checked every 10 ms); a minute without it is a failure, not slowness.
+fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "never saw {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn auto_renewal_keeps_a_permit_past_its_ttl_and_reports_its_loss() {
+    pottery_tests::requires_module!("Semaphore needs POTTERY.SEM");
+    let server = Server::start();
+    let lost = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&lost);
+    let sem: Semaphore = Semaphore::open(server.url(), "renewed", 1)
+        .unwrap()
+        .with_ttl(Duration::from_millis(1500))
+        .with_auto_renew(true)
+        .with_on_lost(move || flag.store(true, Ordering::SeqCst));
+    let permit = sem.acquire(1).unwrap();
+    // Renewed at a third of the TTL: after several TTLs the server still counts it.
+    let mut renewals = 0;
+    while renewals < 3 {
+        let before = server.command_calls("pottery.sem.extend");
+        until("a renewal", || {
+            server.command_calls("pottery.sem.extend") > before
+        });
+        renewals += 1;
+        assert_eq!(
+            sem.available().unwrap(),
+            0,
+            "still held after {renewals} renewals"
+        );
+    }
+    assert!(!permit.is_lost());
+    assert!(!lost.load(Ordering::SeqCst));
+    // Taken away behind its back: the next renewal finds out.
+    let _: i64 = server.cmd(&["DEL", "renewed"]).unwrap();
+    until("the loss signal", || lost.load(Ordering::SeqCst));
+    assert!(permit.is_lost());
+    assert!(matches!(permit.release(), Err(Error::LockLost)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_auto_renewal_keeps_a_write_lock_and_stops_at_release() {
+    pottery_tests::requires_module!("RwLock needs POTTERY.RWLOCK");
+    let server = Server::start();
+    let redis = Connector::from(server.url().as_str());
+    let lock = pottery::aio::RwLock::open(&redis, "renewed-rw")
+        .unwrap()
+        .with_ttl(Duration::from_millis(1500))
+        .with_auto_renew(true);
+    let writer = lock.write().await.unwrap();
+    let before = server.command_calls("pottery.rwlock.extend");
+    // The test's own thread may block: the renewal task runs on the runtime's workers.
+    until("three renewals", || {
+        server.command_calls("pottery.rwlock.extend") >= before + 3
+    });
+    assert!(!writer.is_lost());
+    assert!(lock.try_read().await.unwrap().is_none(), "still held");
+    writer.release().await.unwrap();
+    assert_eq!(server.cmd::<i64>(&["EXISTS", "renewed-rw"]).unwrap(), 0);
+    // Released: the renewal task stops (it would extend every 500 ms).
+    let after = server.command_calls("pottery.rwlock.extend");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(server.command_calls("pottery.rwlock.extend"), after);
 }
