@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use crate::error::{Error, Result};
+use crate::redlock::timing;
 use crate::transport::master::{with_builder_mode, Master};
 use crate::transport::mode::Mode;
 
@@ -469,14 +470,12 @@ pub(crate) struct Settings {
 impl Settings {
     /// The clock-drift allowance: 1% of the TTL + 2 ms.
     pub(crate) fn drift(&self) -> Duration {
-        self.ttl / 100 + Duration::from_millis(2)
+        timing::drift(self.ttl)
     }
 
     /// Until when a lock whose round started at `start` is surely held, if ever.
     pub(crate) fn valid_until(&self, start: Instant) -> Option<Instant> {
-        let valid_for = self.ttl.checked_sub(self.drift())?;
-        let until = start.checked_add(valid_for)?;
-        (until > Instant::now()).then_some(until)
+        timing::valid_until(self.ttl, start)
     }
 
     /// A random pause in `0..retry_delay`.
@@ -490,7 +489,7 @@ impl Settings {
 
     /// How often auto-renewal extends: a third of the TTL.
     pub(crate) fn renew_every(&self) -> Duration {
-        (self.ttl / 3).max(Duration::from_millis(1))
+        timing::renew_every(self.ttl)
     }
     /// `LOCK key token ttl`, or `LOCK.FENCED key fence_key token ttl` with fencing.
     pub(crate) fn write_lock(&self, command: &mut redis::Cmd, token: &str) {
@@ -505,16 +504,13 @@ impl Settings {
     /// [`write_lock`](Self::write_lock) that waits up to `wait` in the master's queue.
     pub(crate) fn write_lock_waiting(&self, command: &mut redis::Cmd, token: &str, wait: Duration) {
         self.write_lock(command, token);
-        let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-        command.arg("BLOCK").arg(wait_ms);
+        timing::block_argument(command, Some(wait));
     }
 
-    /// How long one waiting attempt may wait with `left` until the acquire deadline: at most
-    /// half the TTL, because the validity counts from the request; `None` when that is under
-    /// a millisecond (a plain attempt then).
+    /// How long one waiting attempt may wait with `left` until the acquire deadline (see
+    /// [`timing::wait_slice`]).
     pub(crate) fn wait_slice(&self, left: Duration) -> Option<Duration> {
-        let slice = left.min(self.ttl / 2);
-        (slice >= Duration::from_millis(1)).then_some(slice)
+        timing::wait_slice(left, self.ttl)
     }
 
     pub(crate) fn write_fence(&self, command: &mut redis::Cmd, token: &str, value: i64) {

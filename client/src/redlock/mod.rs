@@ -6,5 +6,6 @@ pub(crate) mod info;
 pub(crate) mod machine;
 pub(crate) mod rounds;
 pub(crate) mod sync;
+pub(crate) mod timing;
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio;

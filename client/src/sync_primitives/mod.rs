@@ -74,21 +74,20 @@ impl Timing {
 
     /// How often auto-renewal extends a hold: a third of the TTL, as Redlock's.
     pub(crate) fn renew_every(&self) -> Duration {
-        (self.ttl / 3).max(Duration::from_millis(1))
+        crate::redlock::timing::renew_every(self.ttl)
     }
 
     /// Until when a hold granted by an attempt that started at `start` is surely held: the TTL
     /// less the drift allowance (1% + 2 ms), as Redlock computes it; `None` if already past.
     pub(crate) fn valid_until(&self, start: Instant) -> Option<Instant> {
-        let drift = self.ttl / 100 + Duration::from_millis(2);
-        let until = start.checked_add(self.ttl.checked_sub(drift)?)?;
-        (until > Instant::now()).then_some(until)
+        crate::redlock::timing::valid_until(self.ttl, start)
     }
 }
 
 /// The settings methods a semaphore and a read-write lock share (`with_ttl`,
 /// `with_acquire_timeout`, `with_retry_delay`, `with_blocking`, `with_auto_renew`,
-/// `with_on_lost`, `key`, `ttl`), on a type with `handle`, `timing` and `on_lost` fields; `$open` is an expression opening one, for the examples.
+/// `with_on_lost`, `key`, `ttl`), on a type with `handle`, `timing` and `on_lost` fields;
+/// `$open` is an expression opening one, for the examples.
 macro_rules! timing_methods {
     ($open:literal) => {
         /// Sets the TTL of each hold (10 s by default; whole milliseconds, at least 1 ms).

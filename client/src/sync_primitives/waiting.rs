@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use crate::face::operation::Operation;
+use crate::redlock::timing::wait_slice;
 use crate::sync_primitives::Timing;
 
 /// One attempt, waiting in the server's queue for up to the given slice (`None`: answer at
@@ -36,14 +37,12 @@ pub(crate) fn wait<T: Send + 'static>(
 }
 
 /// How long the next attempt waits in the queue with the time until `deadline` left (`None`:
-/// no deadline), at most half of `ttl`; `None` when under a millisecond is left.
+/// no deadline).
 fn slice(deadline: Option<Instant>, ttl: Duration) -> Option<Duration> {
-    let half = ttl / 2;
-    let slice = match deadline {
-        Some(deadline) => deadline.saturating_duration_since(Instant::now()).min(half),
-        None => half,
-    };
-    (slice >= Duration::from_millis(1)).then_some(slice)
+    let left = deadline.map_or(Duration::MAX, |deadline| {
+        deadline.saturating_duration_since(Instant::now())
+    });
+    wait_slice(left, ttl)
 }
 
 fn queue<T: Send + 'static>(
@@ -91,14 +90,6 @@ fn jitter(retry_delay: Duration) -> Duration {
     rand::rng().random_range(Duration::from_millis(1).min(most)..=most)
 }
 
-/// Appends `BLOCK ms` to an attempt's command when it waits in the queue.
-pub(crate) fn block_argument(command: &mut redis::Cmd, wait: Option<Duration>) {
-    if let Some(wait) = wait {
-        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-        command.arg("BLOCK").arg(ms);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,20 +105,5 @@ mod tests {
         assert_eq!(slice(Some(Instant::now()), ttl), None);
         // A TTL under 2 ms leaves no slice: such holds are attempted once, not queued.
         assert_eq!(slice(None, Duration::from_millis(1)), None);
-    }
-
-    #[test]
-    fn a_waiting_attempt_asks_for_block_in_whole_milliseconds() {
-        let mut command = redis::cmd("POTTERY.SEM.ACQUIRE");
-        block_argument(&mut command, Some(Duration::from_micros(1500)));
-        block_argument(&mut redis::cmd("X"), None);
-        let args: Vec<_> = command
-            .args_iter()
-            .map(|arg| match arg {
-                redis::Arg::Simple(bytes) => bytes.to_vec(),
-                _ => Vec::new(),
-            })
-            .collect();
-        assert_eq!(args[1..], [b"BLOCK".to_vec(), b"1".to_vec()]);
     }
 }
