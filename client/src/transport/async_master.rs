@@ -145,21 +145,13 @@ impl AsyncMaster {
     /// Whether this master has not found out yet whether it has the module (in `Auto`, once
     /// per connection: a master to be reconnected asks again).
     pub(crate) fn must_ask_for_module(&self) -> bool {
-        match self.mode.encoding() {
-            Encoding::Probe => true,
-            Encoding::Module => self.connection.is_none() && self.mode.may_send_scripts(false),
-            Encoding::Script | Encoding::Whole => false,
-        }
+        self.mode.must_ask_for_module(self.connection.is_some())
     }
 
     /// Whether a waiting round may send this master the module command: found to have the
     /// module, or not reached yet to find out.
     pub(crate) fn may_wait(&self) -> bool {
-        match self.mode.encoding() {
-            Encoding::Module => true,
-            Encoding::Probe => self.connection.is_none(),
-            Encoding::Script | Encoding::Whole => false,
-        }
+        self.mode.may_wait(self.connection.is_some())
     }
 
     /// Whether this round's request may go to this master as a script (so the round makes

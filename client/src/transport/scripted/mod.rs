@@ -283,6 +283,26 @@ impl MasterMode {
         }
     }
 
+    /// Whether a master in this mode has not found out yet whether it has the module (in
+    /// `Auto`, once per connection: a master to be reconnected asks again).
+    pub(crate) fn must_ask_for_module(&self, connected: bool) -> bool {
+        match self.encoding() {
+            Encoding::Probe => true,
+            Encoding::Module => !connected && self.mode == crate::Mode::Auto,
+            Encoding::Script | Encoding::Whole => false,
+        }
+    }
+
+    /// Whether a waiting round may send a master in this mode the module command: found to
+    /// have the module, or not reached yet to find out.
+    pub(crate) fn may_wait(&self, connected: bool) -> bool {
+        match self.encoding() {
+            Encoding::Module => true,
+            Encoding::Probe => !connected,
+            Encoding::Script | Encoding::Whole => false,
+        }
+    }
+
     /// A new connection: ask again.
     pub(crate) fn reconnected(&mut self) {
         self.found = None;
