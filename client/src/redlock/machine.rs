@@ -189,7 +189,7 @@ impl<'a> Acquire<'a> {
         &mut self,
         command: &mut redis::Cmd,
         token: String,
-        round: Round,
+        mut round: Round,
     ) -> Option<Step<Result<Option<Acquired>>>> {
         let settings = self.settings;
         if round.succeeded() {
@@ -210,7 +210,6 @@ impl<'a> Acquire<'a> {
         // Down, or too slow to answer: the next master is the gate, after a pause. Until then
         // the attempt counts as unavailable, so that the deadline answers a quorum error.
         self.gate = (self.gate + 1) % self.masters;
-        let mut round = round;
         let refusal = Refusal::Unavailable(Error::QuorumNotAchieved {
             granted: 0,
             quorum: majority(self.masters),

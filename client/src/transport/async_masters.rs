@@ -161,19 +161,18 @@ async fn round(
     let mut replied: Vec<bool> = (0..masters.len())
         .map(|index| !reach.includes(index))
         .collect();
-    if let Reach::Only(index) = reach {
+    // One master to ask (the only one, or the one the round reaches): nothing to wait for
+    // together.
+    let single = match reach {
+        Reach::Only(index) => Some(index),
+        Reach::Decided | Reach::Everyone => (masters.len() == 1).then_some(0),
+    };
+    if let Some(index) = single {
         if let Some(master) = masters.get_mut(index) {
             let reply = master.request(request, round_end).await;
             let _ = on_reply(master.index(), reply);
             replied[index] = true;
         }
-        return replied;
-    }
-    if let [master] = masters {
-        // One master: nothing to wait for together.
-        let reply = master.request(request, round_end).await;
-        let _ = on_reply(master.index(), reply);
-        replied[0] = true;
         return replied;
     }
     let mut replies: FuturesUnordered<_> = masters
