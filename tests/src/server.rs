@@ -473,6 +473,18 @@ impl Server {
         info_field(&self.info(section), field).map(str::to_owned)
     }
 
+    /// One counter of the module's `INFO pottery` section (`pottery_waits`, ...).
+    pub fn pottery_stat(&self, field: &str) -> u64 {
+        self.info_field("pottery", field)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "pottery-tests: INFO pottery has no {field} on {}",
+                    self.url()
+                )
+            })
+    }
+
     /// How many clients are blocked in a command (`INFO clients` `blocked_clients`).
     pub fn blocked_clients(&self) -> usize {
         self.info_field("clients", "blocked_clients")

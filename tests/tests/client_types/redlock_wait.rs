@@ -19,13 +19,6 @@ fn lock_over(servers: &[Server], name: &str) -> Redlock {
         .expect("valid builder")
 }
 
-fn stat(server: &Server, field: &str) -> u64 {
-    server
-        .info_field("pottery", field)
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("INFO pottery has {field}"))
-}
-
 #[test]
 fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
     pottery_tests::requires_module!("it waits in POTTERY.LOCK's queue (BLOCK)");
@@ -38,8 +31,8 @@ fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
     guard.release().unwrap();
     waiting.join().unwrap().unwrap().unwrap();
     // It waited in the queue: one park, no refused polls.
-    assert_eq!(stat(&server, "pottery_waits"), 1);
-    assert_eq!(stat(&server, "pottery_locks_refused"), 0);
+    assert_eq!(server.pottery_stat("pottery_waits"), 1);
+    assert_eq!(server.pottery_stat("pottery_locks_refused"), 0);
 
     // Turned off, acquire polls as before.
     let polling = Redlock::builder()
@@ -51,8 +44,8 @@ fn a_waiting_acquire_parks_in_the_queue_and_gets_the_lock_on_release() {
         .unwrap();
     let guard = holder.acquire().unwrap();
     assert!(polling.acquire().is_err());
-    assert_eq!(stat(&server, "pottery_waits"), 1);
-    assert!(stat(&server, "pottery_locks_refused") > 0);
+    assert_eq!(server.pottery_stat("pottery_waits"), 1);
+    assert!(server.pottery_stat("pottery_locks_refused") > 0);
     guard.release().unwrap();
 }
 
@@ -102,7 +95,10 @@ fn sixteen_waiting_clients_lose_no_increment() {
     }
     let total: i64 = server.cmd(&["GET", "n"]).unwrap();
     assert_eq!(total, 800);
-    assert!(stat(&server, "pottery_waits") > 0, "the clients waited");
+    assert!(
+        server.pottery_stat("pottery_waits") > 0,
+        "the clients waited"
+    );
 }
 
 #[test]
@@ -186,7 +182,7 @@ fn a_waiting_acquire_times_out_with_acquire_timeout() {
         Err(pottery::Error::AcquireTimeout { .. })
     ));
     server.await_blocked_clients(0);
-    assert_eq!(stat(&server, "pottery_wait_timeouts"), 1);
+    assert_eq!(server.pottery_stat("pottery_wait_timeouts"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,11 +203,11 @@ async fn the_async_face_waits_in_the_queue_too() {
         let guard = clone.acquire().await?;
         guard.release().await
     });
-    while stat(&server, "pottery_waits") == 0 {
+    while server.pottery_stat("pottery_waits") == 0 {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     // The holder releases on the shared connection while the clone waits on its own.
     guard.release().await.unwrap();
     waiting.await.unwrap().unwrap();
-    assert_eq!(stat(&server, "pottery_locks_refused"), 0);
+    assert_eq!(server.pottery_stat("pottery_locks_refused"), 0);
 }

@@ -11,13 +11,6 @@ use pottery::sync_primitives::{RwLock, Semaphore};
 use pottery::Connector;
 use pottery_tests::Server;
 
-fn waits(server: &Server) -> u64 {
-    server
-        .info_field("pottery", "pottery_waits")
-        .and_then(|value| value.parse().ok())
-        .expect("INFO pottery has pottery_waits")
-}
-
 #[test]
 fn semaphore_waiters_are_served_in_arrival_order() {
     pottery_tests::requires_module!("it waits in POTTERY.SEM.ACQUIRE's queue (BLOCK)");
@@ -50,7 +43,10 @@ fn semaphore_waiters_are_served_in_arrival_order() {
     assert_eq!(*order.lock().unwrap(), ["first", "second"]);
     assert_eq!(sem.available().unwrap(), 1);
     second.release().unwrap();
-    assert!(waits(&server) >= 2, "the waiters parked in the server");
+    assert!(
+        server.pottery_stat("pottery_waits") >= 2,
+        "the waiters parked in the server"
+    );
 }
 
 #[test]
@@ -66,7 +62,7 @@ fn a_permit_that_expires_wakes_the_waiter() {
     let permit = waiter.acquire(1).unwrap();
     assert!(!permit.is_lost());
     permit.release().unwrap();
-    assert!(waits(&server) >= 1);
+    assert!(server.pottery_stat("pottery_waits") >= 1);
 }
 
 #[test]
@@ -121,7 +117,7 @@ fn polling_does_not_queue() {
     };
     assert!(waiter.join().unwrap().unwrap().is_none());
     held.release().unwrap();
-    assert_eq!(waits(&server), 0);
+    assert_eq!(server.pottery_stat("pottery_waits"), 0);
     assert_eq!(server.blocked_clients(), 0);
 }
 
@@ -187,5 +183,8 @@ async fn sixteen_tasks_queueing_for_one_permit_lose_no_increment() {
         task.await.unwrap();
     }
     assert_eq!(server.cmd::<i64>(&["GET", "n"]).unwrap(), 160);
-    assert!(waits(&server) > 0, "the tasks waited in the server");
+    assert!(
+        server.pottery_stat("pottery_waits") > 0,
+        "the tasks waited in the server"
+    );
 }
